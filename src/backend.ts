@@ -1,0 +1,112 @@
+// The one interface every compute backend implements (js, wasm, webgpu, and the worker-sharded
+// wasm pool). Optimizers and the model toolkit talk only to this: they never know where the
+// numbers live. An Arena is a set of same-length float32 buffers, one per role, so a parameter
+// occupies the same [start, start+count) range in every role buffer and a kernel needs one range.
+
+export type BackendKind = 'js' | 'wasm' | 'webgpu';
+
+/** Buffers an optimizer may ask for. Each holds one float32 per parameter element. */
+export type Role =
+  | 'mean' // the weights (IVON's m; AdamW/SGD's parameters)
+  | 'hess' // IVON curvature h
+  | 'momentum' // IVON/SGD momentum, AdamW exp_avg
+  | 'expAvgSq' // AdamW second moment
+  | 'theta' // IVON sampled weights θ = m + n, read by the model inside a sampled block
+  | 'grad' // the model's gradient for the current sample
+  | 'noise' // IVON noise n = σ ⊙ ε of the current sample
+  | 'gradMean' // running mean of gradients over the samples of a step
+  | 'curvMean'; // running mean of n ⊙ g ('price') or g² ('gradsq')
+
+/** A half-open element range shared by every role buffer of an arena. */
+export interface Range {
+  readonly start: number;
+  readonly count: number;
+}
+
+export interface Arena {
+  readonly length: number;
+  readonly roles: readonly Role[];
+}
+
+export type HessApprox = 'price' | 'gradsq';
+
+export interface SampleArgs {
+  sample: number;
+  step: number;
+  stream: number;
+  seedLo: number;
+  seedHi: number;
+  ess: number;
+  weightDecay: number;
+}
+
+/** Per-group scalars of the IVON update; the host computes them in float64. */
+export interface IvonUpdateArgs {
+  hessApprox: HessApprox;
+  ess: number;
+  weightDecay: number;
+  beta1: number;
+  oneMinusBeta1: number;
+  beta2: number;
+  oneMinusBeta2: number;
+  curvCoef: number;
+  debias: number;
+  alpha: number;
+  clipRadius: number;
+}
+
+export interface AdamwUpdateArgs {
+  stepSize: number;
+  decayFactor: number;
+  beta1: number;
+  oneMinusBeta1: number;
+  beta2: number;
+  oneMinusBeta2: number;
+  eps: number;
+  biasCorrection2Sqrt: number;
+}
+
+export interface SgdUpdateArgs {
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+}
+
+/**
+ * Kernels are enqueued (they return nothing); `flush()` resolves once everything enqueued has
+ * finished. Synchronous backends finish inside the call; the GPU and the worker pool do not.
+ * Ranges passed to kernels start at a multiple of 16 elements (the layout guarantees it).
+ */
+export interface Backend {
+  readonly kind: BackendKind;
+  /** Human-readable details (adapter, workers, SIMD) for explain() and benchmarks. */
+  readonly description: string;
+
+  createArena(length: number, roles: readonly Role[]): Arena;
+  destroyArena(arena: Arena): void;
+
+  /** Zero-copy view on CPU backends; undefined on the GPU (use read/write). Views are
+   *  short-lived: take a fresh one each time, since a growing WASM memory detaches old ones. */
+  view(arena: Arena, role: Role, range: Range): Float32Array | undefined;
+  write(arena: Arena, role: Role, start: number, data: Float32Array): void;
+  read(arena: Arena, role: Role, range: Range): Promise<Float32Array>;
+  fill(arena: Arena, role: Role, range: Range, value: number): void;
+  copy(arena: Arena, dst: Role, src: Role, range: Range): void;
+  countNonFinite(arena: Arena, role: Role, range: Range): Promise<number>;
+
+  ivonSample(arena: Arena, range: Range, args: SampleArgs): void;
+  ivonSampleGiven(arena: Arena, range: Range, ess: number, weightDecay: number): void;
+  ivonAccumulate(arena: Arena, range: Range, sampleCount: number, hessApprox: HessApprox): void;
+  ivonUpdate(arena: Arena, range: Range, args: IvonUpdateArgs): void;
+  ivonUpdateFused(arena: Arena, range: Range, args: IvonUpdateArgs): void;
+  adamwUpdate(arena: Arena, range: Range, args: AdamwUpdateArgs): void;
+  sgdUpdate(arena: Arena, range: Range, args: SgdUpdateArgs): void;
+
+  /** The raw Philox stream (4 uint32 per block), for cross-backend bit-identity checks. */
+  randomBits(firstBlock: number, blocks: number, c1: number, c2: number, c3: number, k0: number, k1: number): Promise<Uint32Array>;
+  /** z(first .. first+count-1) of docs/KERNELS.md §1. */
+  randomNormals(first: number, count: number, sample: number, step: number, stream: number, seedLo: number, seedHi: number): Promise<Float32Array>;
+
+  flush(): Promise<void>;
+  dispose(): Promise<void>;
+}
