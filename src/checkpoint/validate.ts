@@ -1,0 +1,239 @@
+// The meaning-level checks of an OptimizerSnapshot, shared by the encoder (a live optimizer's
+// snapshot) and the decoder (whatever a file claims): kind, counters, options, RNG position,
+// hyper-parameter ranges (IVON.md §1), which tensors each kind must have, and the numbers
+// themselves (finite; h + δ > 0 for IVON; exp_avg_sq ≥ 0 for AdamW).
+
+import type { GroupState, OptimizerKind, OptimizerSnapshot, TensorState } from '../optim/snapshot.js';
+import { CheckpointError } from './errors.js';
+import { ALLOWED_ROLES, FORBIDDEN_KEYS, KINDS, REQUIRED_ROLES, ROLES, SUFFIX, type TensorRole } from './format.js';
+import { isPlainObject } from './safetensors.js';
+
+const MAX_NAME_LENGTH = 4096;
+const SEED_LIMIT = 2 ** 53;
+
+type Range = [test: (v: number) => boolean, text: string];
+const finiteAtLeast0: Range = [(v) => Number.isFinite(v) && v >= 0, 'a finite number >= 0'];
+const finiteAbove0: Range = [(v) => Number.isFinite(v) && v > 0, 'a finite number > 0'];
+const unitOpen: Range = [(v) => v >= 0 && v < 1, 'in [0, 1)'];
+const unitClosed: Range = [(v) => v >= 0 && v <= 1, 'in [0, 1]'];
+const above0: Range = [(v) => v > 0, '> 0 (Infinity allowed)'];
+
+/** Ranges of the hyper-parameters each kind knows (IVON.md §1 for IVON); others: any non-NaN number. */
+const HYPER_RANGES: Record<OptimizerKind, Record<string, Range>> = {
+  ivon: {
+    lr: finiteAtLeast0,
+    ess: finiteAbove0,
+    hessInit: finiteAbove0,
+    weightDecay: finiteAtLeast0,
+    beta1: unitOpen,
+    beta2: unitClosed,
+    clipRadius: above0,
+  },
+  adamw: { lr: finiteAtLeast0, beta1: unitOpen, beta2: unitOpen, eps: finiteAbove0, weightDecay: finiteAtLeast0 },
+  sgd: { lr: finiteAtLeast0, momentum: unitClosed, dampening: unitClosed, weightDecay: finiteAtLeast0 },
+};
+
+const REQUIRED_HYPER: Record<OptimizerKind, readonly string[]> = {
+  ivon: ['lr', 'ess', 'hessInit', 'weightDecay', 'beta1', 'beta2'],
+  adamw: ['lr'],
+  sgd: ['lr'],
+};
+
+const BOOLEAN_HYPER: ReadonlySet<string> = new Set(['frozen']);
+
+type OptionValue = number | boolean | string;
+const OPTION_CHECKS: Record<string, [test: (v: OptionValue) => boolean, text: string]> = {
+  mcSamples: [(v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1, 'an integer >= 1'],
+  hessApprox: [(v) => v === 'price' || v === 'gradsq', "'price' or 'gradsq'"],
+  debias: [(v) => typeof v === 'boolean', 'a boolean'],
+  rescaleLr: [(v) => typeof v === 'boolean', 'a boolean'],
+  seed: [(v) => isSeed(v), 'an integer in [0, 2^53)'],
+  nonFinite: [(v) => v === 'error' || v === 'skip', "'error' or 'skip'"],
+};
+
+function bad(problem: string, fix = 'The checkpoint is corrupt or was not written by this library: save it again'): never {
+  throw new CheckpointError(problem, fix);
+}
+
+export function checkKind(value: unknown): OptimizerKind {
+  if (!KINDS.includes(value as OptimizerKind)) bad(`optimizer kind ${JSON.stringify(value)} is not one of ${KINDS.join(', ')}`);
+  return value as OptimizerKind;
+}
+
+export function checkCounter(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    bad(`${name} is ${String(value)}, not a non-negative integer`);
+  }
+  return value;
+}
+
+export function checkName(what: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME_LENGTH) {
+    bad(`${what} must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`);
+  }
+  if (FORBIDDEN_KEYS.has(value)) bad(`${what} ${JSON.stringify(value)} is a reserved name`, 'Rename the parameter');
+  return value;
+}
+
+function isSeed(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < SEED_LIMIT;
+}
+
+export function checkOptions(value: unknown): Record<string, OptionValue> {
+  if (!isPlainObject(value)) bad('options is not an object');
+  const out: Record<string, OptionValue> = {};
+  for (const key of Object.keys(value)) {
+    checkName('option name', key);
+    const v = value[key];
+    const typeOk = typeof v === 'boolean' || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+    if (!typeOk) bad(`option ${key} is ${String(v)}; options must be finite numbers, booleans or strings`);
+    const check = OPTION_CHECKS[key];
+    if (check && !check[0](v as OptionValue)) bad(`option ${key} is ${JSON.stringify(v)}, must be ${check[1]}`);
+    out[key] = v as OptionValue;
+  }
+  return out;
+}
+
+export function checkRng(value: unknown): OptimizerSnapshot['rng'] {
+  if (!isPlainObject(value) || Object.keys(value).sort().join(',') !== 'predictDraws,seed') {
+    bad('rng must be an object with exactly seed and predictDraws');
+  }
+  if (!isSeed(value.seed)) bad(`rng.seed is ${String(value.seed)}, must be an integer in [0, 2^53)`);
+  return { seed: value.seed, predictDraws: checkCounter('rng.predictDraws', value.predictDraws) };
+}
+
+export function checkGroups(kind: OptimizerKind, value: unknown): GroupState[] {
+  if (!Array.isArray(value) || value.length === 0) bad('groups must be a non-empty array');
+  const seen = new Set<string>();
+  return value.map((group, g) => {
+    if (!isPlainObject(group) || Object.keys(group).sort().join(',') !== 'hyper,params') {
+      bad(`group ${g} must be an object with exactly params and hyper`);
+    }
+    if (!Array.isArray(group.params)) bad(`group ${g}: params must be an array of names`);
+    const params = group.params.map((name) => {
+      checkName(`group ${g} parameter name`, name);
+      if (seen.has(name)) bad(`parameter ${JSON.stringify(name)} appears twice in the groups`);
+      seen.add(name);
+      return name as string;
+    });
+    return { params, hyper: checkHyper(kind, g, group.hyper) };
+  });
+}
+
+function checkHyper(kind: OptimizerKind, g: number, value: unknown): Record<string, number | boolean> {
+  if (!isPlainObject(value)) bad(`group ${g}: hyper must be an object`);
+  const out: Record<string, number | boolean> = {};
+  for (const key of Object.keys(value)) {
+    checkName(`group ${g} hyper-parameter name`, key);
+    const v = value[key];
+    const range = HYPER_RANGES[kind][key];
+    if (BOOLEAN_HYPER.has(key) ? typeof v !== 'boolean' : range ? typeof v !== 'number' : typeof v !== 'number' && typeof v !== 'boolean') {
+      bad(`group ${g}: hyper-parameter ${key} has the wrong type (${typeof v})`);
+    }
+    if (typeof v === 'number' && Number.isNaN(v)) bad(`group ${g}: hyper-parameter ${key} is NaN`);
+    if (range && !range[0](v as number)) bad(`group ${g}: ${kind} hyper-parameter ${key} is ${String(v)}, must be ${range[1]}`);
+    out[key] = v as number | boolean;
+  }
+  for (const key of REQUIRED_HYPER[kind]) {
+    if (!(key in out)) bad(`group ${g}: ${kind} hyper-parameter ${key} is missing`);
+  }
+  return out;
+}
+
+/** Each group parameter has exactly the tensors its kind needs, and nothing belongs to no group. */
+export function checkTensorSets(kind: OptimizerKind, groups: readonly GroupState[], roles: ReadonlyMap<string, ReadonlySet<TensorRole>>): void {
+  const inGroups = new Set(groups.flatMap((g) => g.params));
+  for (const name of roles.keys()) {
+    if (!inGroups.has(name)) bad(`tensors for ${JSON.stringify(name)} belong to no group`);
+  }
+  let withMomentum = 0;
+  for (const name of inGroups) {
+    const have = roles.get(name);
+    if (!have) bad(`parameter ${JSON.stringify(name)} of the groups has no tensors`);
+    for (const role of have) {
+      if (!ALLOWED_ROLES[kind].includes(role)) bad(`parameter ${JSON.stringify(name)} has a ${role} tensor, which ${kind} does not use`);
+    }
+    for (const role of REQUIRED_ROLES[kind]) {
+      if (!have.has(role)) bad(`parameter ${JSON.stringify(name)} is missing its ${role} tensor (${name}${SUFFIX[role]})`);
+    }
+    if (have.has('momentum')) withMomentum++;
+  }
+  if (kind === 'sgd' && withMomentum !== 0 && withMomentum !== inGroups.size) {
+    bad('SGD momentum tensors are present for some parameters but not all');
+  }
+}
+
+/** Every number finite; IVON's h + δ > 0 (in float32, as the kernels compute it); AdamW's v ≥ 0. */
+export function checkTensorValues(kind: OptimizerKind, groups: readonly GroupState[], tensors: Record<string, TensorState>): void {
+  for (const group of groups) {
+    const delta = Math.fround(Number(group.hyper.weightDecay ?? 0));
+    for (const name of group.params) {
+      const t = tensors[name];
+      for (const role of ROLES) {
+        const data = t[role];
+        if (!data) continue;
+        for (let i = 0; i < data.length; i++) {
+          const x = data[i];
+          if (x - x !== 0) bad(`${name}${SUFFIX[role]}[${i}] is ${x}; every value must be finite`);
+        }
+      }
+      if (kind === 'ivon') checkCurvature(name, t.hess as Float32Array, delta);
+      if (kind === 'adamw') checkSecondMoment(name, t.expAvgSq as Float32Array);
+    }
+  }
+}
+
+function checkCurvature(name: string, hess: Float32Array, delta: number): void {
+  for (let i = 0; i < hess.length; i++) {
+    if (!(Math.fround(hess[i] + delta) > 0)) {
+      bad(`${name}.hess[${i}] = ${hess[i]} makes hess + weightDecay (${delta}) <= 0, so sigma is undefined`);
+    }
+  }
+}
+
+function checkSecondMoment(name: string, v: Float32Array): void {
+  for (let i = 0; i < v.length; i++) {
+    if (!(v[i] >= 0)) bad(`${name}.exp_avg_sq[${i}] = ${v[i]} is negative`);
+  }
+}
+
+export function checkShape(what: string, value: unknown): number[] {
+  if (!Array.isArray(value) || value.length > 16 || !value.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
+    bad(`${what}: shape must be an array of at most 16 non-negative integers`, 'Fix the shape given to the optimizer');
+  }
+  const count = value.reduce((a: number, d: number) => a * d, 1);
+  if (!Number.isSafeInteger(count)) bad(`${what}: shape [${value}] has too many elements`, 'Fix the shape given to the optimizer');
+  return value as number[];
+}
+
+/** The full check of a snapshot about to be written (or just assembled from a file). */
+export function validateSnapshot(s: OptimizerSnapshot): void {
+  const fix = 'The snapshot must come from opt.snapshot() of this library';
+  if (!isPlainObject(s)) bad('snapshot is not an object', fix);
+  const kind = checkKind(s.kind);
+  checkCounter('step', s.step);
+  checkCounter('skippedSteps', s.skippedSteps);
+  checkOptions(s.options);
+  checkRng(s.rng);
+  const groups = checkGroups(kind, s.groups);
+  if (!isPlainObject(s.tensors)) bad('snapshot.tensors is not an object', fix);
+  const roles = new Map<string, Set<TensorRole>>();
+  for (const name of Object.keys(s.tensors)) {
+    checkName('tensor name', name);
+    const t = s.tensors[name] as unknown;
+    if (!isPlainObject(t)) bad(`tensors[${JSON.stringify(name)}] is not an object`, fix);
+    const shape = checkShape(`parameter ${JSON.stringify(name)}`, t.shape);
+    const count = shape.reduce((a, d) => a * d, 1);
+    const have = new Set<TensorRole>();
+    for (const role of ROLES) {
+      const data = t[role];
+      if (data === undefined) continue;
+      if (!(data instanceof Float32Array)) bad(`${name}.${role} is not a Float32Array`, fix);
+      if (data.length !== count) bad(`${name}.${role} has ${data.length} elements but shape [${shape}] needs ${count}`, fix);
+      have.add(role);
+    }
+    roles.set(name, have);
+  }
+  checkTensorSets(kind, groups, roles);
+  checkTensorValues(kind, groups, s.tensors);
+}
