@@ -28,6 +28,13 @@ export interface Arena {
   readonly roles: readonly Role[];
 }
 
+/** A byte range of a GPU buffer (structurally a GPUBufferBinding). */
+export interface BufferBinding {
+  readonly buffer: GPUBuffer;
+  readonly offset: number;
+  readonly size: number;
+}
+
 export type HessApprox = 'price' | 'gradsq';
 
 export interface SampleArgs {
@@ -88,6 +95,8 @@ export interface Backend {
   /** Zero-copy view on CPU backends; undefined on the GPU (use read/write). Views are
    *  short-lived: take a fresh one each time, since a growing WASM memory detaches old ones. */
   view(arena: Arena, role: Role, range: Range): Float32Array | undefined;
+  /** GPU backends: where a role's range lives, for models that bind it directly (bytes). */
+  binding?(arena: Arena, role: Role, range: Range): BufferBinding;
   write(arena: Arena, role: Role, start: number, data: Float32Array): void;
   read(arena: Arena, role: Role, range: Range): Promise<Float32Array>;
   fill(arena: Arena, role: Role, range: Range, value: number): void;

@@ -1,0 +1,171 @@
+// The 'js' backend: plain TypeScript over Float32Arrays. It is the portable fallback (runs wherever
+// JavaScript runs) and the executable definition of every kernel (src/kernels/), so the other
+// backends are tested against it.
+
+import type {
+  AdamwUpdateArgs,
+  Arena,
+  Backend,
+  HessApprox,
+  IvonUpdateArgs,
+  Range,
+  Role,
+  SampleArgs,
+  SgdUpdateArgs,
+} from '../backend.js';
+import { adamwUpdate, sgdUpdate } from '../kernels/adamw.js';
+import { ivonAccumulate, ivonSample, ivonSampleGiven, ivonUpdate, ivonUpdateFused } from '../kernels/ivon.js';
+import { fillNormal } from '../kernels/normal.js';
+import { philoxBlocks } from '../kernels/philox.js';
+import { countNonFinite } from '../kernels/probe.js';
+
+interface JsArena extends Arena {
+  readonly buffers: Map<Role, Float32Array>;
+}
+
+export const hessApproxCode = (h: HessApprox): number => (h === 'price' ? 0 : 1);
+
+function buffer(arena: Arena, role: Role, range: Range): Float32Array {
+  const whole = (arena as JsArena).buffers.get(role);
+  if (!whole) throw new Error(`internal: arena has no '${role}' buffer (roles: ${arena.roles.join(', ')})`);
+  return whole.subarray(range.start, range.start + range.count);
+}
+
+export class JsBackend implements Backend {
+  readonly kind = 'js' as const;
+  readonly description = 'plain TypeScript (float32 via Math.fround), single thread';
+
+  createArena(length: number, roles: readonly Role[]): Arena {
+    const buffers = new Map<Role, Float32Array>();
+    for (const role of roles) buffers.set(role, new Float32Array(length));
+    const arena: JsArena = { length, roles: [...roles], buffers };
+    return arena;
+  }
+
+  destroyArena(arena: Arena): void {
+    (arena as JsArena).buffers.clear();
+  }
+
+  view(arena: Arena, role: Role, range: Range): Float32Array {
+    return buffer(arena, role, range);
+  }
+
+  write(arena: Arena, role: Role, start: number, data: Float32Array): void {
+    buffer(arena, role, { start, count: data.length }).set(data);
+  }
+
+  async read(arena: Arena, role: Role, range: Range): Promise<Float32Array> {
+    return buffer(arena, role, range).slice();
+  }
+
+  fill(arena: Arena, role: Role, range: Range, value: number): void {
+    buffer(arena, role, range).fill(value);
+  }
+
+  copy(arena: Arena, dst: Role, src: Role, range: Range): void {
+    buffer(arena, dst, range).set(buffer(arena, src, range));
+  }
+
+  async countNonFinite(arena: Arena, role: Role, range: Range): Promise<number> {
+    return countNonFinite(buffer(arena, role, range), range.count);
+  }
+
+  ivonSample(arena: Arena, range: Range, a: SampleArgs): void {
+    ivonSample(
+      buffer(arena, 'mean', range),
+      buffer(arena, 'hess', range),
+      buffer(arena, 'noise', range),
+      buffer(arena, 'theta', range),
+      range.count,
+      range.start,
+      a.sample,
+      a.step,
+      a.stream,
+      a.seedLo,
+      a.seedHi,
+      a.ess,
+      a.weightDecay,
+    );
+  }
+
+  ivonSampleGiven(arena: Arena, range: Range, ess: number, weightDecay: number): void {
+    ivonSampleGiven(
+      buffer(arena, 'mean', range),
+      buffer(arena, 'hess', range),
+      buffer(arena, 'noise', range),
+      buffer(arena, 'theta', range),
+      range.count,
+      ess,
+      weightDecay,
+    );
+  }
+
+  ivonAccumulate(arena: Arena, range: Range, sampleCount: number, hessApprox: HessApprox): void {
+    ivonAccumulate(
+      buffer(arena, 'grad', range),
+      buffer(arena, 'noise', range),
+      buffer(arena, 'gradMean', range),
+      buffer(arena, 'curvMean', range),
+      range.count,
+      sampleCount,
+      hessApproxCode(hessApprox),
+    );
+  }
+
+  ivonUpdate(arena: Arena, range: Range, a: IvonUpdateArgs): void {
+    ivonUpdate(
+      buffer(arena, 'mean', range),
+      buffer(arena, 'hess', range),
+      buffer(arena, 'momentum', range),
+      buffer(arena, 'gradMean', range),
+      buffer(arena, 'curvMean', range),
+      range.count,
+      hessApproxCode(a.hessApprox),
+      a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.debias, a.alpha, a.clipRadius,
+    );
+  }
+
+  ivonUpdateFused(arena: Arena, range: Range, a: IvonUpdateArgs): void {
+    ivonUpdateFused(
+      buffer(arena, 'mean', range),
+      buffer(arena, 'hess', range),
+      buffer(arena, 'momentum', range),
+      buffer(arena, 'grad', range),
+      buffer(arena, 'noise', range),
+      range.count,
+      hessApproxCode(a.hessApprox),
+      a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.debias, a.alpha, a.clipRadius,
+    );
+  }
+
+  adamwUpdate(arena: Arena, range: Range, a: AdamwUpdateArgs): void {
+    adamwUpdate(
+      buffer(arena, 'mean', range),
+      buffer(arena, 'grad', range),
+      buffer(arena, 'momentum', range),
+      buffer(arena, 'expAvgSq', range),
+      range.count,
+      a.stepSize, a.decayFactor, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.eps, a.biasCorrection2Sqrt,
+    );
+  }
+
+  sgdUpdate(arena: Arena, range: Range, a: SgdUpdateArgs): void {
+    sgdUpdate(buffer(arena, 'mean', range), buffer(arena, 'grad', range), buffer(arena, 'momentum', range), range.count, a.lr, a.momentum, a.weightDecay);
+  }
+
+  async randomBits(firstBlock: number, blocks: number, c1: number, c2: number, c3: number, k0: number, k1: number): Promise<Uint32Array> {
+    const out = new Uint32Array(4 * blocks);
+    philoxBlocks(out, blocks, firstBlock, c1, c2, c3, k0, k1);
+    return out;
+  }
+
+  async randomNormals(first: number, count: number, sample: number, step: number, stream: number, seedLo: number, seedHi: number): Promise<Float32Array> {
+    const out = new Float32Array(count);
+    fillNormal(out, count, first, sample, step, stream, seedLo, seedHi);
+    return out;
+  }
+
+  async flush(): Promise<void> {}
+
+  async dispose(): Promise<void> {}
+}

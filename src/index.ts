@@ -1,0 +1,16 @@
+// The public surface of ivon-edge. Everything a user imports comes from here.
+
+export { createRuntime } from './runtime.js';
+export type { Runtime, RuntimeOptions, RuntimeExplanation, BackendChoice } from './runtime.js';
+export type { Backend, BackendKind, Arena, Range, Role, BufferBinding } from './backend.js';
+export { IVON } from './optim/ivon.js';
+export type { IvonOptions, IvonGroupOptions, IvonGroupHyper } from './optim/ivon.js';
+export { AdamW } from './optim/adamw.js';
+export type { AdamwOptions, AdamwGroupOptions, AdamwGroupHyper } from './optim/adamw.js';
+export { SGD } from './optim/sgd.js';
+export type { SgdOptions, SgdGroupOptions, SgdGroupHyper } from './optim/sgd.js';
+export type { Optimizer, SampledParamsOptions, StepResult, NonFinitePolicy } from './optim/optimizer.js';
+export type { SampleContext } from './optim/sample-context.js';
+export type { OptimizerSnapshot, TensorState, GroupState, OptimizerKind } from './optim/snapshot.js';
+export type { Layout, ParamSlot, GroupSlot } from './optim/layout.js';
+export { ConfigError, UsageError, NonFiniteGradientError } from './errors.js';

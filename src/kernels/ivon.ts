@@ -1,0 +1,166 @@
+// IVON's per-element kernels in plain TypeScript: the float32 reference (Math.fround after every
+// operation, in docs/KERNELS.md's order) that the WASM kernels match bit for bit. Also the 'js'
+// backend's implementation.
+
+import { fillNormal } from './normal.js';
+
+const f = Math.fround;
+
+/** Kernel `ivonSample`: σ = 1/sqrt(ess·(h+δ)); noise = σ·z(first+i); theta = mean + noise. */
+export function ivonSample(
+  mean: Float32Array,
+  hess: Float32Array,
+  noise: Float32Array,
+  theta: Float32Array,
+  count: number,
+  first: number,
+  sample: number,
+  step: number,
+  stream: number,
+  seedLo: number,
+  seedHi: number,
+  ess: number,
+  weightDecay: number,
+): void {
+  const essF = f(ess);
+  const wdF = f(weightDecay);
+  const tile = new Float32Array(Math.min(count, 4096));
+  for (let tileStart = 0; tileStart < count; tileStart += tile.length) {
+    const tileCount = Math.min(tile.length, count - tileStart);
+    fillNormal(tile, tileCount, first + tileStart, sample, step, stream, seedLo, seedHi);
+    for (let j = 0; j < tileCount; j++) {
+      const i = tileStart + j;
+      const sigma = f(1 / f(Math.sqrt(f(essF * f(hess[i] + wdF)))));
+      const n = f(sigma * tile[j]);
+      noise[i] = n;
+      theta[i] = f(mean[i] + n);
+    }
+  }
+}
+
+/** Kernel `ivonSampleGiven`: noise holds ε on entry (test hook); noise = σ·ε; theta = mean + noise. */
+export function ivonSampleGiven(
+  mean: Float32Array,
+  hess: Float32Array,
+  noise: Float32Array,
+  theta: Float32Array,
+  count: number,
+  ess: number,
+  weightDecay: number,
+): void {
+  const essF = f(ess);
+  const wdF = f(weightDecay);
+  for (let i = 0; i < count; i++) {
+    const sigma = f(1 / f(Math.sqrt(f(essF * f(hess[i] + wdF)))));
+    const n = f(sigma * noise[i]);
+    noise[i] = n;
+    theta[i] = f(mean[i] + n);
+  }
+}
+
+/** Kernel `ivonAccumulate`: Welford running means of the gradient and of n⊙g (price) or g² (gradsq). */
+export function ivonAccumulate(
+  grad: Float32Array,
+  noise: Float32Array,
+  gradMean: Float32Array,
+  curvMean: Float32Array,
+  count: number,
+  sampleCount: number,
+  hessApprox: number,
+): void {
+  const k = f(sampleCount);
+  for (let i = 0; i < count; i++) {
+    const g = grad[i];
+    gradMean[i] = f(gradMean[i] + f(f(g - gradMean[i]) / k));
+    const x = hessApprox === 0 ? f(noise[i] * g) : f(g * g);
+    curvMean[i] = f(curvMean[i] + f(f(x - curvMean[i]) / k));
+  }
+}
+
+/** One element of the IVON update (docs/KERNELS.md §2); returns nothing, writes through `out`. */
+function updateElement(
+  i: number,
+  mean: Float32Array,
+  hess: Float32Array,
+  momentum: Float32Array,
+  gradMean: number,
+  curvMean: number,
+  hessApprox: number,
+  ess: number,
+  weightDecay: number,
+  beta1: number,
+  oneMinusBeta1: number,
+  beta2: number,
+  oneMinusBeta2: number,
+  curvCoef: number,
+  debias: number,
+  alpha: number,
+  clipRadius: number,
+): void {
+  const h = hess[i];
+  const hd = f(h + weightDecay);
+  const hhat = hessApprox === 0 ? f(f(curvMean * hd) * ess) : f(ess * curvMean);
+  const g = f(f(beta1 * momentum[i]) + f(oneMinusBeta1 * gradMean));
+  const d = f(h - hhat);
+  const hNew = f(f(f(beta2 * h) + f(oneMinusBeta2 * hhat)) + f(f(curvCoef * f(d * d)) / hd));
+  const m = mean[i];
+  let u = f(f(f(g / debias) + f(weightDecay * m)) / f(hNew + weightDecay));
+  u = Math.min(Math.max(u, -clipRadius), clipRadius);
+  momentum[i] = g;
+  hess[i] = hNew;
+  mean[i] = f(m - f(alpha * u));
+}
+
+/** Kernel `ivonUpdate`: the IVON step from the accumulated means. */
+export function ivonUpdate(
+  mean: Float32Array,
+  hess: Float32Array,
+  momentum: Float32Array,
+  gradMean: Float32Array,
+  curvMean: Float32Array,
+  count: number,
+  hessApprox: number,
+  ess: number,
+  weightDecay: number,
+  beta1: number,
+  oneMinusBeta1: number,
+  beta2: number,
+  oneMinusBeta2: number,
+  curvCoef: number,
+  debias: number,
+  alpha: number,
+  clipRadius: number,
+): void {
+  const s = [ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, debias, alpha, clipRadius].map(f);
+  for (let i = 0; i < count; i++) {
+    updateElement(i, mean, hess, momentum, gradMean[i], curvMean[i], hessApprox, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9]);
+  }
+}
+
+/** Kernel `ivonUpdateFused`: one sample, no accumulate pass (gradMean = grad, curvMean = noise·grad or grad²). */
+export function ivonUpdateFused(
+  mean: Float32Array,
+  hess: Float32Array,
+  momentum: Float32Array,
+  grad: Float32Array,
+  noise: Float32Array,
+  count: number,
+  hessApprox: number,
+  ess: number,
+  weightDecay: number,
+  beta1: number,
+  oneMinusBeta1: number,
+  beta2: number,
+  oneMinusBeta2: number,
+  curvCoef: number,
+  debias: number,
+  alpha: number,
+  clipRadius: number,
+): void {
+  const s = [ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, debias, alpha, clipRadius].map(f);
+  for (let i = 0; i < count; i++) {
+    const g = grad[i];
+    const curv = hessApprox === 0 ? f(noise[i] * g) : f(g * g);
+    updateElement(i, mean, hess, momentum, g, curv, hessApprox, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9]);
+  }
+}

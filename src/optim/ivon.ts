@@ -1,0 +1,275 @@
+// IVON (Shen et al., ICML 2024): a diagonal Gaussian posterior N(m, 1/(ess·(h+δ))) learned at
+// about Adam's cost. The algorithm is IVON.md §2; this class maps it onto backend kernels:
+// one sample per step runs sample → (model) → fused update, reading the gradient and noise
+// straight from their buffers; further samples go through Welford accumulation first.
+
+import type { HessApprox, IvonUpdateArgs, Role } from '../backend.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { seedKey } from '../kernels/philox.js';
+import type { Runtime } from '../runtime.js';
+import type { ParamSlot } from './layout.js';
+import { Optimizer, type GroupOptionsBase, type NonFinitePolicy, type SampledParamsOptions, type StateRoles } from './optimizer.js';
+import type { OptimizerSnapshot } from './snapshot.js';
+import * as check from './validate.js';
+
+export interface IvonGroupHyper {
+  lr: number;
+  ess: number;
+  hessInit: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  clipRadius: number;
+  frozen: boolean;
+}
+
+export type IvonGroupOptions = GroupOptionsBase & Partial<Omit<IvonGroupHyper, 'frozen'>>;
+
+export interface IvonOptions extends Partial<Omit<IvonGroupHyper, 'frozen'>> {
+  params?: GroupOptionsBase['params'];
+  shapes?: GroupOptionsBase['shapes'];
+  frozen?: boolean;
+  groups?: IvonGroupOptions[];
+  mcSamples?: number;
+  hessApprox?: HessApprox;
+  debias?: boolean;
+  rescaleLr?: boolean;
+  seed?: number;
+  nonFinite?: NonFinitePolicy;
+}
+
+const GLOBAL_KEYS = ['mcSamples', 'hessApprox', 'debias', 'rescaleLr', 'seed', 'nonFinite'] as const;
+const GROUP_KEYS = ['lr', 'ess', 'hessInit', 'weightDecay', 'beta1', 'beta2', 'clipRadius'] as const;
+const ROLES: Role[] = ['mean', 'hess', 'momentum', 'theta', 'grad', 'noise', 'gradMean', 'curvMean'];
+
+/** Training samples use stream 0 of the Philox counter, prediction draws stream 1. */
+const TRAIN_STREAM = 0;
+const PREDICT_STREAM = 1;
+
+function parseGroup(where: string, raw: Record<string, unknown>): IvonGroupHyper {
+  if (raw.lr === undefined) throw new ConfigError(`${where}: lr is required (IVON has no default learning rate; the authors used 0.1–2.5 with rescaleLr)`);
+  if (raw.ess === undefined) throw new ConfigError(`${where}: ess is required (effective sample size; start with the training-set size)`);
+  return {
+    lr: check.nonNegative(where, 'lr', raw.lr),
+    ess: check.positive(where, 'ess', raw.ess),
+    hessInit: check.positive(where, 'hessInit', raw.hessInit ?? 1.0),
+    weightDecay: check.nonNegative(where, 'weightDecay', raw.weightDecay ?? 1e-4),
+    beta1: check.unitIntervalOpen(where, 'beta1', raw.beta1 ?? 0.9),
+    beta2: check.unitInterval(where, 'beta2', raw.beta2 ?? 0.99999),
+    clipRadius: check.clipRadius(where, raw.clipRadius ?? Infinity),
+    frozen: false,
+  };
+}
+
+export class IVON extends Optimizer<IvonGroupHyper> {
+  readonly kind = 'ivon' as const;
+  private mcSamples_: number;
+  private hessApprox_: HessApprox;
+  private debias_: boolean;
+  private rescaleLr_: boolean;
+  private seed_: number;
+  private predictDraws = 0;
+  /** The only sample so far still sits in grad/noise, not yet in gradMean/curvMean (fused path). */
+  private pendingFused = false;
+
+  constructor(runtime: Runtime, options: IvonOptions) {
+    const where = 'IVON';
+    const o = (options ?? {}) as Record<string, unknown>;
+    super(runtime, where, o, GLOBAL_KEYS, GROUP_KEYS, ROLES, parseGroup);
+    this.mcSamples_ = o.mcSamples === undefined ? 1 : check.positiveInteger(where, 'mcSamples', o.mcSamples);
+    this.hessApprox_ = o.hessApprox === undefined ? 'price' : check.oneOf(where, 'hessApprox', o.hessApprox, ['price', 'gradsq'] as const);
+    this.debias_ = o.debias === undefined ? true : check.boolean(where, 'debias', o.debias);
+    this.rescaleLr_ = o.rescaleLr === undefined ? true : check.boolean(where, 'rescaleLr', o.rescaleLr);
+    this.seed_ = o.seed === undefined ? 0 : check.seed(where, o.seed);
+    this.layout.groups.forEach((group, i) => this.backend.fill(this.arena, 'hess', group.range, this.hyper[i].hessInit));
+  }
+
+  /** Samples per step the training loop should run (IVON.md §1); step() accepts any number ≥ 1. */
+  get mcSamples(): number {
+    return this.mcSamples_;
+  }
+
+  get hessApprox(): HessApprox {
+    return this.hessApprox_;
+  }
+
+  get seed(): number {
+    return this.seed_;
+  }
+
+  /** State of a parameter with σ = 1/sqrt(ess·(h+δ)) (float64 from the float32 state). */
+  async read(name: string): Promise<{ mean: Float32Array; hess: Float32Array; momentum: Float32Array; sigma: Float32Array }> {
+    const t = await this.readTensors(name);
+    const h = this.hyper[this.layout.params.get(name)!.group];
+    const sigma = t.hess!.map((x) => 1 / Math.sqrt(h.ess * (x + h.weightDecay)));
+    return { mean: t.mean, hess: t.hess!, momentum: t.momentum!, sigma };
+  }
+
+  protected stateRoles(): StateRoles {
+    return [
+      ['mean', 'mean'],
+      ['hess', 'hess'],
+      ['momentum', 'momentum'],
+    ];
+  }
+
+  protected thetaRole(slot: ParamSlot): Role {
+    return this.layout.groups[slot.group].frozen ? 'mean' : 'theta';
+  }
+
+  protected checkBlockStart(train: boolean, options: SampledParamsOptions): void {
+    if (options.epsilon === undefined) return;
+    const eps = options.epsilon;
+    if (eps === null || typeof eps !== 'object') throw new UsageError('sampledParams: epsilon must map parameter names to Float32Array');
+    for (const name of Object.keys(eps)) {
+      const slot = this.slotOf('sampledParams epsilon', name);
+      if (this.layout.groups[slot.group].frozen) throw new UsageError(`sampledParams: epsilon given for frozen parameter '${name}'`);
+      if (!(eps[name] instanceof Float32Array) || eps[name].length !== slot.count) {
+        throw new UsageError(`sampledParams: epsilon '${name}' must be a Float32Array of ${slot.count} elements`);
+      }
+    }
+    for (const slot of this.trainableSlots()) {
+      if (!(slot.name in eps)) throw new UsageError(`sampledParams: epsilon is missing parameter '${slot.name}'; give ε for every trainable parameter`);
+    }
+    void train;
+  }
+
+  protected async beforeBlock(train: boolean, options: SampledParamsOptions): Promise<number> {
+    // Sampling reuses the noise buffer, so a pending single sample moves to the accumulators first.
+    if (this.pendingFused) this.foldPendingSample();
+    const sampleIndex = train ? this.samples : this.predictDraws;
+    const { seedLo, seedHi } = seedKey(this.seed_);
+    this.layout.groups.forEach((group, i) => {
+      if (group.frozen) return;
+      const h = this.hyper[i];
+      if (options.epsilon) {
+        this.backend.fill(this.arena, 'noise', group.range, 0);
+        for (const name of group.params) this.backend.write(this.arena, 'noise', this.layout.params.get(name)!.start, options.epsilon[name]);
+        this.backend.ivonSampleGiven(this.arena, group.range, h.ess, h.weightDecay);
+      } else {
+        this.backend.ivonSample(this.arena, group.range, {
+          sample: sampleIndex,
+          step: this.step_,
+          stream: train ? TRAIN_STREAM : PREDICT_STREAM,
+          seedLo,
+          seedHi,
+          ess: h.ess,
+          weightDecay: h.weightDecay,
+        });
+      }
+    });
+    if (!train) this.predictDraws += 1;
+    await this.backend.flush();
+    return sampleIndex;
+  }
+
+  protected async accumulate(): Promise<void> {
+    this.samples += 1;
+    if (this.samples === 1) {
+      this.pendingFused = true;
+      return;
+    }
+    this.forTrainableGroups((range) => this.backend.ivonAccumulate(this.arena, range, this.samples, this.hessApprox_));
+    await this.backend.flush();
+  }
+
+  protected applyUpdate(t: number): void {
+    const fused = this.pendingFused && this.samples === 1;
+    if (this.pendingFused && !fused) this.foldPendingSample();
+    this.layout.groups.forEach((group, i) => {
+      if (group.frozen) return;
+      const args = this.updateArgs(this.hyper[i], t);
+      if (fused) this.backend.ivonUpdateFused(this.arena, group.range, args);
+      else this.backend.ivonUpdate(this.arena, group.range, args);
+    });
+    this.pendingFused = false;
+  }
+
+  protected discardSamples(): void {
+    this.pendingFused = false;
+  }
+
+  protected globalOptions(): Record<string, number | boolean | string> {
+    return {
+      mcSamples: this.mcSamples_,
+      hessApprox: this.hessApprox_,
+      debias: this.debias_,
+      rescaleLr: this.rescaleLr_,
+      seed: this.seed_,
+      nonFinite: this.nonFinite,
+    };
+  }
+
+  protected rngState(): { seed: number; predictDraws: number } {
+    return { seed: this.seed_, predictDraws: this.predictDraws };
+  }
+
+  protected parseRestoredGroup(where: string, hyper: Record<string, unknown>): IvonGroupHyper {
+    const { frozen: _frozen, ...rest } = hyper;
+    check.knownKeys(where, rest, GROUP_KEYS);
+    return parseGroup(where, rest);
+  }
+
+  protected parseRestoredGlobals(s: OptimizerSnapshot): () => void {
+    const where = 'restore';
+    const o = s.options ?? {};
+    check.knownKeys(where, o, GLOBAL_KEYS);
+    const mcSamples = check.positiveInteger(where, 'mcSamples', o.mcSamples);
+    const hessApprox = check.oneOf(where, 'hessApprox', o.hessApprox, ['price', 'gradsq'] as const);
+    const debias = check.boolean(where, 'debias', o.debias);
+    const rescaleLr = check.boolean(where, 'rescaleLr', o.rescaleLr);
+    const seed = check.seed(where, o.seed);
+    const nonFinite = check.oneOf(where, 'nonFinite', o.nonFinite, ['error', 'skip'] as const);
+    const draws = check.checkFinite(where, 'rng.predictDraws', s.rng?.predictDraws, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
+    if (s.rng?.seed !== seed) throw new ConfigError(`${where}: rng.seed ${s.rng?.seed} disagrees with options.seed ${seed}`);
+    for (const [name, t] of Object.entries(s.tensors ?? {})) {
+      const slot = this.layout.params.get(name);
+      if (!slot || !t.hess) continue;
+      const g = s.groups[slot.group]?.hyper;
+      const wd = typeof g?.weightDecay === 'number' ? g.weightDecay : 0;
+      for (let i = 0; i < t.hess.length; i++) {
+        if (!(t.hess[i] + wd > 0)) throw new ConfigError(`${where}: '${name}.hess' + weightDecay must be > 0 everywhere (σ would be undefined), index ${i} has ${t.hess[i]}`);
+      }
+    }
+    return () => {
+      this.mcSamples_ = mcSamples;
+      this.hessApprox_ = hessApprox;
+      this.debias_ = debias;
+      this.rescaleLr_ = rescaleLr;
+      this.seed_ = seed;
+      this.nonFinite = nonFinite;
+      this.predictDraws = draws;
+    };
+  }
+
+  /** Host-side float64 scalars of the update (IVON.md §2). */
+  private updateArgs(h: IvonGroupHyper, t: number): IvonUpdateArgs {
+    const oneMinusBeta2 = 1 - h.beta2;
+    return {
+      hessApprox: this.hessApprox_,
+      ess: h.ess,
+      weightDecay: h.weightDecay,
+      beta1: h.beta1,
+      oneMinusBeta1: 1 - h.beta1,
+      beta2: h.beta2,
+      oneMinusBeta2,
+      curvCoef: 0.5 * oneMinusBeta2 * oneMinusBeta2,
+      debias: this.debias_ ? 1 - Math.pow(h.beta1, t) : 1,
+      alpha: this.rescaleLr_ ? h.lr * (h.hessInit + h.weightDecay) : h.lr,
+      clipRadius: h.clipRadius,
+    };
+  }
+
+  private foldPendingSample(): void {
+    this.forTrainableGroups((range) => {
+      this.backend.fill(this.arena, 'gradMean', range, 0);
+      this.backend.fill(this.arena, 'curvMean', range, 0);
+      this.backend.ivonAccumulate(this.arena, range, 1, this.hessApprox_);
+    });
+    this.pendingFused = false;
+  }
+
+  private forTrainableGroups(fn: (range: { start: number; count: number }) => void): void {
+    for (const group of this.layout.groups) if (!group.frozen) fn(group.range);
+  }
+}

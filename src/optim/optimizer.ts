@@ -1,0 +1,371 @@
+// What IVON, AdamW and SGD share: parameter groups and their layout in one arena, the sampled
+// block protocol (sampledParams → step), reading state, schedules and snapshots. Subclasses add
+// their hyper-parameters and kernels. Every public method validates first and mutates after, so
+// a thrown error leaves the optimizer exactly as it was.
+
+import type { Arena, Backend, Role } from '../backend.js';
+import { ConfigError, NonFiniteGradientError, UsageError } from '../errors.js';
+import type { Runtime } from '../runtime.js';
+import { buildLayout, checkGroupParams, type GroupParams, type Layout, type ParamSlot } from './layout.js';
+import { SampleContext } from './sample-context.js';
+import type { GroupState, OptimizerKind, OptimizerSnapshot, TensorState } from './snapshot.js';
+import * as check from './validate.js';
+
+export type ParamValues = Record<string, Float32Array | number[]>;
+
+export interface GroupOptionsBase {
+  params: ParamValues;
+  shapes?: Record<string, number[]>;
+  /** Frozen parameters get no noise, no decay and no update. */
+  frozen?: boolean;
+}
+
+export type NonFinitePolicy = 'error' | 'skip';
+
+export interface SampledParamsOptions {
+  /** true: the block's gradients count toward the next step. false: a draw for prediction only. */
+  train?: boolean;
+  /** Test hook (IVON only): use this ε per trainable parameter instead of the RNG. */
+  epsilon?: Record<string, Float32Array>;
+}
+
+export interface StepResult {
+  /** True when the step was skipped because a gradient was non-finite (nonFinite: 'skip'). */
+  skipped: boolean;
+  /** The step count t after this call. */
+  step: number;
+}
+
+/** Group hyper-parameters common to all optimizers. */
+export interface GroupHyperBase {
+  lr: number;
+  frozen: boolean;
+}
+
+/** Which state tensor of a snapshot each arena role holds. */
+export type StateRoles = ReadonlyArray<readonly [Role, Exclude<keyof TensorState, 'shape'>]>;
+
+export abstract class Optimizer<Hyper extends GroupHyperBase> {
+  abstract readonly kind: OptimizerKind;
+  readonly layout: Layout;
+  protected readonly backend: Backend;
+  protected readonly arena: Arena;
+  protected readonly hyper: Hyper[];
+  protected nonFinite: NonFinitePolicy;
+  protected step_ = 0;
+  protected skipped = 0;
+  /** Train blocks accumulated since the last step. */
+  protected samples = 0;
+  /** A non-finite gradient was seen under nonFinite: 'skip'; the next step() is skipped. */
+  protected poisoned = false;
+  private inBlock = false;
+  private disposed = false;
+
+  protected constructor(
+    readonly runtime: Runtime,
+    where: string,
+    options: Record<string, unknown>,
+    globalKeys: readonly string[],
+    groupKeys: readonly string[],
+    roles: readonly Role[],
+    parseGroup: (where: string, raw: Record<string, unknown>) => Hyper,
+  ) {
+    if (options === null || typeof options !== 'object') throw new ConfigError(`${where}: options must be an object`);
+    if (!runtime || typeof runtime !== 'object' || !runtime.compute) {
+      throw new ConfigError(`${where}: the first argument must be a runtime from createRuntime()`);
+    }
+    const shorthand = 'params' in options;
+    if (shorthand && 'groups' in options) throw new ConfigError(`${where}: give either params (one group) or groups, not both`);
+    if (!shorthand && !Array.isArray(options.groups)) {
+      throw new ConfigError(`${where}: give params: { name: Float32Array } or groups: [{ params, ... }]`);
+    }
+    check.knownKeys(where, options, [...globalKeys, ...groupKeys, ...(shorthand ? ['params', 'shapes', 'frozen'] : ['groups'])]);
+    const rawGroups: Record<string, unknown>[] = shorthand
+      ? [Object.fromEntries(Object.entries(options).filter(([k]) => !globalKeys.includes(k)))]
+      : (options.groups as Record<string, unknown>[]);
+    if (rawGroups.length === 0) throw new ConfigError(`${where}: groups is empty`);
+    const seen = new Set<string>();
+    const groupParams: GroupParams[] = [];
+    const hyper: Hyper[] = [];
+    rawGroups.forEach((raw, i) => {
+      const at = shorthand ? where : `${where} groups[${i}]`;
+      if (raw === null || typeof raw !== 'object') throw new ConfigError(`${at}: each group must be an object`);
+      // Group-level values fall back to the optimizer-wide ones (PyTorch's defaults dict).
+      const merged: Record<string, unknown> = {};
+      for (const key of groupKeys) if (key in options) merged[key] = options[key];
+      Object.assign(merged, raw);
+      check.knownKeys(at, raw, [...groupKeys, 'params', 'shapes', 'frozen']);
+      const { values, shapes } = checkGroupParams(at, raw.params, raw.shapes, seen);
+      const frozen = raw.frozen === undefined ? false : check.boolean(at, 'frozen', raw.frozen);
+      hyper.push(parseGroup(at, merged));
+      groupParams.push({ values, shapes, frozen });
+    });
+    this.nonFinite = options.nonFinite === undefined ? 'error' : check.oneOf(where, 'nonFinite', options.nonFinite, ['error', 'skip'] as const);
+    this.hyper = hyper;
+    this.hyper.forEach((h, i) => (h.frozen = groupParams[i].frozen));
+    this.layout = buildLayout(groupParams);
+    this.backend = runtime.compute;
+    this.arena = this.backend.createArena(this.layout.length, roles);
+    for (const group of groupParams) {
+      for (const [name, values] of Object.entries(group.values)) {
+        this.backend.write(this.arena, 'mean', this.layout.params.get(name)!.start, values);
+      }
+    }
+  }
+
+  /** Completed steps t. */
+  get stepCount(): number {
+    return this.step_;
+  }
+
+  /** Steps skipped because of non-finite gradients (nonFinite: 'skip'). */
+  get skippedSteps(): number {
+    return this.skipped;
+  }
+
+  get parameterNames(): string[] {
+    return [...this.layout.params.keys()];
+  }
+
+  get groupCount(): number {
+    return this.hyper.length;
+  }
+
+  /** A copy of a group's hyper-parameters. */
+  groupHyper(group: number): Hyper {
+    this.checkGroupIndex('groupHyper', group);
+    return { ...this.hyper[group] };
+  }
+
+  /** Changes a group's learning rate (schedules). */
+  setLr(group: number, lr: number): void {
+    this.assertUsable('setLr');
+    this.checkGroupIndex('setLr', group);
+    this.hyper[group].lr = check.nonNegative('setLr', 'lr', lr);
+  }
+
+  /** Zero-copy view of a parameter's weights (the mean) on CPU backends, for use outside blocks. */
+  param(name: string): Float32Array {
+    const slot = this.slotOf('param', name);
+    const view = this.backend.view(this.arena, 'mean', slot);
+    if (!view) throw new UsageError(`param('${name}') has no CPU view on the ${this.backend.kind} backend; use await read('${name}')`);
+    return view;
+  }
+
+  /**
+   * Runs `fn` on one sample of the weights. In a train block the callback writes every trainable
+   * parameter's gradient (of the minibatch-mean loss at θ); its result is returned. If `fn` throws,
+   * nothing is accumulated and the weights are untouched.
+   */
+  async sampledParams<R>(fn: (ctx: SampleContext) => R | Promise<R>, options: SampledParamsOptions = {}): Promise<R> {
+    this.assertUsable('sampledParams');
+    if (this.inBlock) throw new UsageError('sampledParams: blocks cannot be nested; finish the current block first');
+    if (typeof fn !== 'function') throw new UsageError('sampledParams: the first argument must be a function (ctx) => loss');
+    if (options === null || typeof options !== 'object') throw new UsageError('sampledParams: options must be an object');
+    check.knownKeys('sampledParams', options, ['train', 'epsilon']);
+    const train = options.train === undefined ? true : check.boolean('sampledParams', 'train', options.train);
+    this.checkBlockStart(train, options);
+    this.inBlock = true;
+    try {
+      const sampleIndex = await this.beforeBlock(train, options);
+      const ctx = new SampleContext(this.backend, this.arena, this.layout, (slot) => this.thetaRole(slot), train, sampleIndex);
+      let result: R;
+      try {
+        result = await fn(ctx);
+      } finally {
+        ctx.close();
+      }
+      if (train) {
+        this.checkProvided(ctx.provided);
+        if (await this.gradientsAreFinite()) await this.accumulate();
+      }
+      return result;
+    } finally {
+      this.inBlock = false;
+    }
+  }
+
+  /** Applies the update from the train blocks since the last step. */
+  async step(): Promise<StepResult> {
+    this.assertUsable('step');
+    if (this.inBlock) throw new UsageError('step() was called inside a sampled block; call it after the block has finished');
+    if (this.samples === 0 && !this.poisoned) {
+      throw new UsageError('step() needs at least one sampledParams(fn, { train: true }) block since the last step; nothing was changed');
+    }
+    if (this.poisoned) {
+      this.poisoned = false;
+      this.samples = 0;
+      this.skipped += 1;
+      this.discardSamples();
+      return { skipped: true, step: this.step_ };
+    }
+    this.applyUpdate(this.step_ + 1);
+    await this.backend.flush();
+    this.step_ += 1;
+    this.samples = 0;
+    return { skipped: false, step: this.step_ };
+  }
+
+  /** Copies of a parameter's state tensors (any backend). */
+  async readTensors(name: string): Promise<TensorState> {
+    const slot = this.slotOf('read', name);
+    await this.backend.flush();
+    const state: TensorState = { shape: [...slot.shape], mean: new Float32Array(0) };
+    for (const [role, key] of this.stateRoles()) state[key] = await this.backend.read(this.arena, role, slot);
+    return state;
+  }
+
+  /** The complete state for an exact resume. */
+  async snapshot(): Promise<OptimizerSnapshot> {
+    this.assertUsable('snapshot');
+    if (this.inBlock) throw new UsageError('snapshot() inside a sampled block; take it between steps');
+    const tensors: Record<string, TensorState> = {};
+    for (const name of this.layout.params.keys()) tensors[name] = await this.readTensors(name);
+    const groups: GroupState[] = this.layout.groups.map((g, i) => ({ params: [...g.params], hyper: { ...this.hyper[i] } as unknown as Record<string, number | boolean> }));
+    return {
+      kind: this.kind,
+      step: this.step_,
+      skippedSteps: this.skipped,
+      options: this.globalOptions(),
+      rng: this.rngState(),
+      groups,
+      tensors,
+    };
+  }
+
+  /** Replaces the whole state with a snapshot of an optimizer with the same parameters. */
+  async restore(snapshot: OptimizerSnapshot): Promise<void> {
+    this.assertUsable('restore');
+    if (this.inBlock) throw new UsageError('restore() inside a sampled block; restore between steps');
+    this.checkSnapshot(snapshot);
+    const hyper = snapshot.groups.map((g, i) => this.parseRestoredGroup(`restore groups[${i}]`, g.hyper));
+    const applyGlobals = this.parseRestoredGlobals(snapshot);
+    // Everything is validated; from here on nothing throws.
+    for (const [name, slot] of this.layout.params) {
+      for (const [role, key] of this.stateRoles()) this.backend.write(this.arena, role, slot.start, snapshot.tensors[name][key]!);
+    }
+    hyper.forEach((h, i) => (this.hyper[i] = { ...h, frozen: this.layout.groups[i].frozen }));
+    applyGlobals();
+    this.step_ = snapshot.step;
+    this.skipped = snapshot.skippedSteps;
+    this.samples = 0;
+    this.poisoned = false;
+    this.discardSamples();
+    await this.backend.flush();
+  }
+
+  /** Frees the backend memory. The optimizer is unusable afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.backend.destroyArena(this.arena);
+  }
+
+  // ---- hooks for the subclasses ----
+
+  /** Roles holding snapshot state, and their snapshot names. */
+  protected abstract stateRoles(): StateRoles;
+  /** Role the model reads for a parameter inside a block. */
+  protected abstract thetaRole(slot: ParamSlot): Role;
+  /** Validation that depends on the optimizer (e.g. AdamW allows one train block per step). */
+  protected abstract checkBlockStart(train: boolean, options: SampledParamsOptions): void;
+  /** Prepares the weights the block sees; returns the block's sample index. */
+  protected abstract beforeBlock(train: boolean, options: SampledParamsOptions): Promise<number>;
+  /** Folds the block's (valid, finite) gradients into the step. */
+  protected abstract accumulate(): Promise<void>;
+  /** Enqueues the update kernels for step number `t` (1-based). */
+  protected abstract applyUpdate(t: number): void;
+  /** Forgets the accumulated samples (skipped step or restore). */
+  protected abstract discardSamples(): void;
+  protected abstract globalOptions(): Record<string, number | boolean | string>;
+  protected abstract rngState(): { seed: number; predictDraws: number };
+  protected abstract parseRestoredGroup(where: string, hyper: Record<string, unknown>): Hyper;
+  /** Validates the snapshot's global options; returns a function that applies them. */
+  protected abstract parseRestoredGlobals(snapshot: OptimizerSnapshot): () => void;
+
+  // ---- shared checks ----
+
+  protected assertUsable(method: string): void {
+    if (this.disposed) throw new UsageError(`${method}: this optimizer was disposed`);
+  }
+
+  protected slotOf(method: string, name: string): ParamSlot {
+    const slot = this.layout.params.get(name);
+    if (!slot) throw new UsageError(`${method}('${name}'): unknown parameter; known parameters are ${this.parameterNames.join(', ')}`);
+    return slot;
+  }
+
+  protected trainableSlots(): ParamSlot[] {
+    return [...this.layout.params.values()].filter((s) => !this.layout.groups[s.group].frozen);
+  }
+
+  private checkGroupIndex(method: string, group: number): void {
+    if (!Number.isInteger(group) || group < 0 || group >= this.hyper.length) {
+      throw new UsageError(`${method}: group index must be an integer in [0, ${this.hyper.length - 1}], got ${group}`);
+    }
+  }
+
+  private checkProvided(provided: Set<string>): void {
+    const missing = this.trainableSlots().filter((s) => !provided.has(s.name)).map((s) => s.name);
+    if (missing.length > 0) {
+      throw new UsageError(
+        `sampledParams: no gradient was provided for trainable parameter(s) ${missing.map((m) => `'${m}'`).join(', ')}; write ctx.grad(name) or call ctx.setGrad(name, values) for each, or mark the group frozen. Nothing was accumulated.`,
+      );
+    }
+  }
+
+  /** Applies the non-finite policy; returns true when the gradients may be accumulated. */
+  private async gradientsAreFinite(): Promise<boolean> {
+    let bad = 0;
+    for (const group of this.layout.groups) {
+      if (!group.frozen) bad += await this.backend.countNonFinite(this.arena, 'grad', group.range);
+    }
+    if (bad === 0) return true;
+    const counts: Record<string, number> = {};
+    for (const slot of this.trainableSlots()) {
+      const n = await this.backend.countNonFinite(this.arena, 'grad', slot);
+      if (n > 0) counts[slot.name] = n;
+    }
+    if (this.nonFinite === 'skip') {
+      this.poisoned = true;
+      return false;
+    }
+    const list = Object.entries(counts).map(([name, n]) => `'${name}' (${n} entries)`).join(', ');
+    throw new NonFiniteGradientError(
+      `sampledParams: non-finite gradient in ${list}; nothing was accumulated and the optimizer state is unchanged. Lower the learning rate, check the loss for log(0) or overflow, or pass nonFinite: 'skip' to skip such steps.`,
+      counts,
+    );
+  }
+
+  private checkSnapshot(s: OptimizerSnapshot): void {
+    const where = 'restore';
+    if (!s || typeof s !== 'object') throw new ConfigError(`${where}: expected an OptimizerSnapshot object`);
+    if (s.kind !== this.kind) throw new ConfigError(`${where}: the snapshot is of a ${s.kind} optimizer, this one is ${this.kind}`);
+    check.checkFinite(where, 'step', s.step, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
+    check.checkFinite(where, 'skippedSteps', s.skippedSteps, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
+    if (!Array.isArray(s.groups) || s.groups.length !== this.layout.groups.length) {
+      throw new ConfigError(`${where}: the snapshot has ${Array.isArray(s.groups) ? s.groups.length : 'no'} groups, this optimizer has ${this.layout.groups.length}`);
+    }
+    s.groups.forEach((g, i) => {
+      const mine = this.layout.groups[i].params;
+      if (!Array.isArray(g.params) || g.params.join('\u0000') !== mine.join('\u0000')) {
+        throw new ConfigError(`${where}: group ${i} holds [${g.params}] in the snapshot but [${mine.join(', ')}] here`);
+      }
+    });
+    for (const [name, slot] of this.layout.params) {
+      const t = s.tensors?.[name];
+      if (!t) throw new ConfigError(`${where}: the snapshot has no tensors for parameter '${name}'`);
+      for (const [, key] of this.stateRoles()) {
+        const data = t[key];
+        if (!(data instanceof Float32Array) || data.length !== slot.count) {
+          throw new ConfigError(`${where}: '${name}.${key}' must be a Float32Array of ${slot.count} elements`);
+        }
+        for (let i = 0; i < data.length; i++) {
+          if (!Number.isFinite(data[i])) throw new ConfigError(`${where}: '${name}.${key}' has a non-finite value at index ${i}`);
+        }
+      }
+    }
+    const extra = Object.keys(s.tensors).filter((n) => !this.layout.params.has(n));
+    if (extra.length > 0) throw new ConfigError(`${where}: the snapshot has unknown parameter(s) ${extra.join(', ')}`);
+  }
+}

@@ -1,0 +1,93 @@
+// What a sampled block's callback receives: the sampled weights θ to read and the gradient
+// buffers to write, as zero-copy views on CPU backends or buffer bindings on the GPU. It records
+// which gradients were provided so the optimizer can name any that were forgotten.
+
+import type { Arena, Backend, BufferBinding, Role } from '../backend.js';
+import { UsageError } from '../errors.js';
+import type { Layout, ParamSlot } from './layout.js';
+
+export class SampleContext {
+  /** Trainable parameters whose gradient the callback asked for or set. */
+  readonly provided = new Set<string>();
+  private open = true;
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly arena: Arena,
+    private readonly layout: Layout,
+    /** Role the model reads: 'theta' (IVON sample) or 'mean' (AdamW/SGD, or frozen params). */
+    private readonly thetaRole: (slot: ParamSlot) => Role,
+    /** True in a train block: gradients may be written. */
+    readonly train: boolean,
+    /** 0-based index of this block among the step's samples (train) or prediction draws. */
+    readonly sampleIndex: number,
+  ) {}
+
+  /** The weights the model must use in this block (CPU backends). */
+  theta(name: string): Float32Array {
+    const slot = this.slot(name, 'theta');
+    return this.cpuView(this.thetaRole(slot), slot, 'theta', 'thetaBinding');
+  }
+
+  /** The gradient buffer of a trainable parameter, zero-filled on first request in the block. */
+  grad(name: string): Float32Array {
+    const slot = this.gradSlot(name, 'grad');
+    if (!this.provided.has(name)) this.backend.fill(this.arena, 'grad', slot, 0);
+    this.provided.add(name);
+    return this.cpuView('grad', slot, 'grad', 'gradBinding');
+  }
+
+  /** Copies a whole gradient in (any backend). */
+  setGrad(name: string, values: Float32Array): void {
+    const slot = this.gradSlot(name, 'setGrad');
+    if (!(values instanceof Float32Array) || values.length !== slot.count) {
+      throw new UsageError(
+        `setGrad('${name}'): expected a Float32Array of ${slot.count} elements (shape [${slot.shape.join(', ')}]), got ${values instanceof Float32Array ? `${values.length} elements` : Object.prototype.toString.call(values)}`,
+      );
+    }
+    this.backend.write(this.arena, 'grad', slot.start, values);
+    this.provided.add(name);
+  }
+
+  /** GPU backends: the buffer range holding θ of a parameter. */
+  thetaBinding(name: string): BufferBinding {
+    const slot = this.slot(name, 'thetaBinding');
+    return this.gpuBinding(this.thetaRole(slot), slot, 'thetaBinding', 'theta');
+  }
+
+  /** GPU backends: the buffer range the model writes the gradient into (marks it provided; not zeroed). */
+  gradBinding(name: string): BufferBinding {
+    const slot = this.gradSlot(name, 'gradBinding');
+    this.provided.add(name);
+    return this.gpuBinding('grad', slot, 'gradBinding', 'grad');
+  }
+
+  close(): void {
+    this.open = false;
+  }
+
+  private slot(name: string, method: string): ParamSlot {
+    if (!this.open) throw new UsageError(`${method}('${name}') called after the sampled block ended; views are only valid inside the block`);
+    const slot = this.layout.params.get(name);
+    if (!slot) throw new UsageError(`${method}('${name}'): unknown parameter; known parameters are ${[...this.layout.params.keys()].join(', ')}`);
+    return slot;
+  }
+
+  private gradSlot(name: string, method: string): ParamSlot {
+    const slot = this.slot(name, method);
+    if (!this.train) throw new UsageError(`${method}('${name}') in a train: false block; gradients are only taken in train: true blocks`);
+    if (this.layout.groups[slot.group].frozen) throw new UsageError(`${method}('${name}'): '${name}' is frozen and takes no gradient`);
+    return slot;
+  }
+
+  private cpuView(role: Role, slot: ParamSlot, method: string, gpuMethod: string): Float32Array {
+    const view = this.backend.view(this.arena, role, slot);
+    if (!view) throw new UsageError(`${method}() has no CPU view on the ${this.backend.kind} backend; use ${gpuMethod}(name) to bind the GPU buffer`);
+    return view;
+  }
+
+  private gpuBinding(role: Role, slot: ParamSlot, method: string, cpuMethod: string): BufferBinding {
+    if (!this.backend.binding) throw new UsageError(`${method}() needs the webgpu backend; on ${this.backend.kind} use ${cpuMethod}(name)`);
+    return this.backend.binding(this.arena, role, slot);
+  }
+}
