@@ -1,0 +1,24 @@
+// Bundles the library for npm and for the browser tests: ESM with code-split chunks for the
+// backends loaded on demand, the WASM embedded (base64, so no asset handling), comlink bundled,
+// Node-only modules (node:*, the Dawn `webgpu` package) left as imports that only Node paths reach.
+import typescript from '@rollup/plugin-typescript';
+
+export default {
+  input: { index: 'src/index.ts' },
+  output: {
+    dir: 'dist',
+    format: 'es',
+    sourcemap: true,
+    chunkFileNames: 'chunks/[name]-[hash].js',
+  },
+  external: (id) => id.startsWith('node:') || id === 'webgpu' || id === 'tsx' || id.startsWith('tsx/'),
+  plugins: [
+    typescript({
+      tsconfig: './tsconfig.build.json',
+    }),
+  ],
+  onwarn(warning, warn) {
+    if (warning.code === 'CIRCULAR_DEPENDENCY') return;
+    warn(warning);
+  },
+};
