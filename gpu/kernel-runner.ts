@@ -1,0 +1,194 @@
+// The one place that builds pipelines, keeps bind groups and submits. Every pipeline is compiled
+// at init (createComputePipelineAsync, in parallel). A kernel call becomes one command encoder
+// with one compute pass (a dispatch per chunk) and one submit, so anything the caller enqueues
+// afterwards (a writeBuffer, a model's own submit) is ordered after it on the queue.
+//
+// Uniforms: each dispatch gets its own 256-byte slot in a ring buffer, bound with a dynamic
+// offset. The slots of one call are written with one writeBuffer just before its submit. A
+// writeBuffer is a queue operation, so it cannot affect dispatches submitted before it; and within
+// a call no two dispatches share a slot. So no queued dispatch ever sees a later call's uniforms
+// (the hazard: writeBuffer applies at once on the queue, recorded passes run when submitted).
+
+import type { DispatchLimits, Grid } from './dispatch-plan.js';
+import { gridFor } from './dispatch-plan.js';
+import { KERNELS, type KernelName } from './kernels.js';
+import { kernelModule, PARAMS_BYTES } from './prelude.wgsl.js';
+import { BufferUsage, ShaderStage } from './usage.js';
+
+/** Values of the shared uniform block (prelude.wgsl.ts); rowSize comes from the grid. */
+export interface Uniforms {
+  base: number;
+  count: number;
+  first: number;
+  /** Up to 8 u32 scalars (ints0, ints1). */
+  ints?: readonly number[];
+  /** Up to 12 f32 scalars (f0, f1, f2), rounded to float32 here. */
+  floats?: readonly number[];
+}
+
+export interface Dispatch {
+  /** Storage bindings in the kernel's declared order. */
+  bindings: readonly GPUBufferBinding[];
+  invocations: number;
+  uniforms: Uniforms;
+  /** Keep the bind group for reuse (arena buffers); scratch buffers pass false. */
+  cacheBindGroup: boolean;
+}
+
+const SLOT_BYTES = 256; // the largest minUniformBufferOffsetAlignment the spec allows
+const RING_SLOTS = 1024;
+
+interface CompiledKernel {
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+}
+
+export class KernelRunner {
+  private readonly uniformRing: GPUBuffer;
+  private readonly staging = new ArrayBuffer(SLOT_BYTES * RING_SLOTS);
+  private ringCursor = 0;
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 1;
+
+  private constructor(
+    readonly device: GPUDevice,
+    private readonly kernels: Map<KernelName, CompiledKernel>,
+    private readonly limits: DispatchLimits,
+  ) {
+    this.uniformRing = device.createBuffer({
+      label: 'ivon-edge uniforms',
+      size: SLOT_BYTES * RING_SLOTS,
+      usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
+    });
+  }
+
+  /** Compiles every kernel; a WGSL error surfaces here with the compiler's messages. */
+  static async create(device: GPUDevice, limits: DispatchLimits): Promise<KernelRunner> {
+    const names = Object.keys(KERNELS) as KernelName[];
+    const compiled = await Promise.all(names.map((name) => compileKernel(device, name)));
+    return new KernelRunner(device, new Map(names.map((name, i) => [name, compiled[i]])), limits);
+  }
+
+  /** Encodes the dispatches (then `after`, e.g. a copy to a readback buffer) and submits them. */
+  run(kernel: KernelName, dispatches: readonly Dispatch[], after?: (encoder: GPUCommandEncoder) => void): void {
+    for (let from = 0; from < dispatches.length; from += RING_SLOTS) {
+      const part = dispatches.slice(from, from + RING_SLOTS);
+      const last = from + RING_SLOTS >= dispatches.length;
+      this.submitPart(kernel, part, last ? after : undefined);
+    }
+    if (dispatches.length === 0 && after) this.encodeAndSubmit(after);
+  }
+
+  /** Submits work that needs no kernel (copies, clears). */
+  encodeAndSubmit(record: (encoder: GPUCommandEncoder) => void): void {
+    const encoder = this.device.createCommandEncoder();
+    record(encoder);
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  /** Drops cached bind groups that reference any of these buffers (before they are destroyed). */
+  forget(buffers: Iterable<GPUBuffer>): void {
+    const ids = new Set<string>();
+    for (const b of buffers) {
+      const id = this.bufferIds.get(b);
+      if (id !== undefined) ids.add(`#${id}@`);
+    }
+    for (const key of [...this.bindGroups.keys()]) {
+      for (const id of ids) if (key.includes(id)) this.bindGroups.delete(key);
+    }
+  }
+
+  destroy(): void {
+    this.bindGroups.clear();
+    this.uniformRing.destroy();
+  }
+
+  private submitPart(kernel: KernelName, dispatches: readonly Dispatch[], after?: (encoder: GPUCommandEncoder) => void): void {
+    const compiled = this.kernels.get(kernel)!;
+    if (this.ringCursor + dispatches.length > RING_SLOTS) this.ringCursor = 0;
+    const firstSlot = this.ringCursor;
+    this.ringCursor += dispatches.length;
+    const grids = dispatches.map((d, i) => {
+      const grid = gridFor(d.invocations, this.limits.maxWorkgroupsPerDimension);
+      this.stageUniforms(firstSlot + i, d.uniforms, grid);
+      return grid;
+    });
+    this.device.queue.writeBuffer(this.uniformRing, firstSlot * SLOT_BYTES, this.staging, firstSlot * SLOT_BYTES, dispatches.length * SLOT_BYTES);
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(compiled.pipeline);
+    dispatches.forEach((d, i) => {
+      pass.setBindGroup(0, this.bindGroupFor(kernel, compiled.layout, d), [(firstSlot + i) * SLOT_BYTES]);
+      pass.dispatchWorkgroups(grids[i].x, grids[i].y);
+    });
+    pass.end();
+    after?.(encoder);
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  private stageUniforms(slot: number, u: Uniforms, grid: Grid): void {
+    const words = new Uint32Array(this.staging, slot * SLOT_BYTES, PARAMS_BYTES / 4);
+    const floats = new Float32Array(this.staging, slot * SLOT_BYTES, PARAMS_BYTES / 4);
+    words.fill(0);
+    words[0] = u.base;
+    words[1] = u.count;
+    words[2] = u.first;
+    words[3] = grid.rowSize;
+    (u.ints ?? []).forEach((v, i) => (words[4 + i] = v));
+    (u.floats ?? []).forEach((v, i) => (floats[12 + i] = v));
+  }
+
+  private bindGroupFor(kernel: KernelName, layout: GPUBindGroupLayout, d: Dispatch): GPUBindGroup {
+    const key = d.cacheBindGroup ? `${kernel}|${d.bindings.map((b) => `#${this.idOf(b.buffer)}@${b.offset ?? 0}+${b.size}`).join('|')}` : '';
+    const cached = key ? this.bindGroups.get(key) : undefined;
+    if (cached) return cached;
+    const group = this.device.createBindGroup({
+      layout,
+      entries: [
+        { binding: 0, resource: { buffer: this.uniformRing, offset: 0, size: PARAMS_BYTES } },
+        ...d.bindings.map((resource, i) => ({ binding: i + 1, resource })),
+      ],
+    });
+    if (key) this.bindGroups.set(key, group);
+    return group;
+  }
+
+  private idOf(buffer: GPUBuffer): number {
+    let id = this.bufferIds.get(buffer);
+    if (id === undefined) {
+      id = this.nextBufferId++;
+      this.bufferIds.set(buffer, id);
+    }
+    return id;
+  }
+}
+
+async function compileKernel(device: GPUDevice, name: KernelName): Promise<CompiledKernel> {
+  const spec = KERNELS[name];
+  const code = kernelModule(spec.storage, spec.body);
+  const module = device.createShaderModule({ label: name, code });
+  const layout = device.createBindGroupLayout({
+    label: name,
+    entries: [
+      { binding: 0, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: PARAMS_BYTES } },
+      ...spec.storage.map((b, i) => ({
+        binding: i + 1,
+        visibility: ShaderStage.COMPUTE,
+        buffer: { type: b.access === 'read' ? ('read-only-storage' as const) : ('storage' as const) },
+      })),
+    ],
+  });
+  try {
+    const pipeline = await device.createComputePipelineAsync({
+      label: name,
+      layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+      compute: { module, entryPoint: 'main' },
+    });
+    return { pipeline, layout };
+  } catch (err) {
+    const info = await module.getCompilationInfo();
+    const messages = info.messages.map((m) => `${m.type} ${m.lineNum}:${m.linePos} ${m.message}`).join('\n');
+    throw new Error(`WGSL kernel '${name}' failed to compile: ${(err as Error).message}\n${messages}`);
+  }
+}
