@@ -71,7 +71,7 @@ export function checkName(what: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME_LENGTH) {
     bad(`${what} must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`);
   }
-  if (FORBIDDEN_KEYS.has(value)) bad(`${what} ${JSON.stringify(value)} is a reserved name`, 'Rename the parameter');
+  if (FORBIDDEN_KEYS.has(value)) bad(`${what} ${JSON.stringify(value)} is a reserved name`, 'Use another name (this one would reach Object.prototype)');
   return value;
 }
 
