@@ -33,5 +33,5 @@ export async function devNnWasmBytes(): Promise<Uint8Array> {
 
 /** WasmOps over a private memory (the nn kernels only). */
 export async function devWasmOps(): Promise<WasmOps> {
-  return new WasmOps(await standaloneWasmHost(await devNnWasmBytes()));
+  return new WasmOps(await standaloneWasmHost((await devNnWasmBytes()) as Uint8Array<ArrayBuffer>));
 }

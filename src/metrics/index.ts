@@ -1,0 +1,3 @@
+// The metrics of IVON.md §4 in one import.
+export * from './classification.js';
+export { auroc } from './auroc.js';
