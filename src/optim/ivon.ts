@@ -81,6 +81,10 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     this.debias_ = o.debias === undefined ? true : check.boolean(where, 'debias', o.debias);
     this.rescaleLr_ = o.rescaleLr === undefined ? true : check.boolean(where, 'rescaleLr', o.rescaleLr);
     this.seed_ = o.seed === undefined ? 0 : check.seed(where, o.seed);
+    this.initRoles();
+  }
+
+  protected override initRoles(): void {
     this.layout.groups.forEach((group, i) => this.backend.fill(this.arena, 'hess', group.range, this.hyper[i].hessInit));
   }
 

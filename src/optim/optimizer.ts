@@ -3,13 +3,88 @@
 // their hyper-parameters and kernels. Every public method validates first and mutates after, so
 // a thrown error leaves the optimizer exactly as it was.
 
-import type { Arena, Backend, Role } from '../backend.js';
+import type { Arena, Backend, BackendKind, Role } from '../backend.js';
 import { ConfigError, NonFiniteGradientError, UsageError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { buildLayout, checkGroupParams, type GroupParams, type Layout, type ParamSlot } from './layout.js';
 import { SampleContext } from './sample-context.js';
 import type { GroupState, OptimizerKind, OptimizerSnapshot, TensorState } from './snapshot.js';
 import * as check from './validate.js';
+
+/** What happened in a device-loss failover. */
+export interface RecoveryInfo {
+  from: BackendKind;
+  to: BackendKind;
+  description: string;
+  /** Step count when the loss was detected. */
+  lostAtStep: number;
+  /** Step of the snapshot the optimizer continues from. */
+  restoredStep: number;
+  cause: string;
+}
+
+export interface RecoveryOptions {
+  /** Keep a state snapshot every N steps (taken asynchronously); 0 disables recovery. */
+  snapshotEvery?: number;
+  /** Makes the replacement backend; default: a new WebGPU device, else wasm, else js. */
+  replace?: () => Promise<Backend>;
+}
+
+interface RecoveryPolicy {
+  snapshotEvery: number;
+  replace: () => Promise<Backend>;
+  onRecover?: (info: RecoveryInfo) => void;
+}
+
+/** The call that hit a device loss rejects with this; the optimizer already runs on `info.to`. */
+export class RecoveredError extends Error {
+  override name = 'RecoveredError';
+  constructor(
+    readonly info: RecoveryInfo,
+    override readonly cause: Error,
+  ) {
+    super(
+      `The ${info.from} backend failed (${cause.message}); the optimizer now runs on ${info.to} (${info.description}) ` +
+        `from the snapshot of step ${info.restoredStep} (lost ${info.lostAtStep - info.restoredStep} step(s)). ` +
+        `Rebind your model to the new backend and repeat the interrupted block or step.`,
+    );
+  }
+}
+
+function isDeviceLoss(error: unknown): boolean {
+  return error instanceof Error && error.name === 'DeviceLostError';
+}
+
+/** Default failover: a fresh GPU device if one can be had, else WebAssembly, else plain TypeScript. */
+async function defaultReplacement(): Promise<Backend> {
+  try {
+    const { createWebGpuBackend } = await import('../../gpu/webgpu-backend.js');
+    return await createWebGpuBackend();
+  } catch {
+    try {
+      const { createWasmBackend } = await import('../backends/wasm.js');
+      return await createWasmBackend();
+    } catch {
+      const { JsBackend } = await import('../backends/js.js');
+      return new JsBackend();
+    }
+  }
+}
+
+function parseRecovery(where: string, raw: unknown, onRecover: unknown, kind: BackendKind): RecoveryPolicy {
+  if (onRecover !== undefined && typeof onRecover !== 'function') throw new ConfigError(`${where}: onRecover must be a function (info) => void`);
+  // CPU memory does not vanish under the optimizer; a GPU device can.
+  const defaultEvery = kind === 'webgpu' ? 100 : 0;
+  if (raw === undefined) return { snapshotEvery: defaultEvery, replace: defaultReplacement, onRecover: onRecover as RecoveryPolicy['onRecover'] };
+  if (raw === false) return { snapshotEvery: 0, replace: defaultReplacement };
+  if (raw === null || typeof raw !== 'object') throw new ConfigError(`${where}: recovery must be false or { snapshotEvery?, replace? }`);
+  check.knownKeys(`${where} recovery`, raw, ['snapshotEvery', 'replace']);
+  const r = raw as RecoveryOptions;
+  const every = r.snapshotEvery === undefined ? Math.max(defaultEvery, 100) : r.snapshotEvery;
+  if (!Number.isInteger(every) || every < 0) throw new ConfigError(`${where}: recovery.snapshotEvery must be an integer ≥ 0, got ${every}`);
+  if (r.replace !== undefined && typeof r.replace !== 'function') throw new ConfigError(`${where}: recovery.replace must be a function returning a Promise<Backend>`);
+  return { snapshotEvery: every, replace: r.replace ?? defaultReplacement, onRecover: onRecover as RecoveryPolicy['onRecover'] };
+}
 
 export type ParamValues = Record<string, Float32Array | number[]>;
 
@@ -48,8 +123,13 @@ export type StateRoles = ReadonlyArray<readonly [Role, Exclude<keyof TensorState
 export abstract class Optimizer<Hyper extends GroupHyperBase> {
   abstract readonly kind: OptimizerKind;
   readonly layout: Layout;
-  protected readonly backend: Backend;
-  protected readonly arena: Arena;
+  protected backend: Backend;
+  protected arena: Arena;
+  private readonly recovery: RecoveryPolicy;
+  private lastSnapshot: OptimizerSnapshot | undefined;
+  private snapshotInFlight: Promise<void> | undefined;
+  /** Backend failovers so far (device loss), oldest first. */
+  readonly recoveries: RecoveryInfo[] = [];
   protected readonly hyper: Hyper[];
   protected nonFinite: NonFinitePolicy;
   protected step_ = 0;
@@ -79,6 +159,7 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
     if (!shorthand && !Array.isArray(options.groups)) {
       throw new ConfigError(`${where}: give params: { name: Float32Array } or groups: [{ params, ... }]`);
     }
+    globalKeys = [...globalKeys, 'recovery', 'onRecover'];
     check.knownKeys(where, options, [...globalKeys, ...groupKeys, ...(shorthand ? ['params', 'shapes', 'frozen'] : ['groups'])]);
     const rawGroups: Record<string, unknown>[] = shorthand
       ? [Object.fromEntries(Object.entries(options).filter(([k]) => !globalKeys.includes(k)))]
@@ -101,6 +182,7 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
       groupParams.push({ values, shapes, frozen });
     });
     this.nonFinite = options.nonFinite === undefined ? 'error' : check.oneOf(where, 'nonFinite', options.nonFinite, ['error', 'skip'] as const);
+    this.recovery = parseRecovery(where, options.recovery, options.onRecover, runtime.compute.kind);
     this.hyper = hyper;
     this.hyper.forEach((h, i) => (h.frozen = groupParams[i].frozen));
     this.layout = buildLayout(groupParams);
@@ -165,8 +247,18 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
     check.knownKeys('sampledParams', options, ['train', 'epsilon']);
     const train = options.train === undefined ? true : check.boolean('sampledParams', 'train', options.train);
     this.checkBlockStart(train, options);
+    // The first recovery snapshot is the initial state, taken before any work.
+    if (this.recovery.snapshotEvery > 0 && !this.lastSnapshot) this.lastSnapshot = await this.snapshot();
     this.inBlock = true;
     try {
+      return await this.failingOver(() => this.runBlock(fn, train, options));
+    } finally {
+      this.inBlock = false;
+    }
+  }
+
+  private async runBlock<R>(fn: (ctx: SampleContext) => R | Promise<R>, train: boolean, options: SampledParamsOptions): Promise<R> {
+    {
       const sampleIndex = await this.beforeBlock(train, options);
       const ctx = new SampleContext(this.backend, this.arena, this.layout, (slot) => this.thetaRole(slot), train, sampleIndex);
       let result: R;
@@ -180,8 +272,6 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
         if (await this.gradientsAreFinite()) await this.accumulate();
       }
       return result;
-    } finally {
-      this.inBlock = false;
     }
   }
 
@@ -199,11 +289,75 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
       this.discardSamples();
       return { skipped: true, step: this.step_ };
     }
-    this.applyUpdate(this.step_ + 1);
-    await this.backend.flush();
+    await this.failingOver(async () => {
+      this.applyUpdate(this.step_ + 1);
+      await this.backend.flush();
+    });
     this.step_ += 1;
     this.samples = 0;
+    if (this.recovery.snapshotEvery > 0 && this.step_ % this.recovery.snapshotEvery === 0) this.snapshotInBackground();
     return { skipped: false, step: this.step_ };
+  }
+
+  /** Takes a recovery snapshot now (on demand); resolves when it is held. */
+  async keepSnapshot(): Promise<void> {
+    this.assertUsable('keepSnapshot');
+    this.lastSnapshot = await this.snapshot();
+  }
+
+  /** The backend this optimizer runs on now (it changes after a device-loss failover). */
+  get currentBackend(): Backend {
+    return this.backend;
+  }
+
+  private snapshotInBackground(): void {
+    if (this.snapshotInFlight) return; // one at a time; the next due step takes the next one
+    this.snapshotInFlight = this.snapshot()
+      .then((snap) => {
+        this.lastSnapshot = snap;
+      })
+      .catch(() => {
+        // A snapshot that fails (device lost meanwhile) keeps the previous one.
+      })
+      .finally(() => {
+        this.snapshotInFlight = undefined;
+      });
+  }
+
+  /**
+   * Runs backend work; on device loss moves the optimizer to a replacement backend, restores the
+   * last snapshot there and rejects with RecoveredError saying what happened.
+   */
+  private async failingOver<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isDeviceLoss(error) || this.recovery.snapshotEvery === 0 || !this.lastSnapshot) throw error;
+      await this.failOver(error as Error);
+      throw new RecoveredError(this.recoveries[this.recoveries.length - 1], error as Error);
+    }
+  }
+
+  private async failOver(cause: Error): Promise<void> {
+    const from = this.backend.kind;
+    const lostAtStep = this.step_;
+    const snapshot = this.lastSnapshot!;
+    const next = await this.recovery.replace();
+    this.backend = next;
+    this.arena = next.createArena(this.layout.length, this.arena.roles);
+    this.initRoles();
+    this.inBlock = false;
+    await this.restore(snapshot);
+    const info: RecoveryInfo = {
+      from,
+      to: next.kind,
+      description: next.description,
+      lostAtStep,
+      restoredStep: snapshot.step,
+      cause: cause.message,
+    };
+    this.recoveries.push(info);
+    this.recovery.onRecover?.(info);
   }
 
   /** Copies of a parameter's state tensors (any backend). */
@@ -219,10 +373,19 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
   async snapshot(): Promise<OptimizerSnapshot> {
     this.assertUsable('snapshot');
     if (this.inBlock) throw new UsageError('snapshot() inside a sampled block; take it between steps');
+    // Every read is enqueued before any is awaited, so on queued backends (GPU, workers) the
+    // snapshot is of one consistent step even while later steps are being enqueued.
+    const pending: Promise<void>[] = [];
     const tensors: Record<string, TensorState> = {};
-    for (const name of this.layout.params.keys()) tensors[name] = await this.readTensors(name);
+    for (const [name, slot] of this.layout.params) {
+      const state: TensorState = { shape: [...slot.shape], mean: new Float32Array(0) };
+      tensors[name] = state;
+      for (const [role, key] of this.stateRoles()) {
+        pending.push(this.backend.read(this.arena, role, slot).then((data) => void (state[key] = data)));
+      }
+    }
     const groups: GroupState[] = this.layout.groups.map((g, i) => ({ params: [...g.params], hyper: { ...this.hyper[i] } as unknown as Record<string, number | boolean> }));
-    return {
+    const snapshot: OptimizerSnapshot = {
       kind: this.kind,
       step: this.step_,
       skippedSteps: this.skipped,
@@ -231,6 +394,8 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
       groups,
       tensors,
     };
+    await Promise.all(pending);
+    return snapshot;
   }
 
   /** Replaces the whole state with a snapshot of an optimizer with the same parameters. */
@@ -262,6 +427,9 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
   }
 
   // ---- hooks for the subclasses ----
+
+  /** Fills the role buffers that do not come from a snapshot (e.g. IVON's padding curvature). */
+  protected initRoles(): void {}
 
   /** Roles holding snapshot state, and their snapshot names. */
   protected abstract stateRoles(): StateRoles;
