@@ -1,0 +1,123 @@
+// The training loop: seeded minibatch shuffling, MC samples per step (IVON), a warm-up + cosine
+// learning-rate schedule set through opt.setLr, and a progress callback. The model reads the
+// sampled weights and writes its gradients straight into the optimizer's buffers.
+import { lossValue, targetWidth, type LossKind } from './losses.js';
+import type { Network } from './network.js';
+import { permutation, Rng } from './random.js';
+import { gradSinkOf, type TrainableOptimizer } from './trainable.js';
+
+export interface TrainData {
+  /** rows × inFeatures, row-major. */
+  x: Float32Array;
+  /** Labels (cross-entropy) or rows × targetWidth values. */
+  targets: ArrayLike<number>;
+  rows: number;
+}
+
+export interface FitProgress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  totalSteps: number;
+  /** Mean minibatch loss over the samples of this step. */
+  loss: number;
+  lr: number;
+}
+
+export interface FitOptions {
+  loss: LossKind;
+  epochs: number;
+  batchSize: number;
+  /** Peak learning rate, one for all groups or one per group. */
+  lr: number | readonly number[];
+  /** Linear warm-up from lr/warmupSteps to lr over this many steps (default 0). */
+  warmupSteps?: number;
+  /** The cosine decays to lr·minLrFactor (default 0). */
+  minLrFactor?: number;
+  /** Train samples per step (IVON only; default: the optimizer's mcSamples, else 1). */
+  mcSamples?: number;
+  /** Seed of the minibatch order. */
+  seed?: number;
+  onProgress?: (p: FitProgress) => void;
+}
+
+export interface FitResult {
+  /** Mean training loss of each epoch. */
+  epochLosses: number[];
+  steps: number;
+}
+
+/** lr at step t (0-based) of a warm-up + cosine schedule. */
+export function scheduledLr(peak: number, t: number, totalSteps: number, warmupSteps: number, minLrFactor: number): number {
+  if (t < warmupSteps) return (peak * (t + 1)) / warmupSteps;
+  const span = Math.max(1, totalSteps - warmupSteps);
+  const progress = Math.min(1, (t - warmupSteps) / span);
+  return peak * (minLrFactor + (1 - minLrFactor) * 0.5 * (1 + Math.cos(Math.PI * progress)));
+}
+
+function positiveInteger(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`fit: ${name} must be a positive integer, got ${String(v)}`);
+  return v;
+}
+
+export async function fit(net: Network, opt: TrainableOptimizer, data: TrainData, options: FitOptions): Promise<FitResult> {
+  const epochs = positiveInteger('epochs', options.epochs);
+  const batchSize = positiveInteger('batchSize', options.batchSize);
+  if (batchSize > net.maxBatch) throw new Error(`fit: batchSize ${batchSize} exceeds the network's maxBatch ${net.maxBatch}; bind the model with a larger maxBatch`);
+  const rows = positiveInteger('data.rows', data.rows);
+  const inF = net.model.inFeatures;
+  const cols = net.outFeatures;
+  const tw = targetWidth(options.loss, cols);
+  if (data.x.length < rows * inF) throw new Error(`fit: data.x has ${data.x.length} values, rows·inFeatures = ${rows * inF} needed`);
+  if (data.targets.length < rows * tw) throw new Error(`fit: data.targets has ${data.targets.length} values, ${rows * tw} needed for '${options.loss}'`);
+  const peaks = typeof options.lr === 'number' ? Array(opt.groupCount).fill(options.lr) : [...options.lr];
+  if (peaks.length !== opt.groupCount || peaks.some((v) => !(v >= 0))) {
+    throw new Error(`fit: lr must be a number ≥ 0 or one per group (${opt.groupCount}), got ${JSON.stringify(options.lr)}`);
+  }
+  const warmup = options.warmupSteps ?? 0;
+  const minLrFactor = options.minLrFactor ?? 0;
+  const defaultSamples = opt.kind === 'ivon' ? ((opt as { mcSamples?: number }).mcSamples ?? 1) : 1;
+  const mc = positiveInteger('mcSamples', options.mcSamples ?? defaultSamples);
+  if (mc > 1 && opt.kind !== 'ivon') throw new Error(`fit: mcSamples ${mc} needs IVON; ${opt.kind} takes one block per step`);
+
+  const rng = new Rng(options.seed ?? 0);
+  const stepsPerEpoch = Math.ceil(rows / batchSize);
+  const totalSteps = epochs * stepsPerEpoch;
+  const xb = net.ops.alloc(batchSize * inF);
+  const tb = new Float64Array(batchSize * tw);
+  const epochLosses: number[] = [];
+  let t = 0;
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const order = permutation(rows, rng);
+    let epochLoss = 0;
+    for (let b = 0; b < stepsPerEpoch; b++) {
+      const first = b * batchSize;
+      const n = Math.min(batchSize, rows - first);
+      const xv = xb.view();
+      for (let i = 0; i < n; i++) {
+        const r = order[first + i];
+        xv.set(data.x.subarray(r * inF, (r + 1) * inF), i * inF);
+        for (let j = 0; j < tw; j++) tb[i * tw + j] = data.targets[r * tw + j];
+      }
+      const lr = peaks.map((p) => scheduledLr(p, t, totalSteps, warmup, minLrFactor));
+      lr.forEach((v, g) => opt.setLr(g, v));
+      let stepLoss = 0;
+      for (let s = 0; s < mc; s++) {
+        stepLoss += await opt.sampledParams((ctx) => {
+          const theta = (name: string) => ctx.theta(name);
+          const out = net.forward(theta, xb.view(), n);
+          const loss = lossValue(options.loss, out, tb, n, cols, net.outputGrad());
+          net.backward(theta, gradSinkOf(opt, ctx));
+          return loss;
+        });
+      }
+      await opt.step();
+      stepLoss /= mc;
+      epochLoss += (stepLoss * n) / rows;
+      t++;
+      options.onProgress?.({ epoch, epochs, step: t, totalSteps, loss: stepLoss, lr: lr[0] });
+    }
+    epochLosses.push(epochLoss);
+  }
+  return { epochLosses, steps: t };
+}
