@@ -1,0 +1,189 @@
+// The IVON kernels of docs/KERNELS.md §2: sample θ = m + σ⊙ε, accumulate the per-step means, and
+// update (m, g, h). Four elements per SIMD iteration; a count that is not a multiple of 4 ends in
+// scalar code with the same float32 operations in the same order, so every element gets the bits
+// of the Math.fround reference (src/kernels/ivon.ts) whatever the count or the split.
+
+import { normalAt, normalsTo, normalsTo2, resetNormalCache } from './normal';
+
+// ---- sampling -------------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline function sampleQuad(mean: usize, hess: usize, noise: usize, theta: usize, z: v128, ess: v128, weightDecay: v128): void {
+  const sigma = f32x4.div(f32x4.splat(1.0), f32x4.sqrt(f32x4.mul(ess, f32x4.add(v128.load(hess), weightDecay))));
+  const n = f32x4.mul(sigma, z);
+  v128.store(noise, n);
+  v128.store(theta, f32x4.add(v128.load(mean), n));
+}
+
+// @ts-ignore: decorator
+@inline function sampleOne(mean: usize, hess: usize, noise: usize, theta: usize, z: f32, ess: f32, weightDecay: f32): void {
+  const sigma: f32 = <f32>1.0 / sqrt<f32>(ess * (load<f32>(hess) + weightDecay));
+  const n = sigma * z;
+  store<f32>(noise, n);
+  store<f32>(theta, load<f32>(mean) + n);
+}
+
+/** σ = 1/sqrt(ess·(hess + weightDecay)); noise = σ·z(first + i); theta = mean + noise. */
+export function ivonSample(
+  mean: usize, hess: usize, noise: usize, theta: usize, count: i32, first: u32,
+  sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32, ess: f32, weightDecay: f32,
+): void {
+  resetNormalCache();
+  const essV = f32x4.splat(ess);
+  const wdV = f32x4.splat(weightDecay);
+  let i: i32 = 0;
+  while (i < count && ((first + <u32>i) & 15) != 0) {
+    const o = <usize>i << 2;
+    sampleOne(mean + o, hess + o, noise + o, theta + o, normalAt(first + <u32>i, sample, step, stream, seedLo, seedHi), ess, weightDecay);
+    i++;
+  }
+  // The normals land in `noise` first and are scaled in place while still in L1.
+  for (; i + 32 <= count; i += 32) {
+    const o = <usize>i << 2;
+    normalsTo2(noise + o, (first + <u32>i) >>> 4, sample, step, stream, seedLo, seedHi);
+    for (let k: usize = 0; k < 128; k += 16) {
+      sampleQuad(mean + o + k, hess + o + k, noise + o + k, theta + o + k, v128.load(noise + o + k), essV, wdV);
+    }
+  }
+  for (; i + 16 <= count; i += 16) {
+    const o = <usize>i << 2;
+    normalsTo(noise + o, (first + <u32>i) >>> 4, sample, step, stream, seedLo, seedHi);
+    for (let k: usize = 0; k < 64; k += 16) {
+      sampleQuad(mean + o + k, hess + o + k, noise + o + k, theta + o + k, v128.load(noise + o + k), essV, wdV);
+    }
+  }
+  for (; i < count; i++) {
+    const o = <usize>i << 2;
+    sampleOne(mean + o, hess + o, noise + o, theta + o, normalAt(first + <u32>i, sample, step, stream, seedLo, seedHi), ess, weightDecay);
+  }
+}
+
+/** ε = noise (injected); noise = σ·ε; theta = mean + noise. */
+export function ivonSampleGiven(mean: usize, hess: usize, noise: usize, theta: usize, count: i32, ess: f32, weightDecay: f32): void {
+  const essV = f32x4.splat(ess);
+  const wdV = f32x4.splat(weightDecay);
+  let o: usize = 0;
+  const end = <usize>count << 2;
+  for (; o + 16 <= end; o += 16) {
+    sampleQuad(mean + o, hess + o, noise + o, theta + o, v128.load(noise + o), essV, wdV);
+  }
+  for (; o < end; o += 4) {
+    sampleOne(mean + o, hess + o, noise + o, theta + o, load<f32>(noise + o), ess, weightDecay);
+  }
+}
+
+// ---- accumulation ---------------------------------------------------------------------------
+
+/** Welford means over the samples of a step: hessApprox 0 = price (noise·grad), 1 = gradsq. */
+export function ivonAccumulate(grad: usize, noise: usize, gradMean: usize, curvMean: usize, count: i32, sampleCount: f32, hessApprox: i32): void {
+  const kV = f32x4.splat(sampleCount);
+  const price = hessApprox == 0;
+  let o: usize = 0;
+  const end = <usize>count << 2;
+  for (; o + 16 <= end; o += 16) {
+    const g = v128.load(grad + o);
+    const gm = v128.load(gradMean + o);
+    v128.store(gradMean + o, f32x4.add(gm, f32x4.div(f32x4.sub(g, gm), kV)));
+    const x = price ? f32x4.mul(v128.load(noise + o), g) : f32x4.mul(g, g);
+    const cm = v128.load(curvMean + o);
+    v128.store(curvMean + o, f32x4.add(cm, f32x4.div(f32x4.sub(x, cm), kV)));
+  }
+  for (; o < end; o += 4) {
+    const g = load<f32>(grad + o);
+    const gm = load<f32>(gradMean + o);
+    store<f32>(gradMean + o, gm + (g - gm) / sampleCount);
+    const x: f32 = price ? load<f32>(noise + o) * g : g * g;
+    const cm = load<f32>(curvMean + o);
+    store<f32>(curvMean + o, cm + (x - cm) / sampleCount);
+  }
+}
+
+// ---- update ---------------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline function updateQuad(
+  mean: usize, hess: usize, momentum: usize, gradMean: v128, curvMean: v128, price: bool,
+  ess: v128, wd: v128, beta1: v128, omb1: v128, beta2: v128, omb2: v128, curvCoef: v128, debias: v128, alpha: v128, clip: v128, negClip: v128,
+): void {
+  const h0 = v128.load(hess);
+  const m0 = v128.load(mean);
+  const hd = f32x4.add(h0, wd);
+  const hhat = price ? f32x4.mul(f32x4.mul(curvMean, hd), ess) : f32x4.mul(ess, curvMean);
+  const g = f32x4.add(f32x4.mul(beta1, v128.load(momentum)), f32x4.mul(omb1, gradMean));
+  const d = f32x4.sub(h0, hhat);
+  const h = f32x4.add(
+    f32x4.add(f32x4.mul(beta2, h0), f32x4.mul(omb2, hhat)),
+    f32x4.div(f32x4.mul(curvCoef, f32x4.mul(d, d)), hd),
+  );
+  let u = f32x4.div(f32x4.add(f32x4.div(g, debias), f32x4.mul(wd, m0)), f32x4.add(h, wd));
+  u = f32x4.min(f32x4.max(u, negClip), clip);
+  v128.store(momentum, g);
+  v128.store(hess, h);
+  v128.store(mean, f32x4.sub(m0, f32x4.mul(alpha, u)));
+}
+
+// @ts-ignore: decorator
+@inline function updateOne(
+  mean: usize, hess: usize, momentum: usize, gradMean: f32, curvMean: f32, price: bool,
+  ess: f32, wd: f32, beta1: f32, omb1: f32, beta2: f32, omb2: f32, curvCoef: f32, debias: f32, alpha: f32, clip: f32,
+): void {
+  const h0 = load<f32>(hess);
+  const m0 = load<f32>(mean);
+  const hd = h0 + wd;
+  const hhat: f32 = price ? (curvMean * hd) * ess : ess * curvMean;
+  const g = beta1 * load<f32>(momentum) + omb1 * gradMean;
+  const d = h0 - hhat;
+  const h = (beta2 * h0 + omb2 * hhat) + (curvCoef * (d * d)) / hd;
+  let u = (g / debias + wd * m0) / (h + wd);
+  u = min<f32>(max<f32>(u, -clip), clip);
+  store<f32>(momentum, g);
+  store<f32>(hess, h);
+  store<f32>(mean, m0 - alpha * u);
+}
+
+/** IVON step from the accumulated means (docs/KERNELS.md, old h on every right-hand side). */
+export function ivonUpdate(
+  mean: usize, hess: usize, momentum: usize, gradMean: usize, curvMean: usize, count: i32,
+  hessApprox: i32, ess: f32, weightDecay: f32, beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32,
+  curvCoef: f32, debias: f32, alpha: f32, clipRadius: f32,
+): void {
+  const price = hessApprox == 0;
+  const essV = f32x4.splat(ess), wdV = f32x4.splat(weightDecay), b1V = f32x4.splat(beta1), omb1V = f32x4.splat(oneMinusBeta1);
+  const b2V = f32x4.splat(beta2), omb2V = f32x4.splat(oneMinusBeta2), cV = f32x4.splat(curvCoef), dbV = f32x4.splat(debias);
+  const aV = f32x4.splat(alpha), clipV = f32x4.splat(clipRadius), negClipV = f32x4.splat(-clipRadius);
+  let o: usize = 0;
+  const end = <usize>count << 2;
+  for (; o + 16 <= end; o += 16) {
+    updateQuad(mean + o, hess + o, momentum + o, v128.load(gradMean + o), v128.load(curvMean + o), price,
+      essV, wdV, b1V, omb1V, b2V, omb2V, cV, dbV, aV, clipV, negClipV);
+  }
+  for (; o < end; o += 4) {
+    updateOne(mean + o, hess + o, momentum + o, load<f32>(gradMean + o), load<f32>(curvMean + o), price,
+      ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, debias, alpha, clipRadius);
+  }
+}
+
+/** ivonUpdate for one sample: gradMean = grad, curvMean = noise·grad (price) or grad·grad. */
+export function ivonUpdateFused(
+  mean: usize, hess: usize, momentum: usize, grad: usize, noise: usize, count: i32,
+  hessApprox: i32, ess: f32, weightDecay: f32, beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32,
+  curvCoef: f32, debias: f32, alpha: f32, clipRadius: f32,
+): void {
+  const price = hessApprox == 0;
+  const essV = f32x4.splat(ess), wdV = f32x4.splat(weightDecay), b1V = f32x4.splat(beta1), omb1V = f32x4.splat(oneMinusBeta1);
+  const b2V = f32x4.splat(beta2), omb2V = f32x4.splat(oneMinusBeta2), cV = f32x4.splat(curvCoef), dbV = f32x4.splat(debias);
+  const aV = f32x4.splat(alpha), clipV = f32x4.splat(clipRadius), negClipV = f32x4.splat(-clipRadius);
+  let o: usize = 0;
+  const end = <usize>count << 2;
+  for (; o + 16 <= end; o += 16) {
+    const g = v128.load(grad + o);
+    const x = price ? f32x4.mul(v128.load(noise + o), g) : f32x4.mul(g, g);
+    updateQuad(mean + o, hess + o, momentum + o, g, x, price, essV, wdV, b1V, omb1V, b2V, omb2V, cV, dbV, aV, clipV, negClipV);
+  }
+  for (; o < end; o += 4) {
+    const g = load<f32>(grad + o);
+    const x: f32 = price ? load<f32>(noise + o) * g : g * g;
+    updateOne(mean + o, hess + o, momentum + o, g, x, price,
+      ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, debias, alpha, clipRadius);
+  }
+}

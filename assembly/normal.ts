@@ -1,0 +1,190 @@
+// Standard normals from Philox words (docs/KERNELS.md §1): Box–Muller with a vectorised Cephes
+// logf and a quadrant-reduced cos/sin of 2πu, every step one float32 rounding and no fma, so the
+// bits equal the Math.fround reference (src/kernels/normal.ts). normalsTo() writes the 16 normals
+// of a 16-aligned element group; ranges that start or end inside a group read single lanes from
+// a one-group cache (normalAt) that the very same vector code fills.
+
+import { splatAt } from './constants';
+import { laneBlocks, philox4, philox8, PX0, PX1, PX2, PX3, PY0, PY1, PY2, PY3 } from './philox';
+
+// Float constants, by index (constants.ts says why they are a table). A "y*x - c" step of the
+// contract is computed as y*x + (-c): IEEE subtraction is addition of the negation, same bits.
+const F = memory.data<f32>([
+  5.9604644775390625e-8, // 0: 2^-24
+  0.70710677, // 1: sqrt(1/2) threshold of logf
+  1.0, // 2
+  7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1, // 3..7
+  -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1, // 8..11: logf polynomial
+  -2.12194440e-4, // 12: ln 2 low part
+  0.5, // 13
+  0.693359375, // 14: ln 2 high part
+  -2.0, // 15
+  4.0, // 16
+  1.5707964, // 17: f32(π/2)
+  -1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1, // 18..20: sin polynomial
+  2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2, // 21..23: cos polynomial
+  8388608.0, // 24: 2^23, turns a small integral float into its integer in the low mantissa bits
+], 16);
+const I = memory.data<i32>([1, 126, 0x7fffff, 0x3f000000], 16);
+
+// The 16 normals of the last group computed into the cache: Zj lane l is element 16·group + 4j + l.
+let Z0: v128 = i32x4(0, 0, 0, 0);
+let Z1: v128 = i32x4(0, 0, 0, 0);
+let Z2: v128 = i32x4(0, 0, 0, 0);
+let Z3: v128 = i32x4(0, 0, 0, 0);
+// Which group Z0..Z3 hold; -1 = none. Kernels reset it on entry since their keys may differ.
+let cachedGroup: i64 = -1;
+
+/** u(x) = f32((x >>> 8) | 1) · 2^-24, in (0, 1) and exact. */
+// @ts-ignore: decorator
+@inline function uniformV(x: v128): v128 {
+  const k = v128.or(i32x4.shr_u(x, 8), splatAt(I, 0));
+  return f32x4.mul(f32x4.convert_i32x4_s(k), splatAt(F, 0));
+}
+
+/** Cephes logf for u in (0, 1) (never 0, never subnormal), lane by lane. */
+// @ts-ignore: decorator
+@inline function logV(u: v128): v128 {
+  // u > 0, so the sign bit is clear and bits >>> 23 is the biased exponent.
+  let e = i32x4.sub(i32x4.shr_u(u, 23), splatAt(I, 1));
+  const f = v128.or(v128.and(u, splatAt(I, 2)), splatAt(I, 3)); // mantissa of u in [0.5, 1)
+  const small = f32x4.lt(f, splatAt(F, 1));
+  e = i32x4.add(e, small); // the mask is -1 where f < sqrt(1/2)
+  // x = small ? (f + f) - 1 : f - 1, as f + (f or 0) - 1 (f + 0 = f exactly).
+  const x = f32x4.sub(f32x4.add(f, v128.and(f, small)), splatAt(F, 2));
+  const z = f32x4.mul(x, x);
+  let y = splatAt(F, 3);
+  y = f32x4.add(f32x4.mul(y, x), splatAt(F, 4));
+  y = f32x4.add(f32x4.mul(y, x), splatAt(F, 5));
+  y = f32x4.add(f32x4.mul(y, x), splatAt(F, 6));
+  y = f32x4.add(f32x4.mul(y, x), splatAt(F, 7));
+  y = f32x4.add(f32x4.mul(y, x), splatAt(F, 8));
+  y = f32x4.add(f32x4.mul(y, x), splatAt(F, 9));
+  y = f32x4.add(f32x4.mul(y, x), splatAt(F, 10));
+  y = f32x4.add(f32x4.mul(y, x), splatAt(F, 11));
+  y = f32x4.mul(f32x4.mul(y, x), z);
+  const fe = f32x4.convert_i32x4_s(e);
+  y = f32x4.add(y, f32x4.mul(fe, splatAt(F, 12)));
+  y = f32x4.sub(y, f32x4.mul(splatAt(F, 13), z));
+  return f32x4.add(f32x4.add(x, y), f32x4.mul(fe, splatAt(F, 14)));
+}
+
+/** Box–Muller radius sqrt(-2 ln u(x)). */
+// @ts-ignore: decorator
+@inline function radiusV(x: v128): v128 {
+  return f32x4.sqrt(f32x4.mul(splatAt(F, 15), logV(uniformV(x))));
+}
+
+/**
+ * The pair (r·cos 2πu, r·sin 2πu), u = u(x), stored at dst and dst + 16 bytes, or into the cache
+ * (Z0, Z1) / (Z2, Z3) when toCache (second picks which).
+ */
+// @ts-ignore: decorator
+@inline function polarPair(r: v128, x: v128, dst: usize, toCache: bool, second: bool): void {
+  const t = f32x4.mul(uniformV(x), splatAt(F, 16));
+  const q = f32x4.floor(f32x4.add(t, splatAt(F, 13)));
+  const a = f32x4.mul(f32x4.sub(t, q), splatAt(F, 17));
+  const z = f32x4.mul(a, a);
+  let s = splatAt(F, 18);
+  s = f32x4.add(f32x4.mul(s, z), splatAt(F, 19));
+  s = f32x4.add(f32x4.mul(s, z), splatAt(F, 20));
+  s = f32x4.add(f32x4.mul(f32x4.mul(s, z), a), a);
+  let c = splatAt(F, 21);
+  c = f32x4.add(f32x4.mul(c, z), splatAt(F, 22));
+  c = f32x4.add(f32x4.mul(c, z), splatAt(F, 23));
+  c = f32x4.add(f32x4.sub(f32x4.mul(f32x4.mul(c, z), z), f32x4.mul(splatAt(F, 13), z)), splatAt(F, 2));
+  // Quadrant q & 3: 0 -> (c, s), 1 -> (-s, c), 2 -> (-c, -s), 3 -> (s, -c). Odd quadrants swap;
+  // sin flips sign where bit 1 of q is set, cos where bit 0 xor bit 1 is.
+  const qb = f32x4.add(q, splatAt(F, 24)); // q in [0, 4]: its bits end in q
+  const half = i32x4.shr_u(qb, 1);
+  const swap = i32x4.shr_s(i32x4.shl(qb, 31), 31);
+  const diff = v128.and(v128.xor(s, c), swap);
+  const cos = v128.xor(v128.xor(c, diff), i32x4.shl(v128.xor(qb, half), 31));
+  const sin = v128.xor(v128.xor(s, diff), i32x4.shl(half, 31));
+  if (toCache) {
+    if (second) {
+      Z2 = f32x4.mul(r, cos);
+      Z3 = f32x4.mul(r, sin);
+    } else {
+      Z0 = f32x4.mul(r, cos);
+      Z1 = f32x4.mul(r, sin);
+    }
+  } else {
+    v128.store(dst, f32x4.mul(r, cos));
+    v128.store(dst, f32x4.mul(r, sin), 16);
+  }
+}
+
+/** The 16 normals of elements 16·group .. 16·group + 15, to dst (or to the cache when toCache). */
+// @ts-ignore: decorator
+@inline function normalGroup(dst: usize, toCache: bool, group: u32, sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32): void {
+  philox4(laneBlocks(group << 2), sample, step, stream, seedLo, seedHi);
+  const x1 = PX1;
+  const x2 = PX2;
+  const x3 = PX3;
+  polarPair(radiusV(PX0), x1, dst, toCache, false);
+  polarPair(radiusV(x2), x3, dst + 32, toCache, true);
+}
+
+/** Writes z(16·group + k), k = 0..15, to dst[k]. */
+// @ts-ignore: decorator
+@inline export function normalsTo(dst: usize, group: u32, sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32): void {
+  normalGroup(dst, false, group, sample, step, stream, seedLo, seedHi);
+}
+
+/** Writes the normals of groups `group` and `group + 1` (32 elements) to dst. */
+// @ts-ignore: decorator
+@inline export function normalsTo2(dst: usize, group: u32, sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32): void {
+  philox8(laneBlocks(group << 2), sample, step, stream, seedLo, seedHi);
+  const x0 = PX0, x1 = PX1, x2 = PX2, x3 = PX3;
+  const y0 = PY0, y1 = PY1, y2 = PY2, y3 = PY3;
+  const ra = radiusV(x0);
+  const rb = radiusV(x2);
+  const rc = radiusV(y0);
+  const rd = radiusV(y2);
+  polarPair(ra, x1, dst, false, false);
+  polarPair(rb, x3, dst + 32, false, true);
+  polarPair(rc, y1, dst + 64, false, false);
+  polarPair(rd, y3, dst + 96, false, true);
+}
+
+/** Forgets the cached group; every RNG kernel calls this first (its keys may differ). */
+// @ts-ignore: decorator
+@inline export function resetNormalCache(): void {
+  cachedGroup = -1;
+}
+
+/** z(e) for one element, via the one-group cache (for range heads and tails). */
+export function normalAt(e: u32, sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32): f32 {
+  const group = e >>> 4;
+  if (cachedGroup != <i64>group) {
+    normalGroup(0, true, group, sample, step, stream, seedLo, seedHi);
+    cachedGroup = <i64>group;
+  }
+  const j = (e >>> 2) & 3;
+  const v = j == 0 ? Z0 : j == 1 ? Z1 : j == 2 ? Z2 : Z3;
+  switch (e & 3) {
+    case 0: return f32x4.extract_lane(v, 0);
+    case 1: return f32x4.extract_lane(v, 1);
+    case 2: return f32x4.extract_lane(v, 2);
+    default: return f32x4.extract_lane(v, 3);
+  }
+}
+
+/** out[i] = z(first + i), i < count; `first` may be any element index. */
+export function fillNormal(out: usize, count: i32, first: u32, sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32): void {
+  resetNormalCache();
+  let i: i32 = 0;
+  for (; i < count && ((first + <u32>i) & 15) != 0; i++) {
+    store<f32>(out + (<usize>i << 2), normalAt(first + <u32>i, sample, step, stream, seedLo, seedHi));
+  }
+  for (; i + 32 <= count; i += 32) {
+    normalsTo2(out + (<usize>i << 2), (first + <u32>i) >>> 4, sample, step, stream, seedLo, seedHi);
+  }
+  for (; i + 16 <= count; i += 16) {
+    normalsTo(out + (<usize>i << 2), (first + <u32>i) >>> 4, sample, step, stream, seedLo, seedHi);
+  }
+  for (; i < count; i++) {
+    store<f32>(out + (<usize>i << 2), normalAt(first + <u32>i, sample, step, stream, seedLo, seedHi));
+  }
+}

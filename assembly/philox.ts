@@ -1,0 +1,137 @@
+// Philox4x32-10 (docs/KERNELS.md §1) for 4 consecutive blocks at once, one block per i32x4 lane,
+// so the 16 elements of a 16-aligned group come out of one call with no transpose. WASM SIMD has
+// no 32-bit mulhi: i64x2.extmul_low/high give the full 64-bit products of lanes 0-1 and 2-3, and
+// two 2-input shuffles gather their low and high halves (V8 lowers each to one shufps).
+
+import { splatAt } from './constants';
+
+const ROUNDS: i32 = 10;
+// M0, M1 (multipliers), W0, W1 (Weyl key bumps); see constants.ts for why they sit in memory.
+const PHILOX = memory.data<u32>([0xd2511f53, 0xcd9e8d57, 0x9e3779b9, 0xbb67ae85, 4], 16);
+const LANE_INDEX = memory.data<u32>([0, 1, 2, 3], 16);
+
+// The 4 output words of the last philox4() call, one vector per word (lane l holds block c0 + l).
+// Module globals live in the instance, not the memory: workers sharing one memory never race.
+export let PX0: v128 = i32x4(0, 0, 0, 0);
+export let PX1: v128 = i32x4(0, 0, 0, 0);
+export let PX2: v128 = i32x4(0, 0, 0, 0);
+export let PX3: v128 = i32x4(0, 0, 0, 0);
+
+/** Counters (b, b+1, b+2, b+3) for the four lanes. */
+// @ts-ignore: decorator
+@inline export function laneBlocks(b: u32): v128 {
+  return i32x4.add(i32x4.splat(b), v128.load(LANE_INDEX));
+}
+
+/** Runs Philox4x32-10 on the counters (c0[l], c1, c2, c3), l = 0..3, key (k0, k1) into PX0..PX3. */
+// @ts-ignore: decorator
+@inline export function philox4(c0: v128, c1: u32, c2: u32, c3: u32, k0: u32, k1: u32): void {
+  let x0 = c0;
+  let x1 = i32x4.splat(c1);
+  let x2 = i32x4.splat(c2);
+  let x3 = i32x4.splat(c3);
+  let key0 = i32x4.splat(k0);
+  let key1 = i32x4.splat(k1);
+  for (let round = 0; round < ROUNDS; round++) {
+    const m0 = splatAt(PHILOX, 0);
+    const m1 = splatAt(PHILOX, 1);
+    const p01 = i64x2.extmul_low_i32x4_u(x0, m0);
+    const p23 = i64x2.extmul_high_i32x4_u(x0, m0);
+    const q01 = i64x2.extmul_low_i32x4_u(x2, m1);
+    const q23 = i64x2.extmul_high_i32x4_u(x2, m1);
+    const lo0 = i32x4.mul(x0, m0);
+    const hi0 = i32x4.shuffle(p01, p23, 1, 3, 5, 7);
+    const lo1 = i32x4.mul(x2, m1);
+    const hi1 = i32x4.shuffle(q01, q23, 1, 3, 5, 7);
+    x0 = v128.xor(v128.xor(hi1, x1), key0);
+    x1 = lo1;
+    x2 = v128.xor(v128.xor(hi0, x3), key1);
+    x3 = lo0;
+    key0 = i32x4.add(key0, splatAt(PHILOX, 2));
+    key1 = i32x4.add(key1, splatAt(PHILOX, 3));
+  }
+  PX0 = x0;
+  PX1 = x1;
+  PX2 = x2;
+  PX3 = x3;
+}
+
+// Outputs of philox8(): the 4 blocks after those in PX0..PX3.
+export let PY0: v128 = i32x4(0, 0, 0, 0);
+export let PY1: v128 = i32x4(0, 0, 0, 0);
+export let PY2: v128 = i32x4(0, 0, 0, 0);
+export let PY3: v128 = i32x4(0, 0, 0, 0);
+
+/**
+ * philox4 on counters c0 (into PX0..PX3) and c0 + 4 (into PY0..PY3), the two chains interleaved:
+ * one Philox chain is latency-bound (10 dependent multiply rounds), two fill the pipeline.
+ */
+// @ts-ignore: decorator
+@inline export function philox8(c0: v128, c1: u32, c2: u32, c3: u32, k0: u32, k1: u32): void {
+  let x0 = c0;
+  let y0 = i32x4.add(c0, splatAt(PHILOX, 4));
+  let x1 = i32x4.splat(c1);
+  let x2 = i32x4.splat(c2);
+  let x3 = i32x4.splat(c3);
+  let y1 = x1;
+  let y2 = x2;
+  let y3 = x3;
+  let key0 = i32x4.splat(k0);
+  let key1 = i32x4.splat(k1);
+  for (let round = 0; round < ROUNDS; round++) {
+    const m0 = splatAt(PHILOX, 0);
+    const m1 = splatAt(PHILOX, 1);
+    const p01 = i64x2.extmul_low_i32x4_u(x0, m0);
+    const p23 = i64x2.extmul_high_i32x4_u(x0, m0);
+    const q01 = i64x2.extmul_low_i32x4_u(x2, m1);
+    const q23 = i64x2.extmul_high_i32x4_u(x2, m1);
+    const r01 = i64x2.extmul_low_i32x4_u(y0, m0);
+    const r23 = i64x2.extmul_high_i32x4_u(y0, m0);
+    const s01 = i64x2.extmul_low_i32x4_u(y2, m1);
+    const s23 = i64x2.extmul_high_i32x4_u(y2, m1);
+    const xlo0 = i32x4.mul(x0, m0);
+    const xhi0 = i32x4.shuffle(p01, p23, 1, 3, 5, 7);
+    const xlo1 = i32x4.mul(x2, m1);
+    const xhi1 = i32x4.shuffle(q01, q23, 1, 3, 5, 7);
+    const ylo0 = i32x4.mul(y0, m0);
+    const yhi0 = i32x4.shuffle(r01, r23, 1, 3, 5, 7);
+    const ylo1 = i32x4.mul(y2, m1);
+    const yhi1 = i32x4.shuffle(s01, s23, 1, 3, 5, 7);
+    x0 = v128.xor(v128.xor(xhi1, x1), key0);
+    x1 = xlo1;
+    x2 = v128.xor(v128.xor(xhi0, x3), key1);
+    x3 = xlo0;
+    y0 = v128.xor(v128.xor(yhi1, y1), key0);
+    y1 = ylo1;
+    y2 = v128.xor(v128.xor(yhi0, y3), key1);
+    y3 = ylo0;
+    key0 = i32x4.add(key0, splatAt(PHILOX, 2));
+    key1 = i32x4.add(key1, splatAt(PHILOX, 3));
+  }
+  PX0 = x0;
+  PX1 = x1;
+  PX2 = x2;
+  PX3 = x3;
+  PY0 = y0;
+  PY1 = y1;
+  PY2 = y2;
+  PY3 = y3;
+}
+
+/** out[4k .. 4k+3] = philox4x32(firstBlock + k, c1, c2, c3, k0, k1) for k < blocks (u32 words). */
+export function philoxBlocks(out: usize, blocks: i32, firstBlock: u32, c1: u32, c2: u32, c3: u32, k0: u32, k1: u32): void {
+  for (let k: i32 = 0; k < blocks; k += 4) {
+    philox4(laneBlocks(firstBlock + <u32>k), c1, c2, c3, k0, k1);
+    // Transpose word-major lanes into block-major rows: row l = (x0, x1, x2, x3) of block k + l.
+    const a = i32x4.shuffle(PX0, PX1, 0, 4, 1, 5);
+    const b = i32x4.shuffle(PX2, PX3, 0, 4, 1, 5);
+    const c = i32x4.shuffle(PX0, PX1, 2, 6, 3, 7);
+    const d = i32x4.shuffle(PX2, PX3, 2, 6, 3, 7);
+    const ptr = out + (<usize>k << 4);
+    const left = blocks - k;
+    v128.store(ptr, i32x4.shuffle(a, b, 0, 1, 4, 5));
+    if (left > 1) v128.store(ptr, i32x4.shuffle(a, b, 2, 3, 6, 7), 16);
+    if (left > 2) v128.store(ptr, i32x4.shuffle(c, d, 0, 1, 4, 5), 32);
+    if (left > 3) v128.store(ptr, i32x4.shuffle(c, d, 2, 3, 6, 7), 48);
+  }
+}
