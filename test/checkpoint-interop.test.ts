@@ -1,0 +1,78 @@
+// Interop with the PyTorch reference: a file laid out exactly as tools/export_ivon_torch.py writes
+// it (safetensors.save_file ordering, Python JSON spelling, metadata in another order) imports to
+// the snapshot the mapping in tools/README.md promises: weights -> mean, each group's flat hess and
+// momentum sliced in parameter order, hyper-parameters renamed, current_step -> step.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodeCheckpoint, encodeCheckpoint } from '../src/checkpoint/index.js';
+import type { OptimizerSnapshot, TensorState } from '../src/optim/snapshot.js';
+import { buildTorchExportFixture, TORCH_FIXTURE_PATH } from '../tools/make-fixtures.js';
+import { TORCH_STATE } from './fixtures/torch-state.js';
+
+/** The mapping of tools/README.md, written out plainly. */
+function expectedSnapshot(): OptimizerSnapshot {
+  const tensors: Record<string, TensorState> = {};
+  const groups = TORCH_STATE.groups.map((g) => {
+    let offset = 0;
+    for (const p of g.params) {
+      const n = p.weight.length;
+      tensors[p.name] = {
+        shape: p.shape,
+        mean: Float32Array.from(p.weight),
+        hess: Float32Array.from(g.hess.slice(offset, offset + n)),
+        momentum: Float32Array.from(g.momentum.slice(offset, offset + n)),
+      };
+      offset += n;
+    }
+    return {
+      params: g.params.map((p) => p.name),
+      hyper: { lr: g.lr, ess: g.ess, hessInit: g.hess_init, weightDecay: g.weight_decay, beta1: g.beta1, beta2: g.beta2, clipRadius: g.clip_radius },
+    };
+  });
+  return {
+    kind: 'ivon',
+    step: TORCH_STATE.current_step,
+    skippedSteps: 0,
+    options: { mcSamples: 1, hessApprox: 'price', debias: true, rescaleLr: true, seed: 0, nonFinite: 'error' },
+    rng: { seed: 0, predictDraws: 0 },
+    groups,
+    tensors,
+  };
+}
+
+describe('PyTorch ivon-opt export', () => {
+  const bytes = new Uint8Array(readFileSync(TORCH_FIXTURE_PATH));
+
+  it('the committed fixture is what tools/make-fixtures.ts writes', () => {
+    expect(bytes).toEqual(buildTorchExportFixture());
+  });
+
+  it('imports to the expected snapshot', () => {
+    expect(decodeCheckpoint(bytes)).toEqual(expectedSnapshot());
+  });
+
+  it('slices the flat group vectors in parameter order (spot values)', () => {
+    const s = decodeCheckpoint(bytes);
+    expect(Array.from(s.tensors['fc1.bias'].hess!)).toEqual([1.25, 1.375, 1.5]);
+    expect(Array.from(s.tensors['fc1.weight'].momentum!)).toEqual([-0.0625, -0.046875, -0.03125, -0.015625, 0, 0.015625]);
+    expect(s.tensors['fc2.weight'].shape).toEqual([1, 3]);
+    expect(Array.from(s.tensors['fc2.weight'].hess!)).toEqual([-0.001953125, 0.25, 3]);
+    expect(Array.from(s.tensors['fc2.bias'].momentum!)).toEqual([0.0009765625]);
+    expect(s.groups.map((g) => g.params)).toEqual([['fc1.weight', 'fc1.bias'], ['fc2.weight', 'fc2.bias']]);
+    expect(s.groups[0].hyper.clipRadius).toBe(Infinity);
+    expect(s.groups[1].hyper).toMatchObject({ lr: 0.05, hessInit: 0.5, weightDecay: 0.01, beta2: 0.999, clipRadius: 0.001 });
+    expect(s.step).toBe(3);
+  });
+
+  it('passes the expectation of an ivon-edge model with the same layout', () => {
+    const shapes = { 'fc1.weight': [3, 2], 'fc1.bias': [3], 'fc2.weight': [1, 3], 'fc2.bias': [1] };
+    expect(() => decodeCheckpoint(bytes, { expect: { kind: 'ivon', shapes } })).not.toThrow();
+  });
+
+  it('our own writer stores the same content (different byte order, same snapshot)', () => {
+    const ours = encodeCheckpoint(decodeCheckpoint(bytes));
+    expect(ours).not.toEqual(bytes);
+    expect(decodeCheckpoint(ours)).toEqual(expectedSnapshot());
+  });
+});
