@@ -109,26 +109,50 @@ export class JsOps implements NnOps {
 
   gemm(spec: GemmSpec): void {
     const { transA, transB, m, n, k, a, b, c, accumulate, lda, ldb, ldc } = resolveGemm(spec);
+    // Float64 row accumulator; k unrolled by 4 so each pass over the row does 4 multiply-adds.
     const row = new Float64Array(n);
+    const at = (i: number, p: number) => (transA ? a[p * lda + i] : a[i * lda + p]);
     for (let i = 0; i < m; i++) {
-      row.fill(0);
       if (transB) {
-        for (let j = 0; j < n; j++) {
+        // Dot products of op(A)'s row with 4 rows of B at a time (each a-value loaded once).
+        const ai = i * lda;
+        const aStride = transA ? lda : 1;
+        const aFirst = transA ? i : ai;
+        let j = 0;
+        for (; j + 4 <= n; j += 4) {
+          const b0 = j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+          let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+          for (let p = 0, q = aFirst; p < k; p++, q += aStride) {
+            const av = a[q];
+            s0 += av * b[b0 + p];
+            s1 += av * b[b1 + p];
+            s2 += av * b[b2 + p];
+            s3 += av * b[b3 + p];
+          }
+          row[j] = s0;
+          row[j + 1] = s1;
+          row[j + 2] = s2;
+          row[j + 3] = s3;
+        }
+        for (; j < n; j++) {
           let s = 0;
           const bj = j * ldb;
-          if (transA) for (let p = 0; p < k; p++) s += a[p * lda + i] * b[bj + p];
-          else {
-            const ai = i * lda;
-            for (let p = 0; p < k; p++) s += a[ai + p] * b[bj + p];
-          }
+          for (let p = 0, q = aFirst; p < k; p++, q += aStride) s += a[q] * b[bj + p];
           row[j] = s;
         }
       } else {
-        for (let p = 0; p < k; p++) {
-          const aip = transA ? a[p * lda + i] : a[i * lda + p];
-          if (aip === 0) continue;
+        row.fill(0);
+        let p = 0;
+        for (; p + 4 <= k; p += 4) {
+          const a0 = at(i, p), a1 = at(i, p + 1), a2 = at(i, p + 2), a3 = at(i, p + 3);
+          if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue; // ReLU zeros
+          const b0 = p * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+          for (let j = 0; j < n; j++) row[j] += a0 * b[b0 + j] + a1 * b[b1 + j] + a2 * b[b2 + j] + a3 * b[b3 + j];
+        }
+        for (; p < k; p++) {
+          const ap = at(i, p);
           const bp = p * ldb;
-          for (let j = 0; j < n; j++) row[j] += aip * b[bp + j];
+          for (let j = 0; j < n; j++) row[j] += ap * b[bp + j];
         }
       }
       const ci = i * ldc;
