@@ -1,0 +1,55 @@
+// Bytes each kernel must move, counted from its contract (docs/KERNELS.md), so achieved GB/s can
+// be compared with the copy/triad probes. Counting rule: every float32 tensor the kernel reads
+// counts 4 B/element once, every tensor it writes counts 4 B/element once; a tensor both read and
+// written (mean in the IVON update) counts 8 B. Write-allocate traffic (a cache line read before it
+// is overwritten) and the RNG's scalars are not counted — the probes are counted the same way, so
+// the ratio kernel/probe compares like with like.
+
+export interface Traffic {
+  reads: readonly string[];
+  writes: readonly string[];
+}
+
+export const KERNEL_TRAFFIC = {
+  // θ = m + σ·z: reads mean, hess; writes noise, theta. 16 B/element.
+  ivonSample: { reads: ['mean', 'hess'], writes: ['noise', 'theta'] },
+  // reads mean, hess, momentum, grad, noise; writes mean, hess, momentum. 32 B/element.
+  ivonUpdateFused: { reads: ['mean', 'hess', 'momentum', 'grad', 'noise'], writes: ['mean', 'hess', 'momentum'] },
+  // reads grad, noise, gradMean, curvMean; writes gradMean, curvMean. 24 B/element.
+  ivonAccumulate: { reads: ['grad', 'noise', 'gradMean', 'curvMean'], writes: ['gradMean', 'curvMean'] },
+  // reads mean, hess, momentum, gradMean, curvMean; writes mean, hess, momentum. 32 B/element.
+  ivonUpdate: { reads: ['mean', 'hess', 'momentum', 'gradMean', 'curvMean'], writes: ['mean', 'hess', 'momentum'] },
+  // One IVON step with one MC sample = ivonSample + ivonUpdateFused. 48 B/element.
+  ivonStep: {
+    reads: ['mean', 'hess', 'mean', 'hess', 'momentum', 'grad', 'noise'],
+    writes: ['noise', 'theta', 'mean', 'hess', 'momentum'],
+  },
+  // reads param, grad, expAvg, expAvgSq; writes param, expAvg, expAvgSq. 28 B/element.
+  adamwUpdate: { reads: ['param', 'grad', 'expAvg', 'expAvgSq'], writes: ['param', 'expAvg', 'expAvgSq'] },
+  // reads param, grad, momentumBuf; writes param, momentumBuf. 20 B/element.
+  sgdUpdate: { reads: ['param', 'grad', 'momentumBuf'], writes: ['param', 'momentumBuf'] },
+  // out = z: writes only. 4 B/element (compute-bound in practice).
+  fillNormal: { reads: [], writes: ['out'] },
+  // dst = src. 8 B/element.
+  copy: { reads: ['src'], writes: ['dst'] },
+  // z = a·x + y. 12 B/element.
+  triad: { reads: ['x', 'y'], writes: ['z'] },
+} as const satisfies Record<string, Traffic>;
+
+export type CountedKernel = keyof typeof KERNEL_TRAFFIC;
+
+export function bytesPerElement(kernel: CountedKernel): number {
+  const t: Traffic = KERNEL_TRAFFIC[kernel];
+  return 4 * (t.reads.length + t.writes.length);
+}
+
+/** Bytes one run of `kernel` over `elements` elements must move. */
+export function bytesMoved(kernel: CountedKernel, elements: number): number {
+  if (!Number.isInteger(elements) || elements < 0) throw new Error(`bytesMoved: elements must be a non-negative integer, got ${elements}`);
+  return bytesPerElement(kernel) * elements;
+}
+
+/** Floating-point operations of C = op(A)·op(B) with op(A) m×k, op(B) k×n (a multiply and an add each). */
+export function gemmFlops(m: number, n: number, k: number): number {
+  return 2 * m * n * k;
+}

@@ -1,0 +1,63 @@
+// What every suite gets: the options, the timing plan, and one place to record measurements and
+// skips and to print. Suites never print numbers that were not measured in this run.
+
+import type { BenchOptions } from './cli.js';
+import { formatMeasurements } from './format.js';
+import type { Measurement, Skip } from './results.js';
+import { FULL_PLAN, QUICK_PLAN, summarize, timeRuns, type Summary, type TimingPlan } from './stats.js';
+
+export class SuiteContext {
+  readonly results: Measurement[] = [];
+  readonly skipped: Skip[] = [];
+  readonly plan: TimingPlan;
+
+  constructor(
+    readonly options: BenchOptions,
+    private readonly print: (line: string) => void = (line) => console.log(line),
+  ) {
+    this.plan = options.quick ? QUICK_PLAN : FULL_PLAN;
+  }
+
+  log(line: string): void {
+    this.print(line);
+  }
+
+  skip(suite: string, backend: string | null, reason: string): void {
+    this.skipped.push({ suite, backend, reason });
+    this.print(`  skipped ${suite}${backend ? ` on ${backend}` : ''}: ${reason}`);
+  }
+
+  record(m: Measurement): void {
+    this.results.push(m);
+  }
+
+  /**
+   * Warm-up + timed runs of `run`. The first warm-up run also calibrates: work slower than 200 ms
+   * a run gets fewer repetitions, so a slow backend at 16M stays within the time budget.
+   */
+  async time(run: () => void | Promise<void>): Promise<Summary> {
+    const t0 = performance.now();
+    await run();
+    const plan = this.planFor(performance.now() - t0);
+    return summarize(await timeRuns(run, { ...plan, warmup: Math.max(0, plan.warmup - 1) }));
+  }
+
+  /** A plan for work that takes about `msPerRun`: fewer reps so a slow backend stays within budget. */
+  planFor(msPerRun: number): TimingPlan {
+    if (msPerRun < 200) return this.plan;
+    const reps = Math.max(3, Math.min(this.plan.minReps, Math.floor((this.options.quick ? 1500 : 8000) / msPerRun)));
+    return { warmup: 1, minReps: reps, maxReps: reps, minTimeMs: 0 };
+  }
+
+  /** Prints the table of one suite's measurements. */
+  printTable(title: string, rows: readonly Measurement[]): void {
+    if (rows.length === 0) return;
+    this.print(`\n${title}\n${formatMeasurements(rows)}`);
+  }
+}
+
+/** The error text without a stack, for "skipped: why" lines. */
+export function reasonOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0];
+}

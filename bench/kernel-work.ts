@@ -1,0 +1,127 @@
+// The optimizer's per-step kernel sequences driven straight through the Backend interface on one
+// arena, without the optimizer classes: this times the kernels alone. Each `work` function runs
+// one unit (a step or one kernel) and awaits flush(), so synchronous (js, wasm), pooled (workers)
+// and queued (WebGPU) backends are timed the same way: until the work has really finished.
+// Hyper-parameters are IVON.md §1 defaults with lr 0.1, ess 1e4; the host scalars are computed the
+// way src/optim computes them, so the kernels see realistic values (no NaN, no denormals).
+
+import type { AdamwUpdateArgs, Arena, Backend, IvonUpdateArgs, Range, Role, SampleArgs, SgdUpdateArgs } from '../src/backend.js';
+
+export const IVON_ROLES: readonly Role[] = ['mean', 'hess', 'momentum', 'theta', 'grad', 'noise', 'gradMean', 'curvMean'];
+export const ADAMW_ROLES: readonly Role[] = ['mean', 'grad', 'momentum', 'expAvgSq'];
+export const SGD_ROLES: readonly Role[] = ['mean', 'grad', 'momentum'];
+/** Roles the probes use: copy theta ← mean, triad noise ← a·mean + hess. */
+export const PROBE_ROLES: readonly Role[] = ['mean', 'hess', 'theta', 'noise'];
+
+const LR = 0.1;
+const ESS = 1e4;
+const WD = 1e-4;
+const B1 = 0.9;
+const B2 = 0.99999;
+
+export function sampleArgs(step: number): SampleArgs {
+  return { sample: 0, step, stream: 0, seedLo: 12345, seedHi: 0, ess: ESS, weightDecay: WD };
+}
+
+/** Scalars of the IVON update at step t ≥ 1 (src/optim/ivon.ts updateArgs, rescaleLr and debias on). */
+export function ivonArgs(t: number): IvonUpdateArgs {
+  const oneMinusBeta2 = 1 - B2;
+  return {
+    hessApprox: 'price',
+    ess: ESS,
+    weightDecay: WD,
+    beta1: B1,
+    oneMinusBeta1: 1 - B1,
+    beta2: B2,
+    oneMinusBeta2,
+    curvCoef: 0.5 * oneMinusBeta2 * oneMinusBeta2,
+    debias: 1 - Math.pow(B1, t),
+    alpha: LR * (1 + WD),
+    clipRadius: Infinity,
+  };
+}
+
+/** Scalars of the AdamW update at step t ≥ 1 (src/optim/adamw.ts, lr 1e-3, wd 1e-2). */
+export function adamwArgs(t: number): AdamwUpdateArgs {
+  const lr = 1e-3;
+  return {
+    stepSize: lr / (1 - Math.pow(0.9, t)),
+    decayFactor: 1 - lr * 1e-2,
+    beta1: 0.9,
+    oneMinusBeta1: 0.1,
+    beta2: 0.999,
+    oneMinusBeta2: 0.001,
+    eps: 1e-8,
+    biasCorrection2Sqrt: Math.sqrt(1 - Math.pow(0.999, t)),
+  };
+}
+
+export const SGD_ARGS: SgdUpdateArgs = { lr: 0.1, momentum: 0.9, weightDecay: 0 };
+
+export type Work = () => Promise<void>;
+
+export interface KernelWork {
+  readonly arena: Arena;
+  readonly range: Range;
+  /** Named units of work: 'step' and each kernel of it. */
+  readonly work: Record<string, Work>;
+  dispose(): void;
+}
+
+/** An arena with every role filled with plausible values (hess at its init 1, small gradients). */
+function filledArena(backend: Backend, n: number, roles: readonly Role[]): { arena: Arena; range: Range } {
+  const arena = backend.createArena(n, roles);
+  const range = { start: 0, count: n };
+  const value: Partial<Record<Role, number>> = { mean: 0.05, hess: 1, grad: 1e-3, expAvgSq: 1e-6 };
+  for (const role of roles) backend.fill(arena, role, range, value[role] ?? 0);
+  return { arena, range };
+}
+
+export function ivonWork(backend: Backend, n: number): KernelWork {
+  const { arena, range } = filledArena(backend, n, IVON_ROLES);
+  let t = 0;
+  const sample = () => backend.ivonSample(arena, range, sampleArgs(t));
+  const update = () => backend.ivonUpdateFused(arena, range, ivonArgs(t + 1));
+  return {
+    arena,
+    range,
+    work: {
+      step: async () => {
+        sample();
+        update();
+        await backend.flush();
+        t += 1;
+      },
+      ivonSample: async () => {
+        sample();
+        await backend.flush();
+      },
+      ivonUpdateFused: async () => {
+        update();
+        await backend.flush();
+        t += 1;
+      },
+    },
+    dispose: () => backend.destroyArena(arena),
+  };
+}
+
+export function adamwWork(backend: Backend, n: number): KernelWork {
+  const { arena, range } = filledArena(backend, n, ADAMW_ROLES);
+  let t = 0;
+  const step = async () => {
+    t += 1;
+    backend.adamwUpdate(arena, range, adamwArgs(t));
+    await backend.flush();
+  };
+  return { arena, range, work: { step, adamwUpdate: step }, dispose: () => backend.destroyArena(arena) };
+}
+
+export function sgdWork(backend: Backend, n: number): KernelWork {
+  const { arena, range } = filledArena(backend, n, SGD_ROLES);
+  const step = async () => {
+    backend.sgdUpdate(arena, range, SGD_ARGS);
+    await backend.flush();
+  };
+  return { arena, range, work: { step, sgdUpdate: step }, dispose: () => backend.destroyArena(arena) };
+}

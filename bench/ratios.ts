@@ -1,0 +1,116 @@
+// The ratios that matter, derived only from measurements of the same run (never from stored
+// numbers), each checked against its target from issues 2–5 where one exists. Pure: it takes the
+// measurements and returns the ratios, so the pairing logic is unit-tested.
+
+import type { Measurement, Ratio } from './results.js';
+
+export const TARGETS = {
+  ivonOverAdamwCpu: 3, // issue 2: IVON step ≤ 3× our AdamW on the same backend
+  ivonOverAdamwGpu: 1.3, // issue 3
+  wasmOverJsIvon: 5, // issue 2: WASM SIMD IVON ≥ 5× the plain-TypeScript backend
+  kernelOverProbe: 0.6, // issue 2: memory-bound kernels ≥ 60% of the probe
+  gpuIvonOverCopy: 0.7, // issue 3: at ≥ 64M parameters
+  gpuLargeParams: 64 * 2 ** 20,
+  normalsPerSecondM: 300, // issue 2: ≥ 300 M normals/s on one core
+  ivonNsPerParam: 6, // issue 2: < 6 ns/param (TensorFlow.js's Adam step)
+  adamwNsPerParam: 1.2,
+  sampleWorkerSpeedup2: 1.7, // issue 4: sampling ≥ 1.7× with 2 workers
+  stepNeverSlower: 1.0, // issue 4: the step never slower with workers than without
+  gemmGflops: 20, // issue 5: ≥ 20 GFLOP/s per core on all three products
+  epochIvonOverAdamw: 1.2, // issue 5
+} as const;
+
+/** Kernels whose bandwidth is compared with the probe (fillNormal is compute-bound: excluded). */
+const MEMORY_BOUND = new Set(['ivonSample', 'ivonUpdateFused', 'adamwUpdate', 'sgdUpdate', 'step']);
+
+const isCpu = (backend: string): boolean => backend === 'js' || backend === 'wasm';
+
+function ratio(
+  name: string,
+  m: Pick<Measurement, 'backend' | 'params' | 'workers'> | { backend: string; params: number | null; workers: number | null },
+  value: number,
+  unit: string,
+  target: Ratio['target'],
+): Ratio {
+  const meets = target === null ? null : target.op === '<=' ? value <= target.value : value >= target.value;
+  return { name, backend: m.backend, params: m.params, workers: m.workers, value, unit, target, meets };
+}
+
+const same = (a: Measurement, b: Measurement): boolean => a.backend === b.backend && a.params === b.params && a.workers === b.workers;
+
+export function computeRatios(results: readonly Measurement[]): Ratio[] {
+  const out: Ratio[] = [];
+  const rows = (pred: (m: Measurement) => boolean) => results.filter(pred);
+  const steps = rows((m) => m.name === 'step' && m.suite !== 'workers');
+
+  // IVON / AdamW, per backend, size and worker count.
+  for (const ivon of steps.filter((m) => m.optimizer === 'ivon')) {
+    const adamw = steps.find((m) => m.optimizer === 'adamw' && same(m, ivon));
+    if (!adamw) continue;
+    const limit = isCpu(ivon.backend) ? TARGETS.ivonOverAdamwCpu : TARGETS.ivonOverAdamwGpu;
+    out.push(ratio('IVON step / AdamW step', ivon, ivon.median_ms / adamw.median_ms, '×', { op: '<=', value: limit }));
+  }
+
+  // WASM vs JS speed-up, per optimizer and size (single thread).
+  for (const wasm of steps.filter((m) => m.backend === 'wasm' && m.workers === 0)) {
+    const js = steps.find((m) => m.backend === 'js' && m.workers === 0 && m.optimizer === wasm.optimizer && m.params === wasm.params);
+    if (!js) continue;
+    const target = wasm.optimizer === 'ivon' ? ({ op: '>=', value: TARGETS.wasmOverJsIvon } as const) : null;
+    out.push(ratio(`${wasm.optimizer} step: js time / wasm time`, { backend: 'wasm vs js', params: wasm.params, workers: 0 }, js.median_ms / wasm.median_ms, '×', target));
+  }
+
+  // Each memory-bound kernel's bandwidth against the probe of the same backend, size and run.
+  for (const k of rows((m) => m.suite !== 'workers' && MEMORY_BOUND.has(m.name) && m.gbps !== null)) {
+    const probeName = isCpu(k.backend) ? 'triad' : 'copy';
+    const probe = results.find((m) => m.name === probeName && m.optimizer === null && same(m, k) && m.gbps !== null);
+    if (!probe) continue;
+    let target: Ratio['target'] = null;
+    if (isCpu(k.backend)) target = { op: '>=', value: TARGETS.kernelOverProbe };
+    else if (k.name === 'step' && k.optimizer === 'ivon' && k.params >= TARGETS.gpuLargeParams) target = { op: '>=', value: TARGETS.gpuIvonOverCopy };
+    const label = k.name === 'step' ? `${k.optimizer} step` : k.name;
+    out.push(ratio(`${label} GB/s / ${probeName} probe GB/s`, k, (k.gbps as number) / (probe.gbps as number), '', target));
+  }
+
+  // RNG throughput against 300 M normals/s on one core.
+  for (const r of rows((m) => m.normals_per_s !== undefined && m.workers === 0)) {
+    out.push(ratio(`${r.name} normals/s`, r, (r.normals_per_s as number) / 1e6, 'M/s', { op: '>=', value: TARGETS.normalsPerSecondM }));
+  }
+
+  // ns/param of whole steps; the targets are for WASM SIMD on one core.
+  for (const s of steps.filter((m) => isCpu(m.backend) && m.workers === 0 && m.ns_per_param !== null)) {
+    const limit = s.optimizer === 'ivon' ? TARGETS.ivonNsPerParam : s.optimizer === 'adamw' ? TARGETS.adamwNsPerParam : undefined;
+    if (limit === undefined) continue;
+    out.push(ratio(`${s.optimizer} ns/param`, s, s.ns_per_param as number, 'ns', s.backend === 'wasm' ? { op: '<=', value: limit } : null));
+  }
+
+  // Worker scaling: N workers against 1 worker and against the main thread (workers = 0).
+  const scaling = rows((m) => m.suite === 'workers');
+  for (const m of scaling) {
+    const one = scaling.find((b) => b.name === m.name && b.params === m.params && b.workers === 1);
+    if (one && m.workers > 1) {
+      const target = m.name === 'ivonSample' && m.workers === 2 ? ({ op: '>=', value: TARGETS.sampleWorkerSpeedup2 } as const) : null;
+      out.push(ratio(`${m.name}: 1 worker / ${m.workers} workers`, m, one.median_ms / m.median_ms, '×', target));
+    }
+    const main = scaling.find((b) => b.name === m.name && b.params === m.params && b.workers === 0);
+    if (main && m.workers > 0) {
+      const target = m.name === 'step' ? ({ op: '>=', value: TARGETS.stepNeverSlower } as const) : null;
+      out.push(ratio(`${m.name}: main thread / ${m.workers} workers`, m, main.median_ms / m.median_ms, '×', target));
+      if (m.name === 'step') out.push(ratio('sharded step fixed cost (workers − main)', m, (m.median_ms - main.median_ms) * 1000, 'µs', null));
+    }
+  }
+
+  // GEMM: GFLOP/s against the target, and ours against TensorFlow.js on the same product and shape.
+  const gemm = rows((m) => m.suite === 'gemm' && m.gflops !== undefined);
+  for (const g of gemm.filter((m) => m.backend === 'wasm')) {
+    out.push(ratio(`GEMM ${g.name} GFLOP/s`, g, g.gflops as number, 'GFLOP/s', { op: '>=', value: TARGETS.gemmGflops }));
+    const tf = gemm.find((m) => m.backend === 'tfjs-wasm' && m.name === g.name && m.params === g.params);
+    if (tf) out.push(ratio(`GEMM ${g.name}: ours / tfjs-wasm`, g, (g.gflops as number) / (tf.gflops as number), '×', null));
+  }
+
+  // Epoch time, IVON against AdamW on the same model and backend.
+  for (const e of rows((m) => m.suite === 'epoch' && m.optimizer === 'ivon')) {
+    const a = results.find((m) => m.suite === 'epoch' && m.optimizer === 'adamw' && m.name === e.name && same(m, e));
+    if (a) out.push(ratio('IVON epoch / AdamW epoch', e, e.median_ms / a.median_ms, '×', { op: '<=', value: TARGETS.epochIvonOverAdamw }));
+  }
+  return out;
+}

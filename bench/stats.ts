@@ -1,0 +1,80 @@
+// Timing statistics for the benchmark harness: a warm-up, then repeated timed runs summarised by
+// median and p90. Medians resist the noise of a shared 2-core machine better than means; p90 shows
+// how bad the tail is. The clock is injectable so the loop's logic is testable without timing.
+
+export interface Summary {
+  reps: number;
+  median_ms: number;
+  p90_ms: number;
+  min_ms: number;
+  mean_ms: number;
+}
+
+export interface TimingPlan {
+  /** Untimed runs first (JIT, page faults on fresh buffers, GPU pipeline caches). */
+  warmup: number;
+  /** Timed runs at least... */
+  minReps: number;
+  /** ...and at most. */
+  maxReps: number;
+  /** Keep timing until this much time has been spent (or maxReps is reached). */
+  minTimeMs: number;
+}
+
+export const QUICK_PLAN: TimingPlan = { warmup: 1, minReps: 3, maxReps: 10, minTimeMs: 150 };
+export const FULL_PLAN: TimingPlan = { warmup: 3, minReps: 10, maxReps: 60, minTimeMs: 1500 };
+
+/** The value at quantile q (0..1) of ascending `sorted`, interpolating linearly between ranks. */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) throw new Error('quantile: no samples');
+  if (!(q >= 0 && q <= 1)) throw new Error(`quantile: q must be in [0, 1], got ${q}`);
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+export function summarize(samplesMs: readonly number[]): Summary {
+  if (samplesMs.length === 0) throw new Error('summarize: no samples');
+  for (const s of samplesMs) if (!Number.isFinite(s) || s < 0) throw new Error(`summarize: bad sample ${s}`);
+  const sorted = [...samplesMs].sort((a, b) => a - b);
+  return {
+    reps: sorted.length,
+    median_ms: quantile(sorted, 0.5),
+    p90_ms: quantile(sorted, 0.9),
+    min_ms: sorted[0],
+    mean_ms: sorted.reduce((a, b) => a + b, 0) / sorted.length,
+  };
+}
+
+export type Clock = () => number;
+
+/**
+ * Runs `run` plan.warmup times untimed, then times single runs until both minReps and minTimeMs
+ * are reached, or maxReps. `run` may return a promise (GPU / worker backends finish in flush()).
+ */
+export async function timeRuns(run: () => void | Promise<void>, plan: TimingPlan, clock: Clock = () => performance.now()): Promise<number[]> {
+  if (plan.minReps < 1 || plan.maxReps < plan.minReps) throw new Error(`timeRuns: need 1 <= minReps <= maxReps, got ${plan.minReps}, ${plan.maxReps}`);
+  for (let i = 0; i < plan.warmup; i++) await run();
+  const samples: number[] = [];
+  const start = clock();
+  while (samples.length < plan.maxReps) {
+    const t0 = clock();
+    await run();
+    samples.push(clock() - t0);
+    if (samples.length >= plan.minReps && clock() - start >= plan.minTimeMs) break;
+  }
+  return samples;
+}
+
+/** Achieved bandwidth in GB/s (1e9 bytes per second) for `bytes` moved in `ms` milliseconds. */
+export function gbPerSecond(bytes: number, ms: number): number {
+  if (!(ms > 0)) throw new Error(`gbPerSecond: time must be positive, got ${ms}`);
+  return bytes / (ms * 1e6);
+}
+
+/** Nanoseconds per element for one run over `elements` taking `ms`. */
+export function nsPerElement(ms: number, elements: number): number {
+  if (!(elements > 0)) throw new Error(`nsPerElement: elements must be positive, got ${elements}`);
+  return (ms * 1e6) / elements;
+}

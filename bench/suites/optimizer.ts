@@ -1,0 +1,69 @@
+// Suite 'optimizer': per-step time of IVON (one MC sample: ivonSample + ivonUpdateFused), AdamW
+// and SGD at each size on each CPU backend, twice: the kernels alone through the Backend interface
+// ('step'), and the public optimizer API ('api-step': sampledParams with a callback that only
+// marks the gradients, then step()). The difference is the API's overhead: zero-filling the
+// gradients, the non-finite check, bookkeeping. WebGPU rows come from the 'webgpu' suite.
+
+import type { Backend } from '../../src/backend.js';
+import type { Runtime } from '../../src/runtime.js';
+import { openRuntime } from '../backends.js';
+import { bytesMoved, type CountedKernel } from '../bytes.js';
+import { sizesFor } from '../cli.js';
+import type { SuiteContext } from '../context.js';
+import { adamwWork, ivonWork, sgdWork, type KernelWork } from '../kernel-work.js';
+import { measurement, type Measurement } from '../results.js';
+import { apiStep } from './api-step.js';
+
+export const OPTIMIZERS: ReadonlyArray<{ name: 'ivon' | 'adamw' | 'sgd'; kernels: (b: Backend, n: number) => KernelWork; traffic: CountedKernel }> = [
+  { name: 'ivon', kernels: ivonWork, traffic: 'ivonStep' },
+  { name: 'adamw', kernels: adamwWork, traffic: 'adamwUpdate' },
+  { name: 'sgd', kernels: sgdWork, traffic: 'sgdUpdate' },
+];
+
+export async function runOptimizerSuite(ctx: SuiteContext): Promise<void> {
+  ctx.log('\n## optimizer: per-step time, kernels alone (step) and through the public API (api-step)');
+  const rows: Measurement[] = [];
+  for (const kind of ctx.options.backends) {
+    if (kind === 'webgpu') {
+      if (!ctx.options.suites.includes('webgpu')) ctx.log("  (webgpu steps are measured by the 'webgpu' suite: add --suite webgpu)");
+      continue;
+    }
+    const opened = await openRuntime(kind);
+    if (!opened.ok) {
+      ctx.skip('optimizer', kind, opened.reason);
+      continue;
+    }
+    try {
+      rows.push(...(await optimizerRows(ctx, 'optimizer', opened.runtime, sizesFor(ctx.options), 0)));
+    } finally {
+      await opened.runtime.dispose();
+    }
+  }
+  ctx.printTable('optimizer', rows);
+}
+
+/** Kernel-path and API-path step rows for every optimizer and size on one runtime. */
+export async function optimizerRows(ctx: SuiteContext, suite: string, runtime: Runtime, sizes: readonly number[], workers: number): Promise<Measurement[]> {
+  const backend = runtime.compute;
+  const rows: Measurement[] = [];
+  for (const n of sizes) {
+    for (const opt of OPTIMIZERS) {
+      const kw = opt.kernels(backend, n);
+      try {
+        const summary = await ctx.time(kw.work.step);
+        rows.push(measurement({ suite, backend: backend.kind, optimizer: opt.name, name: 'step', params: n, workers }, summary, { bytes: bytesMoved(opt.traffic, n) }));
+      } finally {
+        kw.dispose();
+      }
+      const api = apiStep(runtime, opt.name, n);
+      try {
+        const summary = await ctx.time(api.run);
+        rows.push(measurement({ suite, backend: backend.kind, optimizer: opt.name, name: 'api-step', params: n, workers }, summary));
+      } finally {
+        api.dispose();
+      }
+    }
+  }
+  rows.forEach((r) => ctx.record(r));
+  return rows;
+}
