@@ -3,9 +3,14 @@
 // the snapshot the mapping in tools/README.md promises: weights -> mean, each group's flat hess and
 // momentum sliced in parameter order, hyper-parameters renamed, current_step -> step.
 
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint, encodeCheckpoint } from '../src/checkpoint/index.js';
+import { parseSafetensors } from '../src/checkpoint/safetensors.js';
 import type { OptimizerSnapshot, TensorState } from '../src/optim/snapshot.js';
 import { buildTorchExportFixture, TORCH_FIXTURE_PATH } from '../tools/make-fixtures.js';
 import { TORCH_STATE } from './fixtures/torch-state.js';
@@ -74,5 +79,26 @@ describe('PyTorch ivon-opt export', () => {
     const ours = encodeCheckpoint(decodeCheckpoint(bytes));
     expect(ours).not.toEqual(bytes);
     expect(decodeCheckpoint(ours)).toEqual(expectedSnapshot());
+  });
+
+  it('export_ivon_torch.py itself, run over a stand-in torch, writes the same header and data', () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), 'ivon-export-'));
+    try {
+      const out = join(dir, 'export.safetensors');
+      const state = JSON.stringify(TORCH_STATE, (_, v) => (v === Infinity ? 'inf' : v));
+      execFileSync('python3', [join(root, 'test/fixtures/run_export.py'), out], {
+        input: state,
+        env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONPATH: [join(root, 'tools'), join(root, 'test/fixtures/fake-torch')].join(delimiter) },
+      });
+      const written = new Uint8Array(readFileSync(out));
+      const header = (b: Uint8Array) => JSON.parse(new TextDecoder().decode(b.subarray(8, parseSafetensors(b).dataStart)));
+      // Same metadata strings (Python's own JSON spelling), same tensor entries, same data bytes.
+      expect(header(written)).toEqual(header(bytes));
+      expect(written.subarray(parseSafetensors(written).dataStart)).toEqual(bytes.subarray(parseSafetensors(bytes).dataStart));
+      expect(decodeCheckpoint(written)).toEqual(expectedSnapshot());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
