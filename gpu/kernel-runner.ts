@@ -50,6 +50,7 @@ export class KernelRunner {
   private readonly bindGroups = new Map<string, GPUBindGroup>();
   private readonly bufferIds = new WeakMap<GPUBuffer, number>();
   private nextBufferId = 1;
+  private timestamps: { querySet: GPUQuerySet; capacity: number; used: number } | undefined;
 
   private constructor(
     readonly device: GPUDevice,
@@ -99,6 +100,19 @@ export class KernelRunner {
     }
   }
 
+  /**
+   * While set, every compute pass writes its begin/end GPU timestamps into consecutive slots of
+   * the query set (gpu/timing.ts); passes beyond its capacity are not timed.
+   */
+  recordTimestamps(querySet: GPUQuerySet | undefined, capacity = 0): void {
+    this.timestamps = querySet ? { querySet, capacity, used: 0 } : undefined;
+  }
+
+  /** Query slots written since recordTimestamps (2 per pass). */
+  get timestampsUsed(): number {
+    return this.timestamps?.used ?? 0;
+  }
+
   destroy(): void {
     this.bindGroups.clear();
     this.uniformRing.destroy();
@@ -116,7 +130,7 @@ export class KernelRunner {
     });
     this.device.queue.writeBuffer(this.uniformRing, firstSlot * SLOT_BYTES, this.staging, firstSlot * SLOT_BYTES, dispatches.length * SLOT_BYTES);
     const encoder = this.device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
+    const pass = encoder.beginComputePass(this.nextTimestampWrites());
     pass.setPipeline(compiled.pipeline);
     dispatches.forEach((d, i) => {
       pass.setBindGroup(0, this.bindGroupFor(kernel, compiled.layout, d), [(firstSlot + i) * SLOT_BYTES]);
@@ -125,6 +139,14 @@ export class KernelRunner {
     pass.end();
     after?.(encoder);
     this.device.queue.submit([encoder.finish()]);
+  }
+
+  private nextTimestampWrites(): GPUComputePassDescriptor {
+    const t = this.timestamps;
+    if (!t || t.used + 2 > t.capacity) return {};
+    const writes = { querySet: t.querySet, beginningOfPassWriteIndex: t.used, endOfPassWriteIndex: t.used + 1 };
+    t.used += 2;
+    return { timestampWrites: writes };
   }
 
   private stageUniforms(slot: number, u: Uniforms, grid: Grid): void {

@@ -280,6 +280,14 @@ export class WebGpuBackend implements Backend {
     this.elementwise('triad', arena, [z, x, y], range, { floats: [a] });
   }
 
+  /** For gpu/timing.ts: time every compute pass into this query set (undefined stops). */
+  recordTimestamps(querySet: GPUQuerySet | undefined, capacity = 0): number {
+    this.ensureUsable();
+    const used = this.runner.timestampsUsed;
+    this.runner.recordTimestamps(querySet, capacity);
+    return used;
+  }
+
   async randomBits(firstBlock: number, blocks: number, c1: number, c2: number, c3: number, k0: number, k1: number): Promise<Uint32Array> {
     this.ensureUsable();
     const ints = u32s('randomBits', { firstBlock, c1, c2, c3, k0, k1 });
