@@ -1,0 +1,23 @@
+// Which buffers each element-wise kernel changes in place (reads the old value and overwrites it).
+// Only these need an undo copy when the kernel is sharded: if any shard fails, the pool puts the
+// old values back, so a failed step leaves the optimizer state exactly as it was. Kernels that
+// write only fresh outputs (ivonSample → noise, theta; copy) can simply run again.
+
+import type { Role } from '../backend.js';
+import type { ElementwiseKernel } from './wasm-module.js';
+
+export const IN_PLACE_ROLES: Readonly<Record<ElementwiseKernel, readonly Role[]>> = {
+  ivonSample: [],
+  ivonSampleGiven: ['noise'], // ε → σ·ε
+  ivonAccumulate: ['gradMean', 'curvMean'], // Welford running means
+  ivonUpdate: ['mean', 'hess', 'momentum'],
+  ivonUpdateFused: ['mean', 'hess', 'momentum'],
+  adamwUpdate: ['mean', 'momentum', 'expAvgSq'],
+  sgdUpdate: ['mean', 'momentum'],
+  copy: [],
+  triad: [],
+  countNonFinite: [],
+};
+
+/** Export names the workers resolve once at init; ops refer to them by index. */
+export const POOL_EXPORTS = Object.keys(IN_PLACE_ROLES) as ElementwiseKernel[];

@@ -1,0 +1,302 @@
+// The KernelRunner (wasm-calls.ts) of the worker pool. A call over a range big enough is split
+// into 16-aligned shards (splitRange): the main thread runs one, each worker one, signalled
+// through the shared control block with Atomics — no message per kernel. Calls too small to
+// repay the wake-up (minElementsPerWorker, measured: see pool.ts) run on the main thread.
+// Calls are queued in order; write/fill/copy issued while kernels are queued wait their turn.
+//
+// Faults: kernels that change buffers in place first copy each chunk of their shard to an undo
+// area and publish how far they got (protocol.js runKernelOp). If a worker dies, throws, or
+// overruns the timeout, the pool waits for the other shards, restores every published chunk,
+// replaces the worker, and rejects flush() with WorkerCrashedError / WorkerTimeoutError.
+// Calls queued after the failure are dropped (they depended on it); the next flush() is clean.
+
+import type { Range } from '../backend.js';
+import type { WorkerAdapter } from '../../workers/adapter.js';
+import * as P from '../../workers/protocol.js';
+import { WorkerCrashedError, WorkerTimeoutError } from './pool-errors.js';
+import { IN_PLACE_ROLES, POOL_EXPORTS } from './pool-kernels.js';
+import { createSharedControl, PoolWorker, waitForChange, type SharedControl, type WorkerFault } from './pool-worker.js';
+import { callKernel, splitRange, type KernelCall, type KernelRunner, type RoleBases } from './wasm-calls.js';
+import type { WasmHeap } from './wasm-heap.js';
+import type { KernelExports } from './wasm-module.js';
+
+export interface PoolRunnerOptions {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  exports: KernelExports;
+  heap: WasmHeap;
+  adapter: WorkerAdapter;
+  workerUrl: URL | string;
+  workers: number;
+  minElementsPerWorker: number;
+  /** The main thread computes a shard too (default true). */
+  mainThreadShare: boolean;
+  /** A kernel whose workers have not all finished after this long fails with WorkerTimeoutError. */
+  timeoutMs: number;
+  /** Elements per undo chunk (in-place kernels). */
+  undoChunk: number;
+}
+
+/** One shard of a sharded call: who runs it, and its argument words. */
+interface Shard {
+  range: Range;
+  worker: PoolWorker | undefined; // undefined: the main thread
+  args: Float64Array;
+  seq: number;
+  progress: number;
+}
+
+type Outcome = { ok: true } | { ok: false; worker: PoolWorker; how: 'crashed' | 'timeout' | 'threw'; detail: string };
+
+export class PoolRunner implements KernelRunner {
+  private tail: Promise<void> = Promise.resolve();
+  private pending = 0;
+  private failure: Error | undefined;
+  private undoPtr = 0;
+  private undoBytes = 0;
+  private disposed = false;
+
+  private constructor(
+    private readonly o: PoolRunnerOptions,
+    private readonly shared: SharedControl,
+    private readonly workers: PoolWorker[],
+  ) {}
+
+  static async create(options: PoolRunnerOptions): Promise<PoolRunner> {
+    const shared = createSharedControl(options.workers);
+    const workers = await Promise.all(
+      Array.from({ length: options.workers }, (_, slot) =>
+        PoolWorker.start(options.adapter, options.workerUrl, slot, shared, options.module, options.memory, POOL_EXPORTS),
+      ),
+    );
+    return new PoolRunner(options, shared, workers);
+  }
+
+  get workerCount(): number {
+    return this.workers.length;
+  }
+
+  /** Nothing is queued: synchronous operations may run at once. */
+  get idle(): boolean {
+    return this.pending === 0 && this.failure === undefined;
+  }
+
+  /** Shards a call of `count` elements is split into (1: runs on the main thread alone). */
+  shardsFor(count: number): number {
+    const threads = this.workers.length + (this.o.mainThreadShare ? 1 : 0);
+    return Math.max(1, Math.min(threads, Math.floor(count / this.o.minElementsPerWorker)));
+  }
+
+  run(call: KernelCall, bases: RoleBases, range: Range): void {
+    if (range.count === 0) return;
+    if (this.idle && this.shardsFor(range.count) < 2) {
+      callKernel(this.o.exports, bases, call, range.start, range.count);
+      return;
+    }
+    void this.schedule(() => this.execute(call, bases, range));
+  }
+
+  sum(call: KernelCall, bases: RoleBases, range: Range): Promise<number> {
+    if (range.count === 0) return this.flush().then(() => 0);
+    return this.flush().then(() => this.schedule(() => this.execute(call, bases, range))).then((n) => n ?? 0);
+  }
+
+  /** Runs `task` (a write, fill...) after everything queued; at once when idle. */
+  enqueue(task: () => void): void {
+    if (this.idle) task();
+    else void this.schedule(async () => (task(), 0));
+  }
+
+  async flush(): Promise<void> {
+    await this.tail;
+    const failure = this.failure;
+    if (failure) {
+      this.failure = undefined;
+      throw failure;
+    }
+  }
+
+  /** Injects a fault into worker `index` (tests of the crash and hang paths). */
+  async injectFault(index: number, fault: WorkerFault): Promise<void> {
+    await this.flush();
+    await this.workers[index].configure({ fault }, this.o.timeoutMs);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.tail;
+    await Promise.all(this.workers.map((w) => w.shutdown(Math.min(this.o.timeoutMs, 2000))));
+    if (this.undoPtr) this.o.heap.release(this.undoPtr);
+    this.undoPtr = 0;
+  }
+
+  /** Appends to the queue; a failed task records the failure and later tasks are skipped. */
+  private schedule(task: () => Promise<number>): Promise<number | undefined> {
+    this.pending += 1;
+    const result = this.tail.then(async () => {
+      try {
+        if (this.failure || this.disposed) return undefined;
+        return await task();
+      } catch (error) {
+        this.failure = error as Error;
+        return undefined;
+      } finally {
+        this.pending -= 1;
+      }
+    });
+    this.tail = result.then(() => undefined);
+    return result;
+  }
+
+  /** Runs one call sharded over the main thread and the workers; returns the summed result. */
+  private async execute(call: KernelCall, bases: RoleBases, range: Range): Promise<number> {
+    const pieces = splitRange(range, this.shardsFor(range.count));
+    if (pieces.length < 2) return callKernel(this.o.exports, bases, call, range.start, range.count);
+    const inPlace = IN_PLACE_ROLES[call.kernel];
+    const undo = inPlace.length > 0 ? this.undoArea(inPlace.length * range.count * 4) : 0;
+    const mainFirst = this.o.mainThreadShare;
+    const shards: Shard[] = pieces.map((piece, k) => {
+      const worker = mainFirst ? (k === 0 ? undefined : this.workers[k - 1]) : this.workers[k];
+      const args = worker ? worker.args : new Float64Array(P.SLOT_FLOATS);
+      encodeOp(args, call, bases, piece, range, inPlace, undo, this.o.undoChunk);
+      return { range: piece, worker, args, seq: 0, progress: 0 };
+    });
+    for (const shard of shards) {
+      if (!shard.worker) continue;
+      shard.worker.setBusy(true);
+      shard.seq = shard.worker.signal(P.OP_KERNEL);
+    }
+    let total = 0;
+    let mainError: unknown;
+    const mine = shards.find((s) => !s.worker);
+    if (mine) {
+      try {
+        total += P.runKernelOp(this.o.exports, POOL_EXPORTS, mine.args, (done) => (mine.progress = done));
+      } catch (error) {
+        mainError = error;
+      }
+    }
+    const deadline = Date.now() + this.o.timeoutMs;
+    const outcomes = await Promise.all(shards.filter((s) => s.worker).map((s) => this.awaitShard(s, deadline)));
+    for (const shard of shards) shard.worker?.setBusy(false);
+    const failed = outcomes.filter((o): o is Extract<Outcome, { ok: false }> => !o.ok);
+    if (failed.length === 0 && mainError === undefined) {
+      for (const shard of shards) if (shard.worker) total += shard.worker.ctl[P.RESULT];
+      return total;
+    }
+    // Stop the broken workers before touching their shards: after terminate() they write nothing.
+    await Promise.all(failed.map((f) => f.worker.terminate()));
+    for (const shard of shards) if (shard.worker) shard.progress = Atomics.load(shard.worker.ctl, P.PROGRESS);
+    if (inPlace.length > 0) this.restore(shards, bases, range, inPlace, undo);
+    await Promise.all(failed.map((f) => this.replace(f.worker)));
+    if (mainError !== undefined) throw mainError;
+    const first = failed[0];
+    const restored = inPlace.length > 0 ? `the ${inPlace.join('/')} values it had changed were restored` : 'it changes nothing in place';
+    const tail = `The pool replaced the worker; ${restored}, so the optimizer state is as before this call and the step can be run again.`;
+    if (first.how === 'timeout') {
+      throw new WorkerTimeoutError(
+        `kernel worker ${first.worker.slot} did not finish ${call.kernel} on elements [${shardOf(shards, first.worker)}] within ${this.o.timeoutMs} ms (workerTimeoutMs). ${tail}`,
+        first.worker.slot, call.kernel, this.o.timeoutMs,
+      );
+    }
+    throw new WorkerCrashedError(
+      `kernel worker ${first.worker.slot} ${first.how === 'threw' ? 'threw' : 'crashed'} during ${call.kernel} on elements [${shardOf(shards, first.worker)}]: ${first.detail}. ${tail}`,
+      first.worker.slot, call.kernel,
+    );
+  }
+
+  private async awaitShard(shard: Shard, deadline: number): Promise<Outcome> {
+    const worker = shard.worker!;
+    for (;;) {
+      const done = Atomics.load(worker.ctl, P.DONE);
+      if (done === shard.seq) {
+        if (Atomics.load(worker.ctl, P.STATUS) === P.STATUS_OK) return { ok: true };
+        // serve() rejects a moment after the status is published; give comlink that moment.
+        for (let i = 0; i < 50 && !worker.serveError; i++) await new Promise((r) => setTimeout(r, 2));
+        return { ok: false, worker, how: 'threw', detail: worker.serveError?.message ?? 'the kernel threw' };
+      }
+      if (worker.deadBecause) return { ok: false, worker, how: 'crashed', detail: `the worker ${worker.deadBecause}` };
+      const left = deadline - Date.now();
+      if (left <= 0) return { ok: false, worker, how: 'timeout', detail: 'timed out' };
+      await waitForChange(worker.ctl, P.DONE, done, left);
+    }
+  }
+
+  /** Puts back the old values of every chunk any shard had copied aside. */
+  private restore(shards: Shard[], bases: RoleBases, range: Range, inPlace: readonly string[], undo: number): void {
+    const copy = this.o.exports.copy;
+    for (const shard of shards) {
+      if (shard.progress <= 0) continue;
+      inPlace.forEach((role, b) => {
+        const live = bases[role as keyof RoleBases]! + 4 * shard.range.start;
+        copy(live, undo + 4 * (b * range.count + shard.range.start - range.start), shard.progress);
+      });
+    }
+  }
+
+  private async replace(dead: PoolWorker): Promise<void> {
+    const fresh = await PoolWorker.start(this.o.adapter, this.o.workerUrl, dead.slot, this.shared, this.o.module, this.o.memory, POOL_EXPORTS);
+    this.workers[this.workers.indexOf(dead)] = fresh;
+  }
+
+  /** The undo area, grown to at least `bytes` (its contents never outlive one call). */
+  private undoArea(bytes: number): number {
+    if (bytes > this.undoBytes) {
+      if (this.undoPtr) this.o.heap.release(this.undoPtr);
+      this.undoPtr = 0;
+      this.undoPtr = this.o.heap.alloc(bytes);
+      this.undoBytes = bytes;
+    }
+    return this.undoPtr;
+  }
+}
+
+function shardOf(shards: Shard[], worker: PoolWorker): string {
+  const r = shards.find((s) => s.worker === worker)!.range;
+  return `${r.start}, ${r.start + r.count})`;
+}
+
+/** Writes a call over `piece` into argument words (the layout of workers/protocol.js). */
+function encodeOp(
+  a: Float64Array,
+  call: KernelCall,
+  bases: RoleBases,
+  piece: Range,
+  whole: Range,
+  inPlace: readonly string[],
+  undo: number,
+  chunk: number,
+): void {
+  let mask = 0;
+  let countAt = -1;
+  let firstAt = -1;
+  call.args.forEach((arg, i) => {
+    let value: number;
+    if (arg === 'count') {
+      value = piece.count;
+      countAt = i;
+    } else if (arg === 'first') {
+      value = piece.start;
+      firstAt = i;
+    } else if (typeof arg === 'number') value = arg;
+    else {
+      const base = bases[arg.role];
+      if (base === undefined) throw new Error(`wasm pool: ${call.kernel} needs a '${arg.role}' buffer the arena does not have`);
+      value = base + 4 * piece.start;
+      mask |= 1 << i;
+    }
+    a[P.A_ARGS + i] = value;
+  });
+  a[P.A_EXPORT] = POOL_EXPORTS.indexOf(call.kernel);
+  a[P.A_ARGC] = call.args.length;
+  a[P.A_POINTER_MASK] = mask;
+  a[P.A_COUNT_AT] = countAt;
+  a[P.A_FIRST_AT] = firstAt;
+  a[P.A_BACKUPS] = inPlace.length;
+  a[P.A_CHUNK] = chunk;
+  inPlace.forEach((role, b) => {
+    a[P.A_BACKUP_PAIRS + 2 * b] = bases[role as keyof RoleBases]! + 4 * piece.start;
+    a[P.A_BACKUP_PAIRS + 2 * b + 1] = undo + 4 * (b * whole.count + piece.start - whole.start);
+  });
+}

@@ -1,0 +1,136 @@
+// The 'wasm' backend sharded over worker threads: the same AssemblyScript kernels, the same arenas
+// and views as the single-thread wasm backend (it IS a WasmBackend), but on ONE shared
+// WebAssembly.Memory that every worker instantiates the same compiled module against, and with a
+// PoolRunner that splits each large kernel call into 16-aligned shards. Results are bit-identical
+// to one thread for any number of workers: kernels are element-wise and the RNG is keyed by the
+// global element index (docs/KERNELS.md §1).
+//
+// minElementsPerWorker default: a sharded call costs a fixed ~20–40 µs here (wake the workers,
+// wait for the last one; measured by bench/pool-scaling in the report of issue 4) while the
+// memory-bound IVON update moves ~1 element/ns per thread; below ~32k elements per shard the
+// wake-up eats the gain, so smaller calls stay on the calling thread.
+
+import type { Arena, Role } from '../backend.js';
+import { workerAdapter } from '../../workers/adapters.js';
+import { PoolRunner } from './pool-runner.js';
+import type { WorkerFault } from './pool-worker.js';
+import { WasmBackend } from './wasm.js';
+import { WasmHeap } from './wasm-heap.js';
+import { compileKernelModule, createKernelMemory, instantiateKernels, type WasmModuleSource } from './wasm-module.js';
+
+export { WorkerCrashedError, WorkerTimeoutError } from './pool-errors.js';
+export type { WorkerFault } from './pool-worker.js';
+
+export const DEFAULT_MIN_ELEMENTS_PER_WORKER = 32768;
+export const DEFAULT_WORKER_TIMEOUT_MS = 30_000;
+const UNDO_CHUNK = 4096;
+
+export interface PoolBackendOptions {
+  /** Worker threads to start (≥ 1). The main thread computes a shard as well unless mainThreadShare is false. */
+  workers: number;
+  /** Shards smaller than this are not worth a worker's wake-up; such calls run on the calling thread. */
+  minElementsPerWorker?: number;
+  mainThreadShare?: boolean;
+  /** A kernel still unfinished after this long fails with WorkerTimeoutError (the worker is replaced). */
+  workerTimeoutMs?: number;
+  /** The kernel-worker script (default: the one shipped next to this module; strict CSP: your own URL). */
+  workerUrl?: URL | string;
+  /** The shared-memory kernel module override (module, bytes or URL). */
+  module?: WasmModuleSource;
+  initialBytes?: number;
+  maximumBytes?: number;
+}
+
+export class PoolBackend extends WasmBackend {
+  constructor(
+    base: WasmBackend,
+    private readonly pool: PoolRunner,
+    description: string,
+  ) {
+    super(base.module, base.memory, base.exports, base.heap, pool, description);
+  }
+
+  get workerCount(): number {
+    return this.pool.workerCount;
+  }
+
+  /** Shards a call over `count` elements would use (1: the calling thread alone). */
+  shardsFor(count: number): number {
+    return this.pool.shardsFor(count);
+  }
+
+  // Synchronous writes wait behind queued kernels (validated now, applied in order).
+  override write(arena: Arena, role: Role, start: number, data: Float32Array): void {
+    this.view(arena, role, { start, count: data.length });
+    if (this.pool.idle) super.write(arena, role, start, data);
+    else {
+      const copy = data.slice();
+      this.pool.enqueue(() => super.write(arena, role, start, copy));
+    }
+  }
+
+  override fill(arena: Arena, role: Role, range: { start: number; count: number }, value: number): void {
+    this.view(arena, role, range);
+    this.pool.enqueue(() => super.fill(arena, role, range, value));
+  }
+
+  /** Test hook: makes worker `index` crash, hang or throw on a later kernel. */
+  injectFault(index: number, fault: WorkerFault): Promise<void> {
+    if (!Number.isInteger(index) || index < 0 || index >= this.pool.workerCount) {
+      throw new RangeError(`injectFault: worker index must be in [0, ${this.pool.workerCount - 1}], got ${index}`);
+    }
+    return this.pool.injectFault(index, fault);
+  }
+
+  override async dispose(): Promise<void> {
+    try {
+      await super.dispose();
+    } finally {
+      await this.pool.dispose();
+    }
+  }
+}
+
+function positiveInteger(name: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new RangeError(`createPoolBackend: ${name} must be an integer ≥ ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Starts the workers and returns the sharded wasm backend. Needs SharedArrayBuffer. */
+export async function createPoolBackend(options: PoolBackendOptions): Promise<PoolBackend> {
+  const workers = positiveInteger('workers', options.workers, 1);
+  const minElementsPerWorker = positiveInteger('minElementsPerWorker', options.minElementsPerWorker ?? DEFAULT_MIN_ELEMENTS_PER_WORKER, 16);
+  const timeoutMs = positiveInteger('workerTimeoutMs', options.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS, 1);
+  const mainThreadShare = options.mainThreadShare ?? true;
+  if (typeof mainThreadShare !== 'boolean') throw new TypeError(`createPoolBackend: mainThreadShare must be a boolean, got ${String(mainThreadShare)}`);
+  if (typeof SharedArrayBuffer === 'undefined') {
+    throw new Error('createPoolBackend: SharedArrayBuffer is unavailable (browsers: serve the page with COOP/COEP headers); use the single-thread wasm backend');
+  }
+  const module = await compileKernelModule(options.module, true);
+  const memory = createKernelMemory({ shared: true, initialBytes: options.initialBytes, maximumBytes: options.maximumBytes });
+  const exports = await instantiateKernels(module, memory);
+  const heap = new WasmHeap(memory, exports.heapBase());
+  const adapter = await workerAdapter();
+  const pool = await PoolRunner.create({
+    module,
+    memory,
+    exports,
+    heap,
+    adapter,
+    workerUrl: options.workerUrl ?? adapter.defaultUrl(),
+    workers,
+    minElementsPerWorker,
+    mainThreadShare,
+    timeoutMs,
+    undoChunk: UNDO_CHUNK,
+  });
+  const threads = workers + (mainThreadShare ? 1 : 0);
+  const description =
+    `WebAssembly SIMD (AssemblyScript kernels) on ${workers} worker${workers === 1 ? '' : 's'}` +
+    `${mainThreadShare ? ' + the main thread' : ''} (${threads} threads, ${adapter.name} workers), one shared memory, ` +
+    `shards ≥ ${minElementsPerWorker} elements`;
+  const base = new WasmBackend(module, memory, exports, heap, pool, description);
+  return new PoolBackend(base, pool, description);
+}

@@ -1,0 +1,11 @@
+// Deno: module Web Workers, like browsers, except that an uncaught error in a worker also ends
+// the main process unless its 'error' event is cancelled (preventDefault) — the pool reports it.
+
+import type { WorkerAdapter } from './adapter.js';
+import { startModuleWorker } from './adapter-web.js';
+
+export const denoAdapter: WorkerAdapter = {
+  name: 'deno',
+  defaultUrl: () => new URL('./kernel-worker.js', import.meta.url),
+  start: (url) => startModuleWorker(url, (event) => event.preventDefault()),
+};

@@ -1,0 +1,22 @@
+// What the pool needs from an environment's workers, and nothing more: start one from a URL, talk
+// to it through a comlink endpoint, learn when it died, and end it. One small adapter per
+// environment implements this (Node worker_threads, Web Workers, Deno).
+
+import type { Endpoint } from 'comlink';
+
+export interface WorkerHandle {
+  readonly endpoint: Endpoint;
+  /** Settles (never rejects) when the worker is gone, with a description of how it ended. */
+  readonly died: Promise<string>;
+  /** Ends the worker; resolves once it can no longer touch shared memory. */
+  terminate(): Promise<void>;
+  /** Node: an idle worker must not keep the process alive (unref); others: nothing to do. */
+  setBusy(busy: boolean): void;
+}
+
+export interface WorkerAdapter {
+  readonly name: 'node' | 'web' | 'deno';
+  /** The kernel-worker entry shipped next to this module. */
+  defaultUrl(): URL;
+  start(url: URL | string): WorkerHandle;
+}
