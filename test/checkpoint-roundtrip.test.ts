@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, exportMeans } from '../src/checkpoint/index.js';
-import { parseSafetensors, readF32 } from '../src/checkpoint/safetensors.js';
+import { parseSafetensors, readF32, writeF32 } from '../src/checkpoint/safetensors.js';
 import type { OptimizerKind, OptimizerSnapshot } from '../src/optim/snapshot.js';
 import { bits, sampleSnapshot } from './fixtures/sample-snapshots.js';
 
@@ -104,6 +104,19 @@ describe('checkpoint round trip', () => {
     const shifted = new Uint8Array(unpadded.length + 3);
     shifted.set(unpadded, 3);
     expectSameSnapshot(decodeCheckpoint(shifted.subarray(3)), s);
+  });
+
+  it('the byte-order-independent copy (big-endian hosts) reads and writes the same bytes', () => {
+    const bytes = encodeCheckpoint(sampleSnapshot('ivon'));
+    const file = parseSafetensors(bytes);
+    for (const e of file.entries) {
+      const fast = readF32(bytes, file.dataStart, e);
+      const portable = readF32(bytes, file.dataStart, e, true);
+      expect(Array.from(bits(portable))).toEqual(Array.from(bits(fast)));
+      const out = new Uint8Array(fast.length * 4 + 1);
+      writeF32(out, new DataView(out.buffer), 1, fast, true);
+      expect(out.subarray(1)).toEqual(bytes.subarray(file.dataStart + e.begin, file.dataStart + e.end));
+    }
   });
 
   it('exportMeans writes the weights alone, named by parameter', () => {

@@ -79,6 +79,9 @@ export function exportMeans(snapshot: OptimizerSnapshot): Uint8Array {
 }
 
 export function decodeCheckpoint(bytes: Uint8Array, options: DecodeOptions = {}): OptimizerSnapshot {
+  if (typeof options !== 'object' || options === null) {
+    throw new CheckpointError('decodeCheckpoint options must be an object', 'Pass { maxBytes?, maxHeaderBytes?, expect? } or nothing');
+  }
   const limits = {
     maxBytes: checkLimit('maxBytes', options.maxBytes, DEFAULT_LIMITS.maxBytes),
     maxHeaderBytes: checkLimit('maxHeaderBytes', options.maxHeaderBytes, DEFAULT_LIMITS.maxHeaderBytes),
@@ -236,6 +239,7 @@ function checkExpectation(
         throw new CheckpointError(`checkpoint parameter ${JSON.stringify(name)} does not exist in the optimizer`, fix);
       }
       const want = expect.shapes[name];
+      if (!Array.isArray(want)) throw new CheckpointError(`expect.shapes[${JSON.stringify(name)}] is not an array`, 'Pass each shape as number[]');
       if (want.join(',') !== shape.join(',') || want.length !== shape.length) {
         throw new CheckpointError(`parameter ${JSON.stringify(name)} has shape [${shape}] in the checkpoint but [${want}] in the optimizer`, fix);
       }

@@ -62,8 +62,9 @@ export function encodeSafetensors(tensors: readonly F32Tensor[], metadata: Recor
   return out;
 }
 
-function writeF32(out: Uint8Array, view: DataView, at: number, data: Float32Array): void {
-  if (HOST_IS_LITTLE_ENDIAN) {
+/** Copies floats into the file little-endian; `portable` forces the byte-order-independent path (tests). */
+export function writeF32(out: Uint8Array, view: DataView, at: number, data: Float32Array, portable = !HOST_IS_LITTLE_ENDIAN): void {
+  if (!portable) {
     out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
     return;
   }
@@ -232,10 +233,11 @@ function checkCoverage(entries: readonly HeaderEntry[], dataLength: number): voi
 }
 
 /** Copies one tensor out of the file into a fresh (aligned) Float32Array, whatever the offset. */
-export function readF32(bytes: Uint8Array, dataStart: number, entry: HeaderEntry): Float32Array {
+/** `portable` forces the byte-order-independent path that big-endian hosts take (tests). */
+export function readF32(bytes: Uint8Array, dataStart: number, entry: HeaderEntry, portable = !HOST_IS_LITTLE_ENDIAN): Float32Array {
   const start = dataStart + entry.begin;
   const out = new Float32Array((entry.end - entry.begin) / 4);
-  if (HOST_IS_LITTLE_ENDIAN) {
+  if (!portable) {
     new Uint8Array(out.buffer).set(bytes.subarray(start, dataStart + entry.end));
     return out;
   }
