@@ -4,12 +4,15 @@
 import type { BenchOptions } from './cli.js';
 import { formatMeasurements } from './format.js';
 import type { Measurement, Skip } from './results.js';
+import type { GpuInfo } from './suites/webgpu.js';
 import { FULL_PLAN, QUICK_PLAN, summarize, timeRuns, type Summary, type TimingPlan } from './stats.js';
 
 export class SuiteContext {
   readonly results: Measurement[] = [];
   readonly skipped: Skip[] = [];
   readonly plan: TimingPlan;
+  /** Set by the webgpu suite: the adapter the GPU rows ran on. */
+  gpu: GpuInfo | undefined;
 
   constructor(
     readonly options: BenchOptions,

@@ -63,7 +63,9 @@ export type Work = () => Promise<void>;
 export interface KernelWork {
   readonly arena: Arena;
   readonly range: Range;
-  /** Named units of work: 'step' and each kernel of it. */
+  /** Named units of work ('step' and each kernel of it), enqueued only (GPU timing brackets them). */
+  readonly enqueue: Record<string, () => void>;
+  /** The same units, each awaiting flush(): done when the work has really finished. */
   readonly work: Record<string, Work>;
   dispose(): void;
 }
@@ -77,51 +79,41 @@ function filledArena(backend: Backend, n: number, roles: readonly Role[]): { are
   return { arena, range };
 }
 
+function kernelWork(backend: Backend, arena: Arena, range: Range, enqueue: Record<string, () => void>): KernelWork {
+  const work: Record<string, Work> = {};
+  for (const [name, fn] of Object.entries(enqueue)) {
+    work[name] = async () => {
+      fn();
+      await backend.flush();
+    };
+  }
+  return { arena, range, enqueue, work, dispose: () => backend.destroyArena(arena) };
+}
+
 export function ivonWork(backend: Backend, n: number): KernelWork {
   const { arena, range } = filledArena(backend, n, IVON_ROLES);
   let t = 0;
   const sample = () => backend.ivonSample(arena, range, sampleArgs(t));
-  const update = () => backend.ivonUpdateFused(arena, range, ivonArgs(t + 1));
-  return {
-    arena,
-    range,
-    work: {
-      step: async () => {
-        sample();
-        update();
-        await backend.flush();
-        t += 1;
-      },
-      ivonSample: async () => {
-        sample();
-        await backend.flush();
-      },
-      ivonUpdateFused: async () => {
-        update();
-        await backend.flush();
-        t += 1;
-      },
+  const update = () => backend.ivonUpdateFused(arena, range, ivonArgs(++t));
+  return kernelWork(backend, arena, range, {
+    step: () => {
+      sample();
+      update();
     },
-    dispose: () => backend.destroyArena(arena),
-  };
+    ivonSample: sample,
+    ivonUpdateFused: update,
+  });
 }
 
 export function adamwWork(backend: Backend, n: number): KernelWork {
   const { arena, range } = filledArena(backend, n, ADAMW_ROLES);
   let t = 0;
-  const step = async () => {
-    t += 1;
-    backend.adamwUpdate(arena, range, adamwArgs(t));
-    await backend.flush();
-  };
-  return { arena, range, work: { step, adamwUpdate: step }, dispose: () => backend.destroyArena(arena) };
+  const step = () => backend.adamwUpdate(arena, range, adamwArgs(++t));
+  return kernelWork(backend, arena, range, { step, adamwUpdate: step });
 }
 
 export function sgdWork(backend: Backend, n: number): KernelWork {
   const { arena, range } = filledArena(backend, n, SGD_ROLES);
-  const step = async () => {
-    backend.sgdUpdate(arena, range, SGD_ARGS);
-    await backend.flush();
-  };
-  return { arena, range, work: { step, sgdUpdate: step }, dispose: () => backend.destroyArena(arena) };
+  const step = () => backend.sgdUpdate(arena, range, SGD_ARGS);
+  return kernelWork(backend, arena, range, { step, sgdUpdate: step });
 }

@@ -49,6 +49,9 @@ export function computeRatios(results: readonly Measurement[]): Ratio[] {
     if (!adamw) continue;
     const limit = isCpu(ivon.backend) ? TARGETS.ivonOverAdamwCpu : TARGETS.ivonOverAdamwGpu;
     out.push(ratio('IVON step / AdamW step', ivon, ivon.median_ms / adamw.median_ms, '×', { op: '<=', value: limit }));
+    if (ivon.gpu_median_ms !== undefined && adamw.gpu_median_ms !== undefined) {
+      out.push(ratio('IVON step / AdamW step (GPU time)', ivon, ivon.gpu_median_ms / adamw.gpu_median_ms, '×', { op: '<=', value: limit }));
+    }
   }
 
   // WASM vs JS speed-up, per optimizer and size (single thread).
@@ -69,6 +72,9 @@ export function computeRatios(results: readonly Measurement[]): Ratio[] {
     else if (k.name === 'step' && k.optimizer === 'ivon' && k.params >= TARGETS.gpuLargeParams) target = { op: '>=', value: TARGETS.gpuIvonOverCopy };
     const label = k.name === 'step' ? `${k.optimizer} step` : k.name;
     out.push(ratio(`${label} GB/s / ${probeName} probe GB/s`, k, (k.gbps as number) / (probe.gbps as number), '', target));
+    if (k.gpu_gbps !== undefined && probe.gpu_gbps !== undefined) {
+      out.push(ratio(`${label} GB/s / ${probeName} probe GB/s (GPU time)`, k, k.gpu_gbps / probe.gpu_gbps, '', target));
+    }
   }
 
   // RNG throughput against 300 M normals/s on one core.

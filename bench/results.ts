@@ -67,6 +67,8 @@ export interface Skip {
 
 export interface Report {
   platform: Platform;
+  /** The WebGPU adapter, when the webgpu suite ran. */
+  gpu?: { adapter: string; software: boolean; timestamp_query: string };
   results: Measurement[];
   ratios: Ratio[];
   skipped: Skip[];

@@ -51,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
       ctx.skip(suite, null, `failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
   }
-  const report: Report = validateReport({ platform, results: ctx.results, ratios: computeRatios(ctx.results), skipped: ctx.skipped });
+  const report: Report = validateReport({ platform, ...(ctx.gpu ? { gpu: ctx.gpu } : {}), results: ctx.results, ratios: computeRatios(ctx.results), skipped: ctx.skipped });
   if (report.ratios.length > 0) console.log(`\n## ratios (same run)\n${formatRatios(report.ratios)}`);
   if (options.out) {
     const path = resolve(options.out);
