@@ -70,6 +70,11 @@ describe('Node files', () => {
     await rm(path);
   });
 
+  it('names a missing file or directory', async () => {
+    await expect(loadCheckpointFile(join(dir, 'none.ckpt'))).rejects.toThrow(/no checkpoint file at .*none\.ckpt/);
+    await expect(saveCheckpointFile(join(dir, 'no-dir', 'x.ckpt'), new Uint8Array(8))).rejects.toThrow(/no-dir does not exist|directory of .* does not exist/);
+  });
+
   it('validates its arguments', async () => {
     await expect(saveCheckpointFile('', new Uint8Array(8))).rejects.toBeInstanceOf(CheckpointError);
     await expect(saveCheckpointFile(join(dir, 'c'), [1, 2] as unknown as Uint8Array)).rejects.toBeInstanceOf(CheckpointError);

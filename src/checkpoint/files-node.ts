@@ -19,7 +19,10 @@ export async function saveCheckpointFile(path: string, bytes: Uint8Array): Promi
   const { dirname } = await import('node:path');
   const { pid } = await import('node:process');
   const tmp = `${path}.tmp-${pid}-${randomHex()}`;
-  const file = await fs.open(tmp, 'wx', 0o644);
+  const file = await fs.open(tmp, 'wx', 0o644).catch((e: { code?: string }) => {
+    if (e.code !== 'ENOENT') throw e;
+    throw new CheckpointError(`the directory of ${path} does not exist`, 'Create it first (fs.mkdir with recursive: true)');
+  });
   try {
     try {
       await file.writeFile(bytes);
@@ -58,7 +61,10 @@ function randomHex(): string {
 export async function loadCheckpointFile(path: string, options: { maxBytes?: number } = {}): Promise<Uint8Array> {
   const fs = await import('node:fs/promises');
   const maxBytes = options.maxBytes ?? DEFAULT_LIMITS.maxBytes;
-  const { size } = await fs.stat(path);
+  const { size } = await fs.stat(path).catch((e: { code?: string }) => {
+    if (e.code !== 'ENOENT') throw e;
+    throw new CheckpointError(`no checkpoint file at ${path}`, 'Check the path, or save a checkpoint there first');
+  });
   if (size > maxBytes) {
     throw new CheckpointError(
       `checkpoint file ${path} is ${size} bytes, over the ${maxBytes}-byte cap`,
