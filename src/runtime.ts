@@ -1,19 +1,55 @@
-// createRuntime(): the entry point that owns a compute backend. Optimizers and models are built
-// on a runtime; the runtime says which backend it chose and why.
+// createRuntime(): the entry point that owns a compute backend. It probes the platform
+// (src/scheduler/probe.ts), lets the pure selection (src/scheduler/select.ts) rank the backends,
+// builds the first one that starts, and remembers every probe and reason for explain().
+// Heavy backends (WASM, the worker pool, WebGPU) are imported only when chosen.
 
 import type { Backend, BackendKind } from './backend.js';
 import { JsBackend } from './backends/js.js';
+import type { WasmModuleSource } from './backends/wasm-module.js';
 import { ConfigError } from './errors.js';
+import { DEFAULT_GPU_MIN_ELEMENTS, DEFAULT_MIN_ELEMENTS_PER_WORKER, DEFAULT_WORKER_TIMEOUT_MS } from './scheduler/defaults.js';
+import { NoBackendError } from './scheduler/errors.js';
+import { probePlatform, type PlatformProbe } from './scheduler/probe.js';
+import { describePlan, selectBackend, type BackendPlan, type SelectionRequest } from './scheduler/select.js';
+import type { WebGpuBackendOptions } from '../gpu/webgpu-backend.js';
 
-export type BackendChoice = BackendKind | 'auto';
+export type BackendChoice = BackendKind | 'auto' | readonly BackendKind[];
 
 export interface RuntimeOptions {
+  /** 'auto' (default): the best backend here; a name forces it; a list is tried in order. */
   backend?: BackendChoice;
+  /**
+   * Worker threads for the WASM backend (the main thread computes a shard too). 'auto' = cores − 1
+   * when shared memory is available. Default: 'auto' with backend 'auto', 0 when a backend is named.
+   */
+  workers?: number | 'auto';
+  /**
+   * Parameter elements you expect to train (sum over optimizers on this runtime). Unknown at
+   * createRuntime time otherwise, so 'auto' assumes a large model: give it to keep small models on
+   * the CPU (gpuMinElements) and off workers they cannot use (minElementsPerWorker).
+   */
+  expectedParams?: number;
+  /** 'auto' picks WebGPU from this many expected elements (default in scheduler/defaults.ts). */
+  gpuMinElements?: number;
+  /** A kernel call is sharded only if every shard gets at least this many elements. */
+  minElementsPerWorker?: number;
+  /** A worker that has not finished its shard after this long is replaced and the step fails. */
+  workerTimeoutMs?: number;
+  /** Where the kernel-worker script is (strict CSP, CDNs); default: next to the library. */
+  workerUrl?: URL | string;
+  /** WASM overrides: the kernel module (module, bytes or URL; with workers, the shared-memory build). */
+  wasm?: { module?: WasmModuleSource; initialBytes?: number; maximumBytes?: number };
+  /** WebGPU options (a device or adapter of your own, limits). */
+  gpu?: WebGpuBackendOptions;
+  /** Tests and diagnostics: use this platform description instead of probing. */
+  platform?: PlatformProbe;
 }
 
 export interface Runtime {
   /** The backend in use. */
   readonly backend: BackendKind;
+  /** Worker threads computing beside the main thread (0: none). */
+  readonly workers: number;
   /** The compute backend object (src/backend.ts), for the model toolkit and advanced users. */
   readonly compute: Backend;
   /** Why this backend was chosen (probes and reasons). */
@@ -23,13 +59,23 @@ export interface Runtime {
 
 export interface RuntimeExplanation {
   chosen: BackendKind;
+  /** Worker threads in use (WASM pool), 0 otherwise. */
+  workers: number;
+  /** The backend's own description (adapter, threads, SIMD). */
+  description: string;
   reason: string;
-  probes: Record<string, unknown>;
+  /** Every probe's result. */
+  probes: PlatformProbe;
+  /** Backends not used, and why (refused by the selection, or failed to start). */
+  refused: Partial<Record<BackendKind, string>>;
 }
+
+const KINDS: readonly BackendKind[] = ['webgpu', 'wasm', 'js'];
 
 class SimpleRuntime implements Runtime {
   constructor(
     readonly compute: Backend,
+    readonly workers: number,
     private readonly explanation: RuntimeExplanation,
   ) {}
 
@@ -46,28 +92,101 @@ class SimpleRuntime implements Runtime {
   }
 }
 
-export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
-  const backend = options.backend ?? 'auto';
-  switch (backend) {
-    case 'js':
-      return new SimpleRuntime(new JsBackend(), { chosen: 'js', reason: 'requested', probes: {} });
-    case 'wasm': {
-      const { createWasmBackend } = await import('./backends/wasm.js');
-      return new SimpleRuntime(await createWasmBackend(), { chosen: 'wasm', reason: 'requested', probes: {} });
+function parseOrder(backend: unknown): { order: BackendKind[]; forced: boolean } {
+  if (backend === undefined || backend === 'auto') return { order: [...KINDS], forced: false };
+  const list = typeof backend === 'string' ? [backend] : backend;
+  if (!Array.isArray(list) || list.length === 0 || list.some((b) => !KINDS.includes(b)) || new Set(list).size !== list.length) {
+    throw new ConfigError(
+      `createRuntime: backend must be 'auto', 'js', 'wasm', 'webgpu' or a list of distinct names such as ['webgpu', 'wasm', 'js'], got ${JSON.stringify(backend)}`,
+    );
+  }
+  return { order: [...list], forced: true };
+}
+
+function optionalNumber(name: string, value: unknown, ok: (v: number) => boolean, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !ok(value)) throw new ConfigError(`createRuntime: ${name} must be ${what}, got ${String(value)}`);
+  return value;
+}
+
+function parseRequest(options: RuntimeOptions): SelectionRequest {
+  const { order, forced } = parseOrder(options.backend);
+  const isCount = (v: number) => Number.isSafeInteger(v) && v >= 0;
+  let workers: number | 'auto' = forced ? 0 : 'auto';
+  if (options.workers !== undefined) {
+    if (options.workers !== 'auto' && !(typeof options.workers === 'number' && Number.isInteger(options.workers) && options.workers >= 0 && options.workers <= 256)) {
+      throw new ConfigError(`createRuntime: workers must be 'auto' or an integer in [0, 256] (0: main thread only), got ${String(options.workers)}`);
     }
+    workers = options.workers;
+  }
+  return {
+    order,
+    forced,
+    workers,
+    expectedParams: optionalNumber('expectedParams', options.expectedParams, isCount, 'an integer ≥ 0 (parameter elements)'),
+    gpuMinElements: optionalNumber('gpuMinElements', options.gpuMinElements, isCount, 'an integer ≥ 0') ?? DEFAULT_GPU_MIN_ELEMENTS,
+    minElementsPerWorker:
+      optionalNumber('minElementsPerWorker', options.minElementsPerWorker, (v) => Number.isSafeInteger(v) && v >= 16, 'an integer ≥ 16') ??
+      DEFAULT_MIN_ELEMENTS_PER_WORKER,
+  };
+}
+
+async function build(plan: BackendPlan, options: RuntimeOptions, request: SelectionRequest): Promise<Backend> {
+  switch (plan.kind) {
+    case 'js':
+      return new JsBackend();
     case 'webgpu': {
       const { createWebGpuBackend } = await import('../gpu/webgpu-backend.js');
-      return new SimpleRuntime(await createWebGpuBackend(), { chosen: 'webgpu', reason: 'requested', probes: {} });
+      return createWebGpuBackend(options.gpu);
     }
-    case 'auto': {
-      try {
-        const { createWasmBackend } = await import('./backends/wasm.js');
-        return new SimpleRuntime(await createWasmBackend(), { chosen: 'wasm', reason: 'WebAssembly available', probes: {} });
-      } catch (error) {
-        return new SimpleRuntime(new JsBackend(), { chosen: 'js', reason: `wasm unavailable: ${String(error)}`, probes: {} });
+    case 'wasm': {
+      if (plan.workers > 0) {
+        const { createPoolBackend } = await import('./backends/pool.js');
+        return createPoolBackend({
+          workers: plan.workers,
+          minElementsPerWorker: request.minElementsPerWorker,
+          workerTimeoutMs: options.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS,
+          workerUrl: options.workerUrl,
+          ...options.wasm,
+        });
       }
+      const { createWasmBackend } = await import('./backends/wasm.js');
+      return createWasmBackend({ ...options.wasm, shared: false });
     }
-    default:
-      throw new ConfigError(`createRuntime: backend must be 'auto', 'js', 'wasm' or 'webgpu', got ${JSON.stringify(backend)}`);
   }
+}
+
+export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  if (options === null || typeof options !== 'object') throw new ConfigError('createRuntime: options must be an object');
+  const request = parseRequest(options);
+  optionalNumber('workerTimeoutMs', options.workerTimeoutMs, (v) => Number.isInteger(v) && v >= 1, 'an integer ≥ 1 (milliseconds)');
+  const probes = options.platform ?? (await probePlatform({ webgpu: request.order.includes('webgpu') }));
+  const selection = selectBackend(probes, request);
+  const refused = { ...selection.refused };
+  let reason = selection.reason;
+  for (const plan of selection.candidates) {
+    try {
+      const compute = await build(plan, options, request);
+      const workers = plan.kind === 'wasm' ? plan.workers : 0;
+      return new SimpleRuntime(compute, workers, { chosen: compute.kind, workers, description: compute.description, reason, probes, refused });
+    } catch (error) {
+      const message = (error as Error).message ?? String(error);
+      if (plan.kind === 'wasm' && plan.workers > 0) {
+        // The threaded path must degrade, never fail (PLATFORM.md): one thread, and say why.
+        try {
+          const { createWasmBackend } = await import('./backends/wasm.js');
+          const compute = await createWasmBackend({ ...options.wasm, shared: false, module: undefined });
+          reason = `wasm on one thread: the worker pool did not start (${message})`;
+          return new SimpleRuntime(compute, 0, { chosen: 'wasm', workers: 0, description: compute.description, reason, probes, refused });
+        } catch (inner) {
+          refused.wasm = `failed to start: ${(inner as Error).message}`;
+          continue;
+        }
+      }
+      refused[plan.kind] = `failed to start: ${message}`;
+      const next = selection.candidates[selection.candidates.indexOf(plan) + 1];
+      if (next) reason = `${describePlan(next)}: ${selection.notes[next.kind]} (${plan.kind} failed to start: ${message})`;
+    }
+  }
+  throw new NoBackendError(refused);
 }

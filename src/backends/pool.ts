@@ -5,13 +5,12 @@
 // to one thread for any number of workers: kernels are element-wise and the RNG is keyed by the
 // global element index (docs/KERNELS.md §1).
 //
-// minElementsPerWorker default: a sharded call costs a fixed ~20–40 µs here (wake the workers,
-// wait for the last one; measured by bench/pool-scaling in the report of issue 4) while the
-// memory-bound IVON update moves ~1 element/ns per thread; below ~32k elements per shard the
-// wake-up eats the gain, so smaller calls stay on the calling thread.
+// Calls smaller than minElementsPerWorker per shard run on the calling thread (defaults.ts says
+// why the default is what it is).
 
 import type { Arena, Role } from '../backend.js';
 import { workerAdapter } from '../../workers/adapters.js';
+import { DEFAULT_MIN_ELEMENTS_PER_WORKER, DEFAULT_WORKER_TIMEOUT_MS } from '../scheduler/defaults.js';
 import { PoolRunner } from './pool-runner.js';
 import type { WorkerFault } from './pool-worker.js';
 import { WasmBackend } from './wasm.js';
@@ -21,8 +20,6 @@ import { compileKernelModule, createKernelMemory, instantiateKernels, type WasmM
 export { WorkerCrashedError, WorkerTimeoutError } from './pool-errors.js';
 export type { WorkerFault } from './pool-worker.js';
 
-export const DEFAULT_MIN_ELEMENTS_PER_WORKER = 32768;
-export const DEFAULT_WORKER_TIMEOUT_MS = 30_000;
 const UNDO_CHUNK = 4096;
 
 export interface PoolBackendOptions {

@@ -35,9 +35,11 @@ export interface Selection {
   refused: Partial<Record<BackendName, string>>;
   /** One sentence on the first candidate. */
   reason: string;
+  /** Why each candidate can run (the reason, should the ones before it fail to start). */
+  notes: Partial<Record<BackendName, string>>;
 }
 
-const describe = (plan: BackendPlan): string =>
+export const describePlan = (plan: BackendPlan): string =>
   plan.kind === 'wasm' ? (plan.workers > 0 ? `wasm with ${plan.workers} worker thread(s) plus the main thread` : 'wasm on one thread') : plan.kind;
 
 export function selectBackend(probe: PlatformProbe, request: SelectionRequest): Selection {
@@ -54,10 +56,10 @@ export function selectBackend(probe: PlatformProbe, request: SelectionRequest): 
   }
   const first = candidates[0];
   const reason = first
-    ? `${describe(first)}: ${notes[first.kind]}` +
+    ? `${describePlan(first)}: ${notes[first.kind]}` +
       (Object.keys(refused).length > 0 ? ` (refused: ${Object.entries(refused).map(([k, v]) => `${k}: ${v}`).join('; ')})` : '')
     : 'no backend can run here';
-  return { candidates, refused, reason };
+  return { candidates, refused, reason, notes };
 }
 
 type Verdict = { plan: BackendPlan; note: string } | { refusal: string };
