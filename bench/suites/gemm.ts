@@ -1,4 +1,144 @@
+// Suite 'gemm': GFLOP/s of the model toolkit's GEMM (src/nn) for the three products of a Linear
+// layer's training step — forward X·W, backward dY·Wᵀ (input gradient) and Xᵀ·dY (weight
+// gradient) — on each CPU backend, and TensorFlow.js's wasm backend on the same shapes in the
+// same run when it is installed (its tf.matMul with the same transposes; the time includes
+// dataSync() of the m×n result, as a tfjs training step would pay to read it).
+
+import { openRuntime } from '../backends.js';
+import { gemmFlops } from '../bytes.js';
 import type { SuiteContext } from '../context.js';
+import { reasonOf } from '../context.js';
+import { measurement, type Measurement } from '../results.js';
+import type { Summary } from '../stats.js';
+import { loadTfjsWasm } from '../tfjs.js';
+
+/** A Linear layer of `inF`→`outF` on a batch of `batch` rows. */
+export interface GemmShape {
+  batch: number;
+  inF: number;
+  outF: number;
+}
+
+export interface Product {
+  name: string;
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  /** Which operand holds A and B: X (batch×in), W (in×out), dY (batch×out). */
+  a: 'X' | 'dY';
+  b: 'W' | 'dY';
+}
+
+/** The three products with their dimensions (row-major, as Network.forward/backward call them). */
+export function trainingProducts({ batch, inF, outF }: GemmShape): Product[] {
+  return [
+    { name: 'X·W', transA: false, transB: false, m: batch, n: outF, k: inF, a: 'X', b: 'W' },
+    { name: 'dY·Wᵀ', transA: false, transB: true, m: batch, n: inF, k: outF, a: 'dY', b: 'W' },
+    { name: 'Xᵀ·dY', transA: true, transB: false, m: inF, n: outF, k: batch, a: 'X', b: 'dY' },
+  ];
+}
+
+function filled(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+function gemmRow(backend: string, p: Product, shape: GemmShape, s: Summary, note: string): Measurement {
+  const m = measurement(
+    { suite: 'gemm', backend, optimizer: null, name: p.name, params: p.m * p.n * p.k, workers: 0, note: `${shape.batch}×${shape.inF}→${shape.outF}; ${note}` },
+    s,
+    { perElement: false },
+  );
+  m.gflops = gemmFlops(p.m, p.n, p.k) / (s.median_ms * 1e6);
+  return m;
+}
+
 export async function runGemmSuite(ctx: SuiteContext): Promise<void> {
-  ctx.skip('gemm', null, 'not written yet');
+  ctx.log('\n## gemm: GFLOP/s of the three training products (target ≥ 20 per core), TensorFlow.js side by side');
+  const shape: GemmShape = ctx.options.quick ? { batch: 128, inF: 512, outF: 512 } : { batch: 256, inF: 1024, outF: 1024 };
+  const products = trainingProducts(shape);
+  const source = { X: filled(shape.batch * shape.inF, 1), W: filled(shape.inF * shape.outF, 2), dY: filled(shape.batch * shape.outF, 3) };
+  const rows: Measurement[] = [];
+  let nnOps: typeof import('../../src/nn/runtime-ops.js') | undefined;
+  try {
+    nnOps = await import('../../src/nn/runtime-ops.js');
+  } catch (error) {
+    ctx.skip('gemm', null, `the model toolkit (src/nn/runtime-ops.ts) is not available: ${reasonOf(error)}`);
+  }
+  for (const kind of ctx.options.backends) {
+    if (!nnOps) break;
+    if (kind === 'webgpu') {
+      ctx.skip('gemm', 'webgpu', 'no WGSL GEMM is benchmarked yet (the toolkit trains on js/wasm)');
+      continue;
+    }
+    const opened = await openRuntime(kind);
+    if (!opened.ok) {
+      ctx.skip('gemm', kind, opened.reason);
+      continue;
+    }
+    try {
+      let ops = nnOps.createNnOps(opened.runtime);
+      let where = ops.kind === 'wasm' ? 'WASM SIMD, 1 thread' : 'plain TypeScript';
+      if (ops.kind !== kind) {
+        // The wasm backend does not hand its module to the toolkit (nnHost) yet: run the same
+        // kernels (assembly/nn.ts) compiled on their own, and say so in the row.
+        try {
+          const { devWasmOps } = await import('../../src/nn/dev-wasm.js');
+          ops = await devWasmOps();
+          where = 'WASM SIMD, 1 thread, standalone assembly/nn.ts (the wasm backend has no nnHost yet)';
+        } catch (error) {
+          ctx.skip('gemm', kind, `the ${kind} runtime gives ${ops.kind} model kernels and the standalone nn module failed: ${reasonOf(error)}`);
+          continue;
+        }
+      }
+      const bufs = {
+        X: ops.alloc(source.X.length),
+        W: ops.alloc(source.W.length),
+        dY: ops.alloc(source.dY.length),
+        C: ops.alloc(Math.max(...products.map((p) => p.m * p.n))),
+      };
+      bufs.X.view().set(source.X);
+      bufs.W.view().set(source.W);
+      bufs.dY.view().set(source.dY);
+      for (const p of products) {
+        const s = await ctx.time(() =>
+          ops.gemm({ transA: p.transA, transB: p.transB, m: p.m, n: p.n, k: p.k, a: bufs[p.a].view(), b: bufs[p.b].view(), c: bufs.C.view() }),
+        );
+        rows.push(gemmRow(ops.kind, p, shape, s, where));
+      }
+    } finally {
+      await opened.runtime.dispose();
+    }
+  }
+  const tfjs = await loadTfjsWasm();
+  if (typeof tfjs === 'string') ctx.skip('gemm', 'tfjs-wasm', tfjs);
+  else {
+    const { tf } = tfjs;
+    const t = {
+      X: tf.tensor2d(source.X, [shape.batch, shape.inF]),
+      W: tf.tensor2d(source.W, [shape.inF, shape.outF]),
+      dY: tf.tensor2d(source.dY, [shape.batch, shape.outF]),
+    };
+    try {
+      for (const p of products) {
+        const s = await ctx.time(() => {
+          const c = tf.matMul(t[p.a], t[p.b], p.transA, p.transB);
+          c.dataSync();
+          c.dispose();
+        });
+        rows.push(gemmRow('tfjs-wasm', p, shape, s, tfjs.description));
+      }
+    } finally {
+      for (const x of Object.values(t)) x.dispose();
+    }
+  }
+  rows.forEach((r) => ctx.record(r));
+  ctx.printTable('gemm', rows);
 }
