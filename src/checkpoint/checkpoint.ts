@@ -158,8 +158,8 @@ function parseCounter(key: string, meta: Map<string, string>): number {
   return Number(text);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- shape is checked by the validators right after
-function parseJson(key: string, meta: Map<string, string>): any {
+/** Parses one JSON metadata value; its shape is checked by the validators right after. */
+function parseJson(key: string, meta: Map<string, string>): unknown {
   try {
     return JSON.parse(requireMeta(key, meta));
   } catch (e) {

@@ -1,7 +1,7 @@
 // The names this project writes into a checkpoint, in one place: the metadata keys, the format
 // version, and which tensors each optimizer kind owns. The decoder and encoder both read from here.
 
-import type { OptimizerKind, TensorState } from '../optim/snapshot.js';
+import type { OptimizerKind } from '../optim/snapshot.js';
 
 export const FORMAT_NAME = 'ivon-edge.checkpoint';
 export const FORMAT_VERSION = '1';
@@ -49,7 +49,3 @@ export const ALLOWED_ROLES: Record<OptimizerKind, readonly TensorRole[]> = {
 
 /** Names that would reach Object.prototype if used as plain-object keys: never accepted. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
-
-export function roleData(t: TensorState, role: TensorRole): Float32Array | undefined {
-  return t[role];
-}
