@@ -9,6 +9,7 @@ if (!process.env.VK_ICD_FILENAMES && existsSync(swiftshader)) process.env.VK_ICD
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
