@@ -1,4 +1,91 @@
+// Suite 'epoch': one training epoch of the model toolkit's MLP (src/nn: mlp + fit) with IVON
+// (one MC sample per step) and with AdamW, same model, data, backend and run — the cost a user
+// pays for IVON's uncertainty (target ≤ 1.2× AdamW). The data are seeded synthetic digits-sized
+// inputs (64 features, 10 classes, labels from a random linear teacher): epoch time does not
+// depend on what the numbers mean.
+
+import { openRuntime } from '../backends.js';
 import type { SuiteContext } from '../context.js';
+import { reasonOf } from '../context.js';
+import { measurement, type Measurement } from '../results.js';
+
+const WIDTHS = [64, 256, 256, 10];
+
+function syntheticData(rows: number, inF: number, classes: number): { x: Float32Array; targets: Float64Array; rows: number } {
+  let s = 12345;
+  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+  const teacher = Float64Array.from({ length: inF * classes }, next);
+  const x = Float32Array.from({ length: rows * inF }, next);
+  const targets = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    let bestScore = -Infinity;
+    for (let c = 0; c < classes; c++) {
+      let score = 0;
+      for (let i = 0; i < inF; i++) score += x[r * inF + i] * teacher[i * classes + c];
+      if (score > bestScore) [best, bestScore] = [c, score];
+    }
+    targets[r] = best;
+  }
+  return { x, targets, rows };
+}
+
 export async function runEpochSuite(ctx: SuiteContext): Promise<void> {
-  ctx.skip('epoch', null, 'not written yet');
+  ctx.log(`\n## epoch: one epoch of MLP ${WIDTHS.join('-')} (ReLU, cross-entropy), IVON vs AdamW (target IVON ≤ 1.2× AdamW)`);
+  let nn;
+  try {
+    const [network, layers, fitModule, runtimeOps, ivon, adamw] = await Promise.all([
+      import('../../src/nn/network.js'),
+      import('../../src/nn/layers.js'),
+      import('../../src/nn/fit.js'),
+      import('../../src/nn/runtime-ops.js'),
+      import('../../src/optim/ivon.js'),
+      import('../../src/optim/adamw.js'),
+    ]);
+    nn = { mlp: network.mlp, relu: layers.relu, fit: fitModule.fit, createNnOps: runtimeOps.createNnOps, IVON: ivon.IVON, AdamW: adamw.AdamW };
+  } catch (error) {
+    ctx.skip('epoch', null, `the model toolkit (src/nn: mlp, fit, createNnOps) is not available: ${reasonOf(error)}`);
+    return;
+  }
+  const batchSize = 64;
+  const data = syntheticData(ctx.options.quick ? 512 : 2048, WIDTHS[0], WIDTHS[WIDTHS.length - 1]);
+  const model = nn.mlp(WIDTHS, nn.relu);
+  const init = model.init(1);
+  const params = Object.values(init).reduce((n, v) => n + v.length, 0);
+  const rows: Measurement[] = [];
+  for (const kind of ctx.options.backends) {
+    if (kind === 'webgpu') {
+      ctx.skip('epoch', 'webgpu', 'the model toolkit trains on js/wasm (createNnOps refuses webgpu)');
+      continue;
+    }
+    const opened = await openRuntime(kind);
+    if (!opened.ok) {
+      ctx.skip('epoch', kind, opened.reason);
+      continue;
+    }
+    try {
+      const ops = nn.createNnOps(opened.runtime);
+      const net = model.bind(ops, batchSize);
+      const note = `${data.rows} rows, batch ${batchSize}, model kernels: ${ops.kind}`;
+      for (const optimizer of ['ivon', 'adamw'] as const) {
+        const opt =
+          optimizer === 'ivon'
+            ? new nn.IVON(opened.runtime, { params: init, shapes: model.shapes(), lr: 0.1, ess: data.rows })
+            : new nn.AdamW(opened.runtime, { params: init, shapes: model.shapes(), lr: 1e-3, weightDecay: 1e-2 });
+        try {
+          const lr = optimizer === 'ivon' ? 0.1 : 1e-3;
+          const s = await ctx.time(async () => {
+            await nn.fit(net, opt, data, { loss: 'cross-entropy', epochs: 1, batchSize, lr, seed: 3 });
+          });
+          rows.push(measurement({ suite: 'epoch', backend: kind, optimizer, name: 'epoch', params, workers: 0, note }, s, { perElement: false }));
+        } finally {
+          opt.dispose();
+        }
+      }
+    } finally {
+      await opened.runtime.dispose();
+    }
+  }
+  rows.forEach((r) => ctx.record(r));
+  ctx.printTable('epoch', rows);
 }
