@@ -1,6 +1,7 @@
 // Bundles the library for npm and for the browser tests: ESM with code-split chunks for the
 // backends loaded on demand, the WASM embedded (base64, so no asset handling), comlink bundled,
 // Node-only modules (node:*, the Dawn `webgpu` package) left as imports that only Node paths reach.
+import { nodeResolve } from '@rollup/plugin-node-resolve';
 import typescript from '@rollup/plugin-typescript';
 
 export default {
@@ -13,6 +14,7 @@ export default {
   },
   external: (id) => id.startsWith('node:') || id === 'webgpu' || id === 'tsx' || id.startsWith('tsx/'),
   plugins: [
+    nodeResolve({ browser: false, preferBuiltins: true }),
     typescript({
       tsconfig: './tsconfig.build.json',
     }),

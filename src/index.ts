@@ -15,3 +15,17 @@ export type { SampleContext } from './optim/sample-context.js';
 export type { OptimizerSnapshot, TensorState, GroupState, OptimizerKind } from './optim/snapshot.js';
 export type { Layout, ParamSlot, GroupSlot } from './optim/layout.js';
 export { ConfigError, UsageError, NonFiniteGradientError } from './errors.js';
+export {
+  CheckpointError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  exportMeans,
+  saveCheckpoint,
+  loadCheckpoint,
+  saveCheckpointFile,
+  loadCheckpointFile,
+  saveCheckpointToOpfs,
+  loadCheckpointFromOpfs,
+  downloadCheckpoint,
+} from './checkpoint/index.js';
+export type { CheckpointExpectation, DecodeOptions } from './checkpoint/index.js';

@@ -4,6 +4,7 @@
 // a thrown error leaves the optimizer exactly as it was.
 
 import type { Arena, Backend, BackendKind, Role } from '../backend.js';
+import { decodeCheckpoint, encodeCheckpoint, type CheckpointExpectation } from '../checkpoint/checkpoint.js';
 import { ConfigError, NonFiniteGradientError, UsageError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { buildLayout, checkGroupParams, type GroupParams, type Layout, type ParamSlot } from './layout.js';
@@ -417,6 +418,28 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
     this.poisoned = false;
     this.discardSamples();
     await this.backend.flush();
+  }
+
+  /** The complete state as checkpoint bytes (safetensors layout, src/checkpoint). */
+  async saveState(): Promise<Uint8Array> {
+    return encodeCheckpoint(await this.snapshot());
+  }
+
+  /**
+   * Restores from checkpoint bytes. The file is validated completely (and against this
+   * optimizer's kind, parameters, shapes and groups) before any state changes.
+   */
+  async loadState(bytes: Uint8Array, options: { maxBytes?: number } = {}): Promise<void> {
+    this.assertUsable('loadState');
+    const snapshot = decodeCheckpoint(bytes, { maxBytes: options.maxBytes, expect: this.checkpointExpectation() });
+    await this.restore(snapshot);
+  }
+
+  /** What a checkpoint must match to be loaded into this optimizer. */
+  checkpointExpectation(): CheckpointExpectation {
+    const shapes: Record<string, readonly number[]> = {};
+    for (const [name, slot] of this.layout.params) shapes[name] = slot.shape;
+    return { kind: this.kind, shapes, groups: this.layout.groups.map((g) => g.params) };
   }
 
   /** Frees the backend memory. The optimizer is unusable afterwards. */

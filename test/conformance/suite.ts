@@ -13,17 +13,12 @@ type Opt = IVON | AdamW | SGD;
 /** Runs one train block on a separable quadratic: grad_i = a_i θ_i + b_i. */
 async function quadraticBlock(opt: Opt, a: number[], b: number[], name = 'w', epsilon?: Float32Array) {
   await opt.sampledParams(
-    (ctx) => {
-      const theta = readTheta(ctx, name);
+    async (ctx) => {
+      const theta = await ctx.readTheta(name);
       ctx.setGrad(name, Float32Array.from(theta, (x, i) => a[i] * x + b[i]));
     },
     epsilon ? { epsilon: { [name]: epsilon } } : {},
   );
-}
-
-/** θ through the CPU view or, on the GPU, nothing (tests that need θ use read()). */
-function readTheta(ctx: { theta(n: string): Float32Array; thetaBinding(n: string): unknown }, name: string): Float32Array {
-  return ctx.theta(name).slice();
 }
 
 export function relClose(got: ArrayLike<number>, want: ArrayLike<number>, rel: number, label = ''): void {
@@ -50,8 +45,8 @@ export function defineConformanceSuite(label: string, makeRuntime: () => Promise
       for (let s = 0; s < GOLDEN.length; s++) {
         let theta: Float32Array = new Float32Array(0);
         await opt.sampledParams(
-          (ctx) => {
-            theta = ctx.theta('w').slice();
+          async (ctx) => {
+            theta = await ctx.readTheta('w');
             ctx.setGrad('w', Float32Array.from(gradient(theta)));
           },
           { epsilon: { w: Float32Array.from(EPSILON[s]) } },
@@ -96,9 +91,9 @@ export function defineConformanceSuite(label: string, makeRuntime: () => Promise
             o0.sample(e0, (t) => Array.from(t, (x, i) => a[i] * x + b[i]));
             o1.sample(e1, (t) => Array.from(t, (x, i) => a[n0 + i] * x + b[n0 + i]));
             await opt.sampledParams(
-              (ctx) => {
-                ctx.setGrad('p0', Float32Array.from(ctx.theta('p0'), (x, i) => a[i] * x + b[i]));
-                ctx.setGrad('p1', Float32Array.from(ctx.theta('p1'), (x, i) => a[n0 + i] * x + b[n0 + i]));
+              async (ctx) => {
+                ctx.setGrad('p0', Float32Array.from(await ctx.readTheta('p0'), (x, i) => a[i] * x + b[i]));
+                ctx.setGrad('p1', Float32Array.from(await ctx.readTheta('p1'), (x, i) => a[n0 + i] * x + b[n0 + i]));
               },
               { epsilon: { p0: e0, p1: e1 } },
             );
@@ -189,8 +184,8 @@ export function defineConformanceSuite(label: string, makeRuntime: () => Promise
       const opt = new IVON(rt, { params: { w: new Float32Array(3) }, lr: 0.1, ess, hessInit: 0.2, weightDecay: wd, beta2: 0.99, seed: 11 });
       for (let step = 0; step < 400; step++) {
         for (let s = 0; s < 16; s++) {
-          await opt.sampledParams((ctx) => {
-            const t = ctx.theta('w');
+          await opt.sampledParams(async (ctx) => {
+            const t = await ctx.readTheta('w');
             ctx.setGrad('w', Float32Array.from(A.map((row, i) => row[0] * t[0] + row[1] * t[1] + row[2] * t[2] + b[i])));
           });
         }
@@ -216,7 +211,7 @@ export function defineConformanceSuite(label: string, makeRuntime: () => Promise
         oracle.sample(e, gradient);
         await quadraticBlock(opt, [3, 1, 0.5], [1, -2, 0.5], 'w', Float32Array.from(e));
         // A prediction draw between train samples must not change the step.
-        await opt.sampledParams((ctx) => ctx.theta('w'), { train: false });
+        await opt.sampledParams((ctx) => ctx.readTheta('w'), { train: false });
       }
       oracle.step();
       await opt.step();
@@ -230,7 +225,7 @@ export function defineConformanceSuite(label: string, makeRuntime: () => Promise
       const opt = new IVON(rt, { params: { w: Float32Array.from(THETA0) }, ...HYPER });
       await expect(
         opt.sampledParams((ctx) => {
-          ctx.grad('w');
+          ctx.setGrad('w', new Float32Array(3).fill(5));
           throw new Error('model blew up');
         }),
       ).rejects.toThrow('model blew up');
@@ -265,6 +260,37 @@ export function defineConformanceSuite(label: string, makeRuntime: () => Promise
       expect(Array.from(b2.mean)).toEqual(Array.from(a.mean));
       expect(Array.from(b2.hess)).toEqual(Array.from(a.hess));
       [straight, first, resumed].forEach((o) => o.dispose());
+    });
+
+    it('round-trips state through checkpoint bytes; a corrupt or mismatched file changes nothing', async () => {
+      const make = (seed: number) => new IVON(rt, { params: { w: new Float32Array(20).fill(0.1), v: new Float32Array(3) }, lr: 0.1, ess: 30, seed });
+      const opt = make(1);
+      for (let i = 0; i < 3; i++) {
+        await opt.sampledParams(async (ctx) => {
+          ctx.setGrad('w', Float32Array.from(await ctx.readTheta('w'), (x) => 2 * x - 1));
+          ctx.setGrad('v', Float32Array.from(await ctx.readTheta('v'), (x) => x + 0.5));
+        });
+        await opt.step();
+      }
+      const bytes = await opt.saveState();
+      const other = make(2);
+      const before = await other.snapshot();
+      const truncated = bytes.slice(0, bytes.length - 5);
+      await expect(other.loadState(truncated)).rejects.toThrow(/CheckpointError|truncat|length|bytes/i);
+      const mismatched = await new IVON(rt, { params: { w: new Float32Array(21) }, lr: 0.1, ess: 30 }).saveState();
+      await expect(other.loadState(mismatched)).rejects.toThrow(/w/);
+      const after = await other.snapshot();
+      expect(Array.from(after.tensors.w.mean)).toEqual(Array.from(before.tensors.w.mean));
+      expect(after.step).toBe(0);
+      await other.loadState(bytes);
+      expect(other.stepCount).toBe(3);
+      expect(other.seed).toBe(1);
+      const a = await opt.read('w');
+      const b = await other.read('w');
+      expect(Array.from(b.mean)).toEqual(Array.from(a.mean));
+      expect(Array.from(b.hess)).toEqual(Array.from(a.hess));
+      opt.dispose();
+      other.dispose();
     });
 
     it('draws normals with the right moments and a passing Kolmogorov–Smirnov test', async () => {
@@ -364,14 +390,14 @@ export function defineConformanceSuite(label: string, makeRuntime: () => Promise
 
       it('names unknown parameters, wrong gradient lengths and missing gradients', async () => {
         const opt = new IVON(rt, { params: { w: new Float32Array(3), v: new Float32Array(5) }, lr: 0.1, ess: 10 });
-        await expect(opt.sampledParams((ctx) => ctx.grad('nope'))).rejects.toThrow(/unknown parameter; known parameters are w, v/);
+        await expect(opt.sampledParams((ctx) => ctx.setGrad('nope', new Float32Array(1)))).rejects.toThrow(/unknown parameter; known parameters are w, v/);
         await expect(opt.sampledParams((ctx) => ctx.setGrad('w', new Float32Array(4)))).rejects.toThrow(/expected a Float32Array of 3 elements/);
         await expect(opt.sampledParams((ctx) => void ctx.setGrad('w', new Float32Array(3)))).rejects.toThrow(/no gradient was provided for trainable parameter\(s\) 'v'/);
         await expect(opt.step()).rejects.toThrow(/needs at least one sampledParams/);
         expect(opt.stepCount).toBe(0);
         await opt.sampledParams((ctx) => {
-          ctx.grad('w').fill(1);
-          ctx.grad('v').fill(1);
+          ctx.setGrad('w', new Float32Array(3).fill(1));
+          ctx.setGrad('v', new Float32Array(5).fill(1));
         });
         await opt.step();
         expect(opt.stepCount).toBe(1);
@@ -382,7 +408,7 @@ export function defineConformanceSuite(label: string, makeRuntime: () => Promise
         const opt = new IVON(rt, { ...base });
         await expect(opt.sampledParams(async () => opt.step())).rejects.toThrow(/inside a sampled block/);
         await expect(opt.sampledParams(async () => opt.sampledParams(() => 0))).rejects.toThrow(/cannot be nested/);
-        await expect(opt.sampledParams((ctx) => ctx.grad('w'), { train: false })).rejects.toThrow(/train: false block/);
+        await expect(opt.sampledParams((ctx) => ctx.setGrad('w', new Float32Array(3)), { train: false })).rejects.toThrow(/train: false block/);
         expect(opt.stepCount).toBe(0);
         await quadraticBlock(opt, [3, 1, 0.5], [1, -2, 0.5], 'w', Float32Array.from(EPSILON[0]));
         await opt.step();
@@ -425,10 +451,10 @@ export function defineConformanceSuite(label: string, makeRuntime: () => Promise
           ...HYPER,
         });
         await opt.sampledParams(
-          (ctx) => {
-            expect(Array.from(ctx.theta('emb'))).toEqual(Array.from(frozen));
-            expect(() => ctx.grad('emb')).toThrow(/frozen/);
-            ctx.setGrad('w', Float32Array.from(gradient(ctx.theta('w'))));
+          async (ctx) => {
+            expect(Array.from(await ctx.readTheta('emb'))).toEqual(Array.from(frozen));
+            expect(() => ctx.setGrad('emb', new Float32Array(2))).toThrow(/frozen/);
+            ctx.setGrad('w', Float32Array.from(gradient(await ctx.readTheta('w'))));
           },
           { epsilon: { w: Float32Array.from(EPSILON[0]) } },
         );
