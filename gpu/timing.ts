@@ -22,12 +22,12 @@ export function hasTimestamps(backend: WebGpuBackend): boolean {
 
 /**
  * Runs `work` `warmup` times, then `repetitions` times timed. `work` enqueues kernels on the
- * backend (no awaits needed); at most 4096 passes are timestamped.
+ * backend (no awaits needed); at most 2048 passes are timestamped.
  */
 export async function timeKernels(backend: WebGpuBackend, work: () => void, repetitions = 20, warmup = 3): Promise<KernelTiming> {
   for (let i = 0; i < warmup; i++) work();
   await backend.flush();
-  const capacity = 8192;
+  const capacity = 4096; // the largest query set WebGPU allows
   const querySet = hasTimestamps(backend) ? backend.device.createQuerySet({ type: 'timestamp', count: capacity }) : undefined;
   backend.recordTimestamps(querySet, capacity);
   const start = performance.now();

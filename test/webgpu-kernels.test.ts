@@ -10,6 +10,7 @@ import { fillNormal } from '../src/kernels/normal.js';
 import { philox4x32, philoxBlocks } from '../src/kernels/philox.js';
 import { releaseGpu } from '../gpu/gpu-provider.js';
 import { DeviceLostError } from '../gpu/errors.js';
+import { hasTimestamps, timeKernels } from '../gpu/timing.js';
 import { createWebGpuBackend, type WebGpuBackend } from '../gpu/webgpu-backend.js';
 import { GOLDEN } from './oracle/golden.js';
 import { runGolden } from './browser/scenario.js';
@@ -200,6 +201,22 @@ describe('webgpu backend (Node, Dawn)', () => {
     expect(b).toEqual({ buffer: gpu.buffer(a, 'grad'), offset: 128, size: 200 });
     expect(() => gpu.binding(a, 'mean', { start: 0, count: 1 })).toThrow(/no 'mean' buffer/);
     expect(() => gpu.binding(a, 'grad', { start: 90, count: 20 })).toThrow(/not inside/);
+    gpu.destroyArena(a);
+  });
+
+  it('times kernels without validation errors: GPU time from timestamps fits inside the host time', async () => {
+    const a = gpu.createArena(4096, ['mean', 'theta']);
+    gpu.device.pushErrorScope('validation');
+    const t = await timeKernels(gpu, () => gpu.copyKernel(a, 'theta', 'mean', { start: 0, count: 4096 }), 5, 1);
+    expect(await gpu.device.popErrorScope()).toBeNull();
+    expect(t.hostMs).toBeGreaterThan(0);
+    if (hasTimestamps(gpu)) {
+      expect(t.gpuMs).toBeGreaterThan(0);
+      expect(t.gpuMs!).toBeLessThanOrEqual(t.hostMs * 1.5);
+    } else {
+      expect(t.gpuMs).toBeUndefined();
+    }
+    expect(await gpu.read(a, 'theta', { start: 0, count: 4 })).toEqual(new Float32Array(4));
     gpu.destroyArena(a);
   });
 
