@@ -37,3 +37,17 @@ export async function releaseWebGpu(): Promise<void> {
     // no WebGPU module: nothing to release
   }
 }
+
+/**
+ * Disposes a runtime, but never waits forever: a dispose that hangs (a stuck worker) is reported
+ * and the run goes on. Returns the problem, or undefined when it went well.
+ */
+export async function disposeWithin(runtime: Runtime, ms = 10_000): Promise<string | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`runtime.dispose() did not finish within ${ms} ms`), ms)));
+  try {
+    return await Promise.race([runtime.dispose().then(() => undefined, (error: unknown) => `runtime.dispose() failed: ${reasonOf(error)}`), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

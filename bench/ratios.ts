@@ -23,6 +23,9 @@ export const TARGETS = {
 /** Kernels whose bandwidth is compared with the probe (fillNormal is compute-bound: excluded). */
 const MEMORY_BOUND = new Set(['ivonSample', 'ivonUpdateFused', 'adamwUpdate', 'sgdUpdate', 'step']);
 
+/** Sizes at which a step's time is mostly fixed cost (the workers suite runs 4K and 64K). */
+const SMALL_MODEL = 64 * 1024;
+
 const isCpu = (backend: string): boolean => backend === 'js' || backend === 'wasm';
 
 function ratio(
@@ -101,7 +104,7 @@ export function computeRatios(results: readonly Measurement[]): Ratio[] {
     if (main && m.workers > 0) {
       const target = m.name === 'step' ? ({ op: '>=', value: TARGETS.stepNeverSlower } as const) : null;
       out.push(ratio(`${m.name}: main thread / ${m.workers} workers`, m, main.median_ms / m.median_ms, '×', target));
-      if (m.name === 'step') out.push(ratio('sharded step fixed cost (workers − main)', m, (m.median_ms - main.median_ms) * 1000, 'µs', null));
+      if (m.name === 'step' && m.params <= SMALL_MODEL) out.push(ratio('sharded step fixed cost (workers − main)', m, (m.median_ms - main.median_ms) * 1000, 'µs', null));
     }
   }
 

@@ -43,6 +43,9 @@ async function main(argv: string[]): Promise<number> {
   const platform = describePlatform(argv, options.quick);
   console.log(`ivon-edge bench — ${platform.runtime} ${platform.version}, ${platform.cores} cores, ${platform.cpu}, ${platform.os}${options.quick ? ' (quick)' : ''}`);
   const ctx = new SuiteContext(options);
+  // Keeps Node alive while a suite awaits a promise that nothing else holds the loop open for
+  // (a worker pool or GPU that never answers): without it the process would exit silently, code 0.
+  const keepAlive = setInterval(() => {}, 60_000);
   for (const suite of options.suites) {
     try {
       await SUITE_RUNNERS[suite](ctx);
@@ -51,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
       ctx.skip(suite, null, `failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     }
   }
+  clearInterval(keepAlive);
   const report: Report = validateReport({ platform, ...(ctx.gpu ? { gpu: ctx.gpu } : {}), results: ctx.results, ratios: computeRatios(ctx.results), skipped: ctx.skipped });
   if (report.ratios.length > 0) console.log(`\n## ratios (same run)\n${formatRatios(report.ratios)}`);
   if (options.out) {

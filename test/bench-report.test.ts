@@ -86,8 +86,10 @@ describe('bench ratios', () => {
       row({ backend: 'wasm', optimizer: 'ivon', name: 'ivonSample', suite: 'workers', workers: 0 }, 10),
       row({ backend: 'wasm', optimizer: 'ivon', name: 'ivonSample', suite: 'workers', workers: 1 }, 10),
       row({ backend: 'wasm', optimizer: 'ivon', name: 'ivonSample', suite: 'workers', workers: 2 }, 5.5),
-      row({ backend: 'wasm', optimizer: 'ivon', name: 'step', suite: 'workers', workers: 0 }, 1),
-      row({ backend: 'wasm', optimizer: 'ivon', name: 'step', suite: 'workers', workers: 2 }, 1.25),
+      row({ backend: 'wasm', optimizer: 'ivon', name: 'step', suite: 'workers', workers: 0, params: 65536 }, 1),
+      row({ backend: 'wasm', optimizer: 'ivon', name: 'step', suite: 'workers', workers: 2, params: 65536 }, 1.25),
+      row({ backend: 'wasm', optimizer: 'ivon', name: 'step', suite: 'workers', workers: 0 }, 10),
+      row({ backend: 'wasm', optimizer: 'ivon', name: 'step', suite: 'workers', workers: 2 }, 8),
       row({ backend: 'wasm', name: 'X·W', suite: 'gemm', gflops: 25 }),
       row({ backend: 'tfjs-wasm', name: 'X·W', suite: 'gemm', gflops: 5 }),
       row({ backend: 'wasm', optimizer: 'ivon', name: 'epoch', suite: 'epoch' }, 1.3),
@@ -102,10 +104,15 @@ describe('bench ratios', () => {
     const [sample2] = find(ratios, 'ivonSample: 1 worker / 2 workers');
     expect(sample2.value).toBeCloseTo(10 / 5.5, 12);
     expect(sample2.meets).toBe(true);
-    const [stepMain] = find(ratios, 'step: main thread / 2 workers');
-    expect(stepMain.value).toBe(0.8);
-    expect(stepMain.meets).toBe(false); // slower with workers than without
-    expect(find(ratios, 'sharded step fixed cost (workers − main)')[0].value).toBeCloseTo(250, 9); // µs
+    const [stepSmall, stepLarge] = find(ratios, 'step: main thread / 2 workers');
+    expect(stepSmall.value).toBe(0.8);
+    expect(stepSmall.meets).toBe(false); // slower with workers than without
+    expect(stepLarge.value).toBe(1.25);
+    expect(stepLarge.meets).toBe(true);
+    // the fixed cost is reported for small models only, where it dominates
+    const fixed = find(ratios, 'sharded step fixed cost (workers − main)');
+    expect(fixed.map((r) => r.params)).toEqual([65536]);
+    expect(fixed[0].value).toBeCloseTo(250, 9); // µs
     // workers-suite steps never enter the per-backend IVON/AdamW ratio: only the optimizer-suite pair does
     expect(find(ratios, 'IVON step / AdamW step').map((r) => r.workers)).toEqual([0]);
     expect(find(ratios, 'GEMM X·W GFLOP/s')[0].meets).toBe(true);

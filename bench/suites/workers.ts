@@ -5,7 +5,7 @@
 // until the runtime takes and reports that option, the suite says so and measures nothing.
 
 import type { Runtime } from '../../src/runtime.js';
-import { openRuntime } from '../backends.js';
+import { disposeWithin, openRuntime } from '../backends.js';
 import { bytesMoved } from '../bytes.js';
 import { sizesFor } from '../cli.js';
 import type { SuiteContext } from '../context.js';
@@ -69,6 +69,9 @@ export async function runWorkersSuite(ctx: SuiteContext): Promise<void> {
     rows.forEach((r) => ctx.record(r));
     ctx.printTable('workers (0 = main thread, no pool)', rows);
   } finally {
-    for (const runtime of runtimes.values()) await runtime.dispose();
+    for (const [workers, runtime] of runtimes) {
+      const problem = await disposeWithin(runtime);
+      if (problem) ctx.log(`  warning: ${workers} workers: ${problem}`);
+    }
   }
 }
