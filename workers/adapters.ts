@@ -7,7 +7,7 @@ import { detectEnvironment } from './environment.js';
 export async function workerAdapter(): Promise<WorkerAdapter> {
   switch (detectEnvironment()) {
     case 'node':
-      return (await import('./adapter-node.js')).nodeAdapter;
+      return (await import('./adapter-node.js')).createNodeAdapter();
     case 'deno':
       return (await import('./adapter-deno.js')).denoAdapter;
     default:

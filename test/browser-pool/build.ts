@@ -1,0 +1,63 @@
+// Bundles the browser pool page and the kernel worker with rollup (types stripped by TypeScript's
+// transpileModule; comlink resolved from node_modules) and serves them from 127.0.0.1, with or
+// without the COOP/COEP headers that make a page crossOriginIsolated.
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import { rollup, type Plugin } from 'rollup';
+import ts from 'typescript';
+
+function stripTypes(): Plugin {
+  return {
+    name: 'strip-types',
+    resolveId(source, importer) {
+      if (!importer || !source.startsWith('.')) return null;
+      const candidate = resolve(dirname(importer), source.replace(/\.js$/, '.ts'));
+      return existsSync(candidate) ? candidate : null;
+    },
+    transform(code, id) {
+      if (!id.endsWith('.ts')) return null;
+      const out = ts.transpileModule(code, { fileName: id, compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } });
+      return { code: out.outputText, map: null };
+    },
+  };
+}
+
+/** One ES module with everything `entry` imports (dynamic imports inlined). */
+export async function bundleModule(entry: string): Promise<string> {
+  const build = await rollup({
+    input: entry,
+    plugins: [stripTypes(), nodeResolve({ browser: true })],
+    external: (id) => id.startsWith('node:') || id === 'webgpu',
+    onwarn: () => {},
+  });
+  const { output } = await build.generate({ format: 'es', inlineDynamicImports: true });
+  await build.close();
+  return output[0].code;
+}
+
+export interface Served {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves `/` (a page loading /page.js) and the given modules; isolated: with COOP/COEP. */
+export async function serve(modules: Record<string, string>, isolated: boolean): Promise<Served> {
+  const html = '<!doctype html><meta charset="utf-8"><title>pool</title><script type="module" src="/page.js"></script>';
+  const server = http.createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const headers: Record<string, string> = isolated
+      ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
+      : {};
+    const body = path === '/' ? html : modules[path];
+    if (body === undefined) res.writeHead(404, headers).end('not found');
+    else res.writeHead(200, { ...headers, 'Content-Type': path === '/' ? 'text/html' : 'text/javascript' }).end(body);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => new Promise((done) => server.close(() => done())),
+  };
+}
