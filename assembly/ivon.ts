@@ -116,7 +116,8 @@ export function ivonAccumulate(grad: usize, noise: usize, gradMean: usize, curvM
     f32x4.div(f32x4.mul(curvCoef, f32x4.mul(d, d)), hd),
   );
   let u = f32x4.div(f32x4.add(f32x4.div(g, debias), f32x4.mul(wd, m0)), f32x4.add(h, wd));
-  u = f32x4.min(f32x4.max(u, negClip), clip);
+  // pmin/pmax are single instructions; they equal min/max here (u is never NaN and r > 0).
+  u = f32x4.pmin(f32x4.pmax(u, negClip), clip);
   v128.store(momentum, g);
   v128.store(hess, h);
   v128.store(mean, f32x4.sub(m0, f32x4.mul(alpha, u)));
