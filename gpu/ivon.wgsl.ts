@@ -11,29 +11,32 @@ import { rngWgsl } from './philox.wgsl.js';
  */
 export const ivonSampleBody = /* wgsl */ `
 ${rngWgsl}
+// One vec4 of the group; z is a column taken with a constant index (a dynamic index into a local
+// matrix may be spilled to slow local memory).
+fn sampleVec4(v: u32, done: u32, z: vec4<f32>) {
+  if (done >= params.count) { return; }
+  let sigma = 1.0 / sqrt(params.f0.x * (hess[v] + params.f0.y));
+  let n = sigma * z;
+  let th = mean[v] + n;
+  let keep = laneMask(done);
+  if (all(keep)) {
+    noise[v] = n;
+    theta[v] = th;
+  } else {
+    noise[v] = select(noise[v], n, keep);
+    theta[v] = select(theta[v], th, keep);
+  }
+}
 fn run(inv: u32, lid: u32) {
   let done = inv * 16u;
   if (done >= params.count) { return; }
   let a = params.ints0;
   let z = normals16(params.first + done, a.x, a.y, a.z, vec2<u32>(a.w, params.ints1.x));
-  let ess = params.f0.x;
-  let wd = params.f0.y;
-  for (var k = 0u; k < 4u; k++) {
-    let d = done + 4u * k;
-    if (d >= params.count) { break; }
-    let v = params.base / 4u + inv * 4u + k;
-    let sigma = 1.0 / sqrt(ess * (hess[v] + wd));
-    let n = sigma * z[k];
-    let th = mean[v] + n;
-    let keep = laneMask(d);
-    if (all(keep)) {
-      noise[v] = n;
-      theta[v] = th;
-    } else {
-      noise[v] = select(noise[v], n, keep);
-      theta[v] = select(theta[v], th, keep);
-    }
-  }
+  let v = params.base / 4u + inv * 4u;
+  sampleVec4(v, done, z[0]);
+  sampleVec4(v + 1u, done + 4u, z[1]);
+  sampleVec4(v + 2u, done + 8u, z[2]);
+  sampleVec4(v + 3u, done + 12u, z[3]);
 }
 `;
 

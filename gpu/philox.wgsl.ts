@@ -10,17 +10,16 @@ const PHILOX_M1: u32 = 0xCD9E8D57u;
 const PHILOX_W0: u32 = 0x9E3779B9u;
 const PHILOX_W1: u32 = 0xBB67AE85u;
 
-// (high, low) words of the 64-bit product a * b.
+// (high, low) words of the 64-bit product a * b, from four 16x16-bit products. Partial sums are
+// folded so no intermediate exceeds 32 bits: (2^16-1)^2 + (2^16-1) < 2^32.
 fn mulHiLo(a: u32, b: u32) -> vec2<u32> {
   let aLo = a & 0xffffu;
   let aHi = a >> 16u;
   let bLo = b & 0xffffu;
   let bHi = b >> 16u;
-  let loLo = aLo * bLo;
-  let mid1 = aHi * bLo;
-  let mid2 = aLo * bHi;
-  let carry = ((loLo >> 16u) + (mid1 & 0xffffu) + (mid2 & 0xffffu)) >> 16u;
-  return vec2<u32>(aHi * bHi + (mid1 >> 16u) + (mid2 >> 16u) + carry, a * b);
+  let t = aHi * bLo + ((aLo * bLo) >> 16u);
+  let w = aLo * bHi + (t & 0xffffu);
+  return vec2<u32>(aHi * bHi + (t >> 16u) + (w >> 16u), a * b);
 }
 
 fn philox4x32(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
