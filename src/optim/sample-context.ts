@@ -29,6 +29,12 @@ export class SampleContext {
     return this.cpuView(this.thetaRole(slot), slot, 'theta', 'thetaBinding');
   }
 
+  /** A copy of θ on any backend (a GPU readback on webgpu: for tests and debugging, not hot loops). */
+  async readTheta(name: string): Promise<Float32Array> {
+    const slot = this.slot(name, 'readTheta');
+    return this.backend.read(this.arena, this.thetaRole(slot), slot);
+  }
+
   /** The gradient buffer of a trainable parameter, zero-filled on first request in the block. */
   grad(name: string): Float32Array {
     const slot = this.gradSlot(name, 'grad');
