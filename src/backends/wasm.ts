@@ -46,6 +46,16 @@ export interface WasmArena extends Arena {
   readonly block: number;
 }
 
+/** What nnHost() hands the model toolkit (structurally a WasmNnHost of src/nn/ops-wasm.ts). */
+export interface WasmNnHostBlocks {
+  readonly memory: WebAssembly.Memory;
+  readonly exports: KernelExports;
+  /** A 64-byte aligned block of this heap (byte offset). */
+  alloc(bytes: number): number;
+  /** Returns a block from alloc(). */
+  free(ptr: number): void;
+}
+
 const hessApproxCode = (h: HessApprox): number => (h === 'price' ? 0 : 1);
 const R = roleArg;
 
@@ -180,6 +190,26 @@ export class WasmBackend implements Backend {
 
   flush(): Promise<void> {
     return this.runner.flush();
+  }
+
+  /**
+   * The model toolkit's access (src/nn/runtime-ops.ts): this memory, this instance's exports (the
+   * nn* GEMM and activation kernels) and blocks of this heap, so activations live beside the
+   * optimizer's arenas and the kernels read ctx.theta / write ctx.grad in place. Growing the heap
+   * detaches old views of a non-shared memory: users re-derive views from `memory.buffer`. With
+   * the worker pool these kernels run on the calling thread's instance.
+   */
+  nnHost(): WasmNnHostBlocks {
+    this.checkLive();
+    return {
+      memory: this.memory,
+      exports: this.exports,
+      alloc: (bytes: number) => {
+        this.checkLive();
+        return this.heap.alloc(bytes);
+      },
+      free: (ptr: number) => this.heap.release(ptr),
+    };
   }
 
   async dispose(): Promise<void> {
