@@ -29,7 +29,7 @@ export const KERNELS = {
     elementsPerInvocation: 16,
     body: fillNormalBody,
   },
-  ivonSample: { storage: [r('mean'), r('hess'), rw('noise'), rw('theta')], elementsPerInvocation: 16, body: ivonSampleBody },
+  ivonSample: { storage: [r('mean'), r('hess'), rw('noise'), rw('theta')], elementsPerInvocation: 4, body: ivonSampleBody },
   ivonSampleGiven: { storage: [r('mean'), r('hess'), rw('noise'), rw('theta')], elementsPerInvocation: 4, body: ivonSampleGivenBody },
   ivonAccumulate: { storage: [r('grad'), r('noise'), rw('gradMean'), rw('curvMean')], elementsPerInvocation: 4, body: ivonAccumulateBody },
   ivonUpdate: { storage: [rw('mean'), rw('hess'), rw('momentum'), r('gradMean'), r('curvMean')], elementsPerInvocation: 4, body: ivonUpdateBody },

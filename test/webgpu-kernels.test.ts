@@ -58,16 +58,6 @@ async function twinArenas(gpu: Backend, ref: Backend, length: number, seed: numb
   return [g, r];
 }
 
-async function expectSameArenas(gpu: Backend, g: Arena, ref: Backend, r: Arena, length: number, rel = 1e-6): Promise<void> {
-  for (const role of ROLES) {
-    const all = { start: 0, count: length };
-    // Relative to max(|want|, 1), like the conformance suite: a result that cancels to near zero
-    // (m - α·u) carries the ulps of its operands, and an fma-contracting GPU differs there.
-    const err = maxRelError(await gpu.read(g, role, all), await ref.read(r, role, all), 1);
-    expect(err, `role ${role}`).toBeLessThanOrEqual(rel);
-  }
-}
-
 const IVON_ARGS: IvonUpdateArgs = {
   hessApprox: 'price',
   ess: 50,
@@ -82,28 +72,53 @@ const IVON_ARGS: IvonUpdateArgs = {
   clipRadius: Infinity,
 };
 
-/** Every kernel the Backend runs, applied identically to both backends on a sub-range. */
-function applyAllKernels(b: Backend, a: Arena, range: Range): void {
-  b.ivonSample(a, range, { sample: 1, step: 4, stream: 0, seedLo: 99, seedHi: 3, ess: 50, weightDecay: 1e-3 });
-  b.ivonAccumulate(a, range, 1, 'price');
-  b.ivonAccumulate(a, range, 2, 'gradsq');
-  b.ivonUpdate(a, range, IVON_ARGS);
-  b.ivonUpdate(a, range, { ...IVON_ARGS, hessApprox: 'gradsq', clipRadius: 0.05 });
-  b.ivonUpdateFused(a, range, IVON_ARGS);
-  b.adamwUpdate(a, range, {
-    stepSize: 1e-2 / (1 - 0.9 ** 2),
-    decayFactor: 1 - 1e-2 * 1e-2,
-    beta1: 0.9,
-    oneMinusBeta1: 0.1,
-    beta2: 0.999,
-    oneMinusBeta2: 1 - 0.999,
-    eps: 1e-8,
-    biasCorrection2Sqrt: Math.sqrt(1 - 0.999 ** 2),
-  });
-  b.sgdUpdate(a, range, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
-  b.copy(a, 'gradMean', 'theta', range);
-  b.fill(a, 'curvMean', { start: range.start, count: Math.max(0, range.count - 3) }, 0.25);
-  b.ivonSampleGiven(a, range, 30, 1e-2);
+/** Every kernel the Backend runs, each applied identically to both backends. */
+const KERNEL_CALLS: Array<[string, (b: Backend, a: Arena, range: Range) => void]> = [
+  ['ivonSample', (b, a, r) => b.ivonSample(a, r, { sample: 1, step: 4, stream: 0, seedLo: 99, seedHi: 3, ess: 50, weightDecay: 1e-3 })],
+  ['ivonSampleGiven', (b, a, r) => b.ivonSampleGiven(a, r, 30, 1e-2)],
+  ['ivonAccumulate price', (b, a, r) => b.ivonAccumulate(a, r, 2, 'price')],
+  ['ivonAccumulate gradsq', (b, a, r) => b.ivonAccumulate(a, r, 3, 'gradsq')],
+  ['ivonUpdate price', (b, a, r) => b.ivonUpdate(a, r, IVON_ARGS)],
+  ['ivonUpdate gradsq clipped', (b, a, r) => b.ivonUpdate(a, r, { ...IVON_ARGS, hessApprox: 'gradsq', clipRadius: 0.05 })],
+  ['ivonUpdateFused', (b, a, r) => b.ivonUpdateFused(a, r, IVON_ARGS)],
+  [
+    'adamwUpdate',
+    (b, a, r) =>
+      b.adamwUpdate(a, r, {
+        stepSize: 1e-2 / (1 - 0.9 ** 2),
+        decayFactor: 1 - 1e-2 * 1e-2,
+        beta1: 0.9,
+        oneMinusBeta1: 0.1,
+        beta2: 0.999,
+        oneMinusBeta2: 1 - 0.999,
+        eps: 1e-8,
+        biasCorrection2Sqrt: Math.sqrt(1 - 0.999 ** 2),
+      }),
+  ],
+  ['sgdUpdate', (b, a, r) => b.sgdUpdate(a, r, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 })],
+  ['copy', (b, a, r) => b.copy(a, 'gradMean', 'theta', r)],
+  ['fill', (b, a, r) => b.fill(a, 'curvMean', { start: r.start, count: Math.max(0, r.count - 3) }, 0.25)],
+];
+
+/**
+ * Each kernel on fresh twin arenas over several ranges, then every role compared: the range's
+ * results within `rel`, everything outside the ranges untouched. Kernels are compared one at a
+ * time because an fma-contracting GPU's ulp differences would compound through a chain.
+ */
+async function expectKernelsMatchReference(gpu: Backend, ref: Backend, length: number, ranges: Range[], seed: number): Promise<void> {
+  for (const [name, call] of KERNEL_CALLS) {
+    const [g, r] = await twinArenas(gpu, ref, length, seed);
+    for (const range of ranges) {
+      call(gpu, g, range);
+      call(ref, r, range);
+    }
+    for (const role of ROLES) {
+      const all = { start: 0, count: length };
+      const err = maxRelError(await gpu.read(g, role, all), await ref.read(r, role, all), 1);
+      expect(err, `${name}: role ${role}`).toBeLessThanOrEqual(1e-6);
+    }
+    gpu.destroyArena(g);
+  }
 }
 
 describe('webgpu backend (Node, Dawn)', () => {
@@ -162,18 +177,7 @@ describe('webgpu backend (Node, Dawn)', () => {
   });
 
   it('runs every kernel like the TypeScript reference (1e-6 relative) and leaves elements outside the range alone', async () => {
-    const length = 200;
-    const [g, r] = await twinArenas(gpu, ref, length, 5);
-    for (const range of [
-      { start: 16, count: 37 },
-      { start: 64, count: 128 },
-      { start: 0, count: 3 },
-    ]) {
-      applyAllKernels(gpu, g, range);
-      applyAllKernels(ref, r, range);
-    }
-    await expectSameArenas(gpu, g, ref, r, length);
-    gpu.destroyArena(g);
+    await expectKernelsMatchReference(gpu, ref, 200, [{ start: 16, count: 37 }, { start: 64, count: 128 }, { start: 0, count: 3 }], 5);
   });
 
   it('counts NaN and ±Infinity like the reference', async () => {
@@ -250,15 +254,8 @@ describe('webgpu backend: chunked dispatch (tiny binding window and grid forced 
 
   it('runs every kernel like the reference across windows and 2-D grids', async () => {
     const length = 3000;
-    const [g, r] = await twinArenas(gpu, ref, length, 11);
-    for (const range of [
-      { start: 0, count: length },
-      { start: 1040, count: 1001 },
-    ]) {
-      applyAllKernels(gpu, g, range);
-      applyAllKernels(ref, r, range);
-    }
-    await expectSameArenas(gpu, g, ref, r, length);
+    await expectKernelsMatchReference(gpu, ref, length, [{ start: 0, count: 1024 }, { start: 1040, count: 1001 }, { start: 2048, count: 952 }], 11);
+    const g = gpu.createArena(length, ['grad']);
     const bad = new Float32Array([NaN, 1, Infinity]);
     gpu.write(g, 'grad', 2500, bad);
     gpu.write(g, 'grad', 10, bad);
