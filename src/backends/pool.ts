@@ -15,7 +15,7 @@ import { PoolRunner } from './pool-runner.js';
 import type { WorkerFault } from './pool-worker.js';
 import { WasmBackend } from './wasm.js';
 import { WasmHeap } from './wasm-heap.js';
-import { compileKernelModule, createKernelMemory, instantiateKernels, type WasmModuleSource } from './wasm-module.js';
+import { compileKernelModule, createKernelMemory, instantiateKernels, type KernelExports, type WasmModuleSource } from './wasm-module.js';
 
 export { WorkerCrashedError, WorkerTimeoutError } from './pool-errors.js';
 export type { WorkerFault } from './pool-worker.js';
@@ -40,11 +40,14 @@ export interface PoolBackendOptions {
 
 export class PoolBackend extends WasmBackend {
   constructor(
-    base: WasmBackend,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    exports: KernelExports,
+    heap: WasmHeap,
     private readonly pool: PoolRunner,
     description: string,
   ) {
-    super(base.module, base.memory, base.exports, base.heap, pool, description);
+    super(module, memory, exports, heap, pool, description);
   }
 
   get workerCount(): number {
@@ -128,6 +131,5 @@ export async function createPoolBackend(options: PoolBackendOptions): Promise<Po
     `WebAssembly SIMD (AssemblyScript kernels) on ${workers} worker${workers === 1 ? '' : 's'}` +
     `${mainThreadShare ? ' + the main thread' : ''} (${threads} threads, ${adapter.name} workers), one shared memory, ` +
     `shards ≥ ${minElementsPerWorker} elements`;
-  const base = new WasmBackend(module, memory, exports, heap, pool, description);
-  return new PoolBackend(base, pool, description);
+  return new PoolBackend(module, memory, exports, heap, pool, description);
 }
