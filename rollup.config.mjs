@@ -5,7 +5,12 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
 import typescript from '@rollup/plugin-typescript';
 
 export default {
-  input: { index: 'src/index.ts' },
+  input: {
+    index: 'src/index.ts',
+    // Worker entries the pool's adapters load from next to themselves (dist/chunks/).
+    'chunks/kernel-worker': 'workers/kernel-worker.js',
+    'chunks/kernel-worker-node': 'workers/kernel-worker-node.js',
+  },
   output: {
     dir: 'dist',
     format: 'es',

@@ -186,7 +186,8 @@ export class IVON extends Optimizer<IvonGroupHyper> {
       if (fused) this.backend.ivonUpdateFused(this.arena, group.range, args);
       else this.backend.ivonUpdate(this.arena, group.range, args);
     });
-    this.pendingFused = false;
+    // pendingFused is cleared by discardSamples() once the update has completed: if it fails,
+    // a retried step still finds the single sample in grad/noise.
   }
 
   protected discardSamples(): void {

@@ -294,6 +294,7 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
       this.applyUpdate(this.step_ + 1);
       await this.backend.flush();
     });
+    this.discardSamples();
     this.step_ += 1;
     this.samples = 0;
     if (this.recovery.snapshotEvery > 0 && this.step_ % this.recovery.snapshotEvery === 0) this.snapshotInBackground();
