@@ -3,7 +3,7 @@
 // scalar code with the same float32 operations in the same order, so every element gets the bits
 // of the Math.fround reference (src/kernels/ivon.ts) whatever the count or the split.
 
-import { normalAt, normalsTo, normalsTo2, resetNormalCache } from './normal';
+import { cachedNormals, normalAt, normalsTo, normalsTo2, normalsToCache, resetNormalCache } from './normal';
 
 // ---- sampling -------------------------------------------------------------------------------
 
@@ -187,4 +187,102 @@ export function ivonUpdateFused(
     updateOne(mean + o, hess + o, momentum + o, g, x, price,
       ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, debias, alpha, clipRadius);
   }
+}
+
+// ---- regenerated noise (no noise buffer: the update redraws ε from the same counter) ----------
+
+// @ts-ignore: decorator
+@inline function drawQuad(mean: usize, hess: usize, theta: usize, z: v128, ess: v128, weightDecay: v128): void {
+  const sigma = f32x4.div(f32x4.splat(1.0), f32x4.sqrt(f32x4.mul(ess, f32x4.add(v128.load(hess), weightDecay))));
+  v128.store(theta, f32x4.add(v128.load(mean), f32x4.mul(sigma, z)));
+}
+
+// @ts-ignore: decorator
+@inline function noiseOne(hess: usize, z: f32, ess: f32, weightDecay: f32): f32 {
+  return (<f32>1.0 / sqrt<f32>(ess * (load<f32>(hess) + weightDecay))) * z;
+}
+
+/** theta = mean + σ·z(first + i), σ = 1/sqrt(ess·(hess + weightDecay)); the noise is not stored. */
+export function ivonDraw(
+  mean: usize, hess: usize, theta: usize, count: i32, first: u32,
+  sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32, ess: f32, weightDecay: f32,
+): void {
+  resetNormalCache();
+  const essV = f32x4.splat(ess);
+  const wdV = f32x4.splat(weightDecay);
+  let i: i32 = 0;
+  while (i < count && ((first + <u32>i) & 15) != 0) {
+    const o = <usize>i << 2;
+    store<f32>(theta + o, load<f32>(mean + o) + noiseOne(hess + o, normalAt(first + <u32>i, sample, step, stream, seedLo, seedHi), ess, weightDecay));
+    i++;
+  }
+  // The normals land in `theta` first and become θ in place while still in L1.
+  for (; i + 32 <= count; i += 32) {
+    const o = <usize>i << 2;
+    normalsTo2(theta + o, (first + <u32>i) >>> 4, sample, step, stream, seedLo, seedHi);
+    for (let k: usize = 0; k < 128; k += 16) drawQuad(mean + o + k, hess + o + k, theta + o + k, v128.load(theta + o + k), essV, wdV);
+  }
+  for (; i + 16 <= count; i += 16) {
+    const o = <usize>i << 2;
+    normalsTo(theta + o, (first + <u32>i) >>> 4, sample, step, stream, seedLo, seedHi);
+    for (let k: usize = 0; k < 64; k += 16) drawQuad(mean + o + k, hess + o + k, theta + o + k, v128.load(theta + o + k), essV, wdV);
+  }
+  for (; i < count; i++) {
+    const o = <usize>i << 2;
+    store<f32>(theta + o, load<f32>(mean + o) + noiseOne(hess + o, normalAt(first + <u32>i, sample, step, stream, seedLo, seedHi), ess, weightDecay));
+  }
+}
+
+/**
+ * ivonUpdateFused with the noise redrawn instead of read: noise = σ(old hess)·z(first + i), the
+ * bits ivonSample/ivonDraw produced for the same counter, so both paths give identical results.
+ */
+export function ivonUpdateRedraw(
+  mean: usize, hess: usize, momentum: usize, grad: usize, count: i32, first: u32,
+  sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32,
+  hessApprox: i32, ess: f32, weightDecay: f32, beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32,
+  curvCoef: f32, debias: f32, alpha: f32, clipRadius: f32,
+): void {
+  resetNormalCache();
+  const price = hessApprox == 0;
+  const essV = f32x4.splat(ess), wdV = f32x4.splat(weightDecay), b1V = f32x4.splat(beta1), omb1V = f32x4.splat(oneMinusBeta1);
+  const b2V = f32x4.splat(beta2), omb2V = f32x4.splat(oneMinusBeta2), cV = f32x4.splat(curvCoef), dbV = f32x4.splat(debias);
+  const aV = f32x4.splat(alpha), clipV = f32x4.splat(clipRadius), negClipV = f32x4.splat(-clipRadius);
+  let i: i32 = 0;
+  while (i < count && ((first + <u32>i) & 15) != 0) {
+    redrawOne(i, mean, hess, momentum, grad, first, sample, step, stream, seedLo, seedHi, price,
+      ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, debias, alpha, clipRadius);
+    i++;
+  }
+  for (; i + 16 <= count; i += 16) {
+    if (price) normalsToCache((first + <u32>i) >>> 4, sample, step, stream, seedLo, seedHi);
+    for (let j: i32 = 0; j < 4; j++) {
+      const o = <usize>(i + 4 * j) << 2;
+      const g = v128.load(grad + o);
+      let x: v128;
+      if (price) {
+        const sigma = f32x4.div(f32x4.splat(1.0), f32x4.sqrt(f32x4.mul(essV, f32x4.add(v128.load(hess + o), wdV))));
+        x = f32x4.mul(f32x4.mul(sigma, cachedNormals(j)), g);
+      } else {
+        x = f32x4.mul(g, g);
+      }
+      updateQuad(mean + o, hess + o, momentum + o, g, x, price, essV, wdV, b1V, omb1V, b2V, omb2V, cV, dbV, aV, clipV, negClipV);
+    }
+  }
+  for (; i < count; i++) {
+    redrawOne(i, mean, hess, momentum, grad, first, sample, step, stream, seedLo, seedHi, price,
+      ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, debias, alpha, clipRadius);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function redrawOne(
+  i: i32, mean: usize, hess: usize, momentum: usize, grad: usize, first: u32,
+  sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32, price: bool,
+  ess: f32, wd: f32, beta1: f32, omb1: f32, beta2: f32, omb2: f32, curvCoef: f32, debias: f32, alpha: f32, clip: f32,
+): void {
+  const o = <usize>i << 2;
+  const g = load<f32>(grad + o);
+  const x: f32 = price ? noiseOne(hess + o, normalAt(first + <u32>i, sample, step, stream, seedLo, seedHi), ess, wd) * g : g * g;
+  updateOne(mean + o, hess + o, momentum + o, g, x, price, ess, wd, beta1, omb1, beta2, omb2, curvCoef, debias, alpha, clip);
 }

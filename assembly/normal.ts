@@ -148,6 +148,21 @@ let cachedGroup: i64 = -1;
   polarPair(rd, y3, dst + 96, false, true);
 }
 
+/**
+ * Computes the 16 normals of `group` into the per-instance cache (wasm globals, so workers sharing
+ * one memory never collide); read them with cachedNormals(j), j = 0..3 → elements 16·group + 4j ..
+ */
+// @ts-ignore: decorator
+@inline export function normalsToCache(group: u32, sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32): void {
+  normalGroup(0, true, group, sample, step, stream, seedLo, seedHi);
+  cachedGroup = <i64>group;
+}
+
+// @ts-ignore: decorator
+@inline export function cachedNormals(j: i32): v128 {
+  return j == 0 ? Z0 : j == 1 ? Z1 : j == 2 ? Z2 : Z3;
+}
+
 /** Forgets the cached group; every RNG kernel calls this first (its keys may differ). */
 // @ts-ignore: decorator
 @inline export function resetNormalCache(): void {

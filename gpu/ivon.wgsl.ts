@@ -5,6 +5,31 @@
 import { rngWgsl } from './philox.wgsl.js';
 
 /**
+ * The normals of one vec4 of a 16-element group (docs/KERNELS.md mapping). The four invocations
+ * of a group each draw one Philox block and swap outputs through workgroup memory: element e takes
+ * output (e >> 2) & 3 of block ((e >> 4) << 2) | (e & 3). Measured on an H100 at 64M elements:
+ * 0.56 ms for ivonSample, against 1.36 ms for one invocation drawing all four blocks of a group
+ * (too few threads for the RNG's long dependency chains). Every invocation must call it (barrier).
+ * counter = (sample, step, stream, unused), key = (seedLo, seedHi).
+ */
+const groupNormalsWgsl = /* wgsl */ `
+var<workgroup> groupNormals: array<f32, 256>;
+fn groupEpsilon(inv: u32, lid: u32, counter: vec4<u32>, key: vec2<u32>) -> vec4<f32> {
+  let group = inv >> 2u;
+  let lane = inv & 3u;
+  let block = ((params.first >> 4u) + group) * 4u + lane;
+  let z = normalsOfBits(philox4x32(vec4<u32>(block, counter.x, counter.y, counter.z), key));
+  groupNormals[lid * 4u] = z.x;
+  groupNormals[lid * 4u + 1u] = z.y;
+  groupNormals[lid * 4u + 2u] = z.z;
+  groupNormals[lid * 4u + 3u] = z.w;
+  workgroupBarrier();
+  let g = (lid & ~3u) * 4u;
+  return vec4<f32>(groupNormals[g + lane], groupNormals[g + 4u + lane], groupNormals[g + 8u + lane], groupNormals[g + 12u + lane]);
+}
+`;
+
+/**
  * `ivonSample`: σ = 1/sqrt(ess·(hess+wd)); noise = σ·z(first+i); theta = mean + noise.
  * ints0 = (sample, step, stream, seedLo), ints1.x = seedHi, f0.xy = (ess, weightDecay); first must
  * be a multiple of 16. One invocation per vec4 and per Philox block: the four invocations of a
@@ -15,23 +40,12 @@ import { rngWgsl } from './philox.wgsl.js';
  */
 export const ivonSampleBody = /* wgsl */ `
 ${rngWgsl}
-var<workgroup> groupNormals: array<f32, 256>;
+${groupNormalsWgsl}
 fn run(inv: u32, lid: u32) {
-  let group = inv >> 2u;
-  let lane = inv & 3u;
   let a = params.ints0;
-  let block = ((params.first >> 4u) + group) * 4u + lane;
-  let z = normalsOfBits(philox4x32(vec4<u32>(block, a.x, a.y, a.z), vec2<u32>(a.w, params.ints1.x)));
-  groupNormals[lid * 4u] = z.x;
-  groupNormals[lid * 4u + 1u] = z.y;
-  groupNormals[lid * 4u + 2u] = z.z;
-  groupNormals[lid * 4u + 3u] = z.w;
-  workgroupBarrier(); // every invocation reaches it: no return above
+  let eps = groupEpsilon(inv, lid, vec4<u32>(a.x, a.y, a.z, 0u), vec2<u32>(a.w, params.ints1.x));
   let done = inv * 4u;
   if (done >= params.count) { return; }
-  // vec4 'lane' of the group holds output 'lane' of the group's four blocks.
-  let g = (lid & ~3u) * 4u;
-  let eps = vec4<f32>(groupNormals[g + lane], groupNormals[g + 4u + lane], groupNormals[g + 8u + lane], groupNormals[g + 12u + lane]);
   let v = params.base / 4u + inv;
   let sigma = 1.0 / sqrt(params.f0.x * (hess[v] + params.f0.y));
   let n = sigma * eps;
@@ -44,6 +58,21 @@ fn run(inv: u32, lid: u32) {
     noise[v] = select(noise[v], n, keep);
     theta[v] = select(theta[v], th, keep);
   }
+}
+`;
+
+/** `ivonDraw`: theta = mean + σ·z(first+i) without storing the noise. Scalars as ivonSample. */
+export const ivonDrawBody = /* wgsl */ `
+${rngWgsl}
+${groupNormalsWgsl}
+fn run(inv: u32, lid: u32) {
+  let a = params.ints0;
+  let eps = groupEpsilon(inv, lid, vec4<u32>(a.x, a.y, a.z, 0u), vec2<u32>(a.w, params.ints1.x));
+  let done = inv * 4u;
+  if (done >= params.count) { return; }
+  let v = params.base / 4u + inv;
+  let sigma = 1.0 / sqrt(params.f0.x * (hess[v] + params.f0.y));
+  theta[v] = select(theta[v], mean[v] + sigma * eps, laneMask(done));
 }
 `;
 
@@ -124,5 +153,26 @@ fn run(inv: u32, lid: u32) {
   let v = params.base / 4u + inv;
   let g = grad[v];
   ivonStep(v, done, g, select(g * g, noise[v] * g, params.ints0.x == 0u));
+}
+`;
+
+/**
+ * `ivonUpdateRedraw`: ivonUpdateFused with noise = σ(old hess)·z recomputed from its counter
+ * instead of read: 8 fewer bytes per element than sample + fused update with a stored noise.
+ * ints0 = (hessApprox, seedHi), ints1 = (sample, step, stream, seedLo); floats as ivonUpdate.
+ */
+export const ivonUpdateRedrawBody = /* wgsl */ `
+${rngWgsl}
+${groupNormalsWgsl}
+${ivonStepWgsl}
+fn run(inv: u32, lid: u32) {
+  let b = params.ints1;
+  let eps = groupEpsilon(inv, lid, vec4<u32>(b.x, b.y, b.z, 0u), vec2<u32>(b.w, params.ints0.y));
+  let done = inv * 4u;
+  if (done >= params.count) { return; }
+  let v = params.base / 4u + inv;
+  let g = grad[v];
+  let n = (1.0 / sqrt(params.f0.x * (hess[v] + params.f0.y))) * eps;
+  ivonStep(v, done, g, select(g * g, n * g, params.ints0.x == 0u));
 }
 `;

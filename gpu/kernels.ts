@@ -3,7 +3,15 @@
 // nothing else to dispatch them. Names and binding order follow docs/KERNELS.md.
 
 import { adamwUpdateBody, sgdUpdateBody } from './adamw.wgsl.js';
-import { ivonAccumulateBody, ivonSampleBody, ivonSampleGivenBody, ivonUpdateBody, ivonUpdateFusedBody } from './ivon.wgsl.js';
+import {
+  ivonAccumulateBody,
+  ivonDrawBody,
+  ivonSampleBody,
+  ivonSampleGivenBody,
+  ivonUpdateBody,
+  ivonUpdateFusedBody,
+  ivonUpdateRedrawBody,
+} from './ivon.wgsl.js';
 import { fillNormalBody, philoxBlocksBody } from './philox.wgsl.js';
 import type { StorageBinding } from './prelude.wgsl.js';
 import { copyBody, countNonFiniteBody, fillBody, triadBody } from './probe.wgsl.js';
@@ -30,6 +38,8 @@ export const KERNELS = {
     body: fillNormalBody,
   },
   ivonSample: { storage: [r('mean'), r('hess'), rw('noise'), rw('theta')], elementsPerInvocation: 4, body: ivonSampleBody },
+  ivonDraw: { storage: [r('mean'), r('hess'), rw('theta')], elementsPerInvocation: 4, body: ivonDrawBody },
+  ivonUpdateRedraw: { storage: [rw('mean'), rw('hess'), rw('momentum'), r('grad')], elementsPerInvocation: 4, body: ivonUpdateRedrawBody },
   ivonSampleGiven: { storage: [r('mean'), r('hess'), rw('noise'), rw('theta')], elementsPerInvocation: 4, body: ivonSampleGivenBody },
   ivonAccumulate: { storage: [r('grad'), r('noise'), rw('gradMean'), rw('curvMean')], elementsPerInvocation: 4, body: ivonAccumulateBody },
   ivonUpdate: { storage: [rw('mean'), rw('hess'), rw('momentum'), r('gradMean'), r('curvMean')], elementsPerInvocation: 4, body: ivonUpdateBody },

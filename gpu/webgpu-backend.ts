@@ -83,6 +83,8 @@ function dispatchLimits(device: GPUDevice, override: Partial<DispatchLimits> = {
 
 export class WebGpuBackend implements Backend {
   readonly kind = 'webgpu' as const;
+  /** Compute is free next to memory traffic here: regenerate the noise instead of storing it. */
+  readonly prefersRedraw = true;
   readonly description: string;
   /** Resolves when the device is lost (also after dispose() destroys a device it owns). */
   readonly lost: Promise<GPUDeviceLostInfo>;
@@ -223,6 +225,23 @@ export class WebGpuBackend implements Backend {
     this.checkRange(arena, range, 16, 'ivonSample');
     const ints = u32s('ivonSample', { sample: a.sample, step: a.step, stream: a.stream, seedLo: a.seedLo, seedHi: a.seedHi });
     this.elementwise('ivonSample', arena, ['mean', 'hess', 'noise', 'theta'], range, { ints, floats: [a.ess, a.weightDecay] });
+  }
+
+  ivonDraw(arena: Arena, range: Range, a: SampleArgs): void {
+    this.ensureUsable();
+    this.checkRange(arena, range, 16, 'ivonDraw');
+    const ints = u32s('ivonDraw', { sample: a.sample, step: a.step, stream: a.stream, seedLo: a.seedLo, seedHi: a.seedHi });
+    this.elementwise('ivonDraw', arena, ['mean', 'hess', 'theta'], range, { ints, floats: [a.ess, a.weightDecay] });
+  }
+
+  ivonUpdateRedraw(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs): void {
+    this.ensureUsable();
+    this.checkRange(arena, range, 16, 'ivonUpdateRedraw');
+    const scalars = ivonScalars(a);
+    const rng = u32s('ivonUpdateRedraw', { seedHi: s.seedHi, sample: s.sample, step: s.step, stream: s.stream, seedLo: s.seedLo });
+    // ints0 = (hessApprox, seedHi, 0, 0), ints1 = (sample, step, stream, seedLo)
+    const ints = [scalars.ints[0], rng[0], 0, 0, rng[1], rng[2], rng[3], rng[4]];
+    this.elementwise('ivonUpdateRedraw', arena, ['mean', 'hess', 'momentum', 'grad'], range, { ints, floats: scalars.floats });
   }
 
   ivonSampleGiven(arena: Arena, range: Range, ess: number, weightDecay: number): void {

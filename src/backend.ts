@@ -104,10 +104,16 @@ export interface Backend {
   countNonFinite(arena: Arena, role: Role, range: Range): Promise<number>;
 
   ivonSample(arena: Arena, range: Range, args: SampleArgs): void;
+  /** θ = m + σ⊙z without storing the noise (the update or a prediction regenerates it). */
+  ivonDraw(arena: Arena, range: Range, args: SampleArgs): void;
   ivonSampleGiven(arena: Arena, range: Range, ess: number, weightDecay: number): void;
   ivonAccumulate(arena: Arena, range: Range, sampleCount: number, hessApprox: HessApprox): void;
   ivonUpdate(arena: Arena, range: Range, args: IvonUpdateArgs): void;
   ivonUpdateFused(arena: Arena, range: Range, args: IvonUpdateArgs): void;
+  /** ivonUpdateFused with the noise regenerated from `sample`'s counter instead of read. */
+  ivonUpdateRedraw(arena: Arena, range: Range, sample: SampleArgs, args: IvonUpdateArgs): void;
+  /** Whether this backend prefers regenerating noise to storing it (bandwidth vs compute). */
+  readonly prefersRedraw: boolean;
   adamwUpdate(arena: Arena, range: Range, args: AdamwUpdateArgs): void;
   sgdUpdate(arena: Arena, range: Range, args: SgdUpdateArgs): void;
 

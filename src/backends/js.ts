@@ -14,7 +14,7 @@ import type {
   SgdUpdateArgs,
 } from '../backend.js';
 import { adamwUpdate, sgdUpdate } from '../kernels/adamw.js';
-import { ivonAccumulate, ivonSample, ivonSampleGiven, ivonUpdate, ivonUpdateFused } from '../kernels/ivon.js';
+import { ivonAccumulate, ivonDraw, ivonSample, ivonSampleGiven, ivonUpdate, ivonUpdateFused, ivonUpdateRedraw } from '../kernels/ivon.js';
 import { fillNormal } from '../kernels/normal.js';
 import { philoxBlocks } from '../kernels/philox.js';
 import { countNonFinite } from '../kernels/probe.js';
@@ -34,6 +34,8 @@ function buffer(arena: Arena, role: Role, range: Range): Float32Array {
 export class JsBackend implements Backend {
   readonly kind = 'js' as const;
   readonly description = 'plain TypeScript (float32 via Math.fround), single thread';
+  /** Drawing a normal costs far more than moving 8 bytes here: store the noise. */
+  readonly prefersRedraw = false;
 
   createArena(length: number, roles: readonly Role[]): Arena {
     const buffers = new Map<Role, Float32Array>();
@@ -85,6 +87,31 @@ export class JsBackend implements Backend {
       a.seedHi,
       a.ess,
       a.weightDecay,
+    );
+  }
+
+  ivonDraw(arena: Arena, range: Range, a: SampleArgs): void {
+    ivonDraw(
+      buffer(arena, 'mean', range),
+      buffer(arena, 'hess', range),
+      buffer(arena, 'theta', range),
+      range.count,
+      range.start,
+      a.sample, a.step, a.stream, a.seedLo, a.seedHi, a.ess, a.weightDecay,
+    );
+  }
+
+  ivonUpdateRedraw(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs): void {
+    ivonUpdateRedraw(
+      buffer(arena, 'mean', range),
+      buffer(arena, 'hess', range),
+      buffer(arena, 'momentum', range),
+      buffer(arena, 'grad', range),
+      range.count,
+      range.start,
+      s.sample, s.step, s.stream, s.seedLo, s.seedHi,
+      hessApproxCode(a.hessApprox),
+      a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.debias, a.alpha, a.clipRadius,
     );
   }
 

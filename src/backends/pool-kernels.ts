@@ -12,6 +12,8 @@ export const IN_PLACE_ROLES: Readonly<Record<ElementwiseKernel, readonly Role[]>
   ivonAccumulate: ['gradMean', 'curvMean'], // Welford running means
   ivonUpdate: ['mean', 'hess', 'momentum'],
   ivonUpdateFused: ['mean', 'hess', 'momentum'],
+  ivonDraw: [],
+  ivonUpdateRedraw: ['mean', 'hess', 'momentum'],
   adamwUpdate: ['mean', 'momentum', 'expAvgSq'],
   sgdUpdate: ['mean', 'momentum'],
   copy: [],

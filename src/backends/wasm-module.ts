@@ -16,6 +16,8 @@ export type ElementwiseKernel =
   | 'ivonAccumulate'
   | 'ivonUpdate'
   | 'ivonUpdateFused'
+  | 'ivonDraw'
+  | 'ivonUpdateRedraw'
   | 'adamwUpdate'
   | 'sgdUpdate'
   | 'copy'

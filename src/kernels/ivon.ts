@@ -164,3 +164,65 @@ export function ivonUpdateFused(
     updateElement(i, mean, hess, momentum, g, curv, hessApprox, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9]);
   }
 }
+
+/** Kernel `ivonDraw`: theta = mean + σ·z(first+i), the noise not stored (regenerated later). */
+export function ivonDraw(
+  mean: Float32Array,
+  hess: Float32Array,
+  theta: Float32Array,
+  count: number,
+  first: number,
+  sample: number,
+  step: number,
+  stream: number,
+  seedLo: number,
+  seedHi: number,
+  ess: number,
+  weightDecay: number,
+): void {
+  const noise = new Float32Array(Math.min(count, 4096));
+  for (let start = 0; start < count; start += noise.length) {
+    const n = Math.min(noise.length, count - start);
+    const at = (a: Float32Array) => a.subarray(start, start + n);
+    ivonSample(at(mean), at(hess), noise, at(theta), n, first + start, sample, step, stream, seedLo, seedHi, ess, weightDecay);
+  }
+}
+
+/**
+ * Kernel `ivonUpdateRedraw`: ivonUpdateFused with noise = σ(old hess)·z(first+i) recomputed from
+ * the counter instead of read from a buffer; bit-identical to ivonSample + ivonUpdateFused.
+ */
+export function ivonUpdateRedraw(
+  mean: Float32Array,
+  hess: Float32Array,
+  momentum: Float32Array,
+  grad: Float32Array,
+  count: number,
+  first: number,
+  sample: number,
+  step: number,
+  stream: number,
+  seedLo: number,
+  seedHi: number,
+  hessApprox: number,
+  ess: number,
+  weightDecay: number,
+  beta1: number,
+  oneMinusBeta1: number,
+  beta2: number,
+  oneMinusBeta2: number,
+  curvCoef: number,
+  debias: number,
+  alpha: number,
+  clipRadius: number,
+): void {
+  const tile = Math.min(count, 4096);
+  const noise = new Float32Array(tile);
+  const scratchTheta = new Float32Array(tile);
+  for (let start = 0; start < count; start += tile) {
+    const n = Math.min(tile, count - start);
+    const at = (a: Float32Array) => a.subarray(start, start + n);
+    if (hessApprox === 0) ivonSample(at(mean), at(hess), noise, scratchTheta, n, first + start, sample, step, stream, seedLo, seedHi, ess, weightDecay);
+    ivonUpdateFused(at(mean), at(hess), at(momentum), at(grad), noise, n, hessApprox, ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, debias, alpha, clipRadius);
+  }
+}

@@ -4,7 +4,7 @@
 import type { Role } from '../backend.js';
 import type { Runtime } from '../runtime.js';
 import { DeterministicOptimizer } from './deterministic.js';
-import type { GroupOptionsBase, NonFinitePolicy, StateRoles } from './optimizer.js';
+import type { CommonOptions, GroupOptionsBase, StateRoles } from './optimizer.js';
 import * as check from './validate.js';
 
 export interface AdamwGroupHyper {
@@ -18,12 +18,11 @@ export interface AdamwGroupHyper {
 
 export type AdamwGroupOptions = GroupOptionsBase & Partial<Omit<AdamwGroupHyper, 'frozen'>>;
 
-export interface AdamwOptions extends Partial<Omit<AdamwGroupHyper, 'frozen'>> {
+export interface AdamwOptions extends Partial<Omit<AdamwGroupHyper, 'frozen'>>, CommonOptions {
   params?: GroupOptionsBase['params'];
   shapes?: GroupOptionsBase['shapes'];
   frozen?: boolean;
   groups?: AdamwGroupOptions[];
-  nonFinite?: NonFinitePolicy;
 }
 
 const GROUP_KEYS = ['lr', 'beta1', 'beta2', 'eps', 'weightDecay'] as const;

@@ -3,12 +3,12 @@
 // one sample per step runs sample → (model) → fused update, reading the gradient and noise
 // straight from their buffers; further samples go through Welford accumulation first.
 
-import type { HessApprox, IvonUpdateArgs, Role } from '../backend.js';
+import type { HessApprox, IvonUpdateArgs, Role, SampleArgs } from '../backend.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { seedKey } from '../kernels/philox.js';
 import type { Runtime } from '../runtime.js';
 import type { ParamSlot } from './layout.js';
-import { Optimizer, type GroupOptionsBase, type NonFinitePolicy, type SampledParamsOptions, type StateRoles } from './optimizer.js';
+import { Optimizer, type CommonOptions, type GroupOptionsBase, type SampledParamsOptions, type StateRoles } from './optimizer.js';
 import type { OptimizerSnapshot } from './snapshot.js';
 import * as check from './validate.js';
 
@@ -25,7 +25,7 @@ export interface IvonGroupHyper {
 
 export type IvonGroupOptions = GroupOptionsBase & Partial<Omit<IvonGroupHyper, 'frozen'>>;
 
-export interface IvonOptions extends Partial<Omit<IvonGroupHyper, 'frozen'>> {
+export interface IvonOptions extends Partial<Omit<IvonGroupHyper, 'frozen'>>, CommonOptions {
   params?: GroupOptionsBase['params'];
   shapes?: GroupOptionsBase['shapes'];
   frozen?: boolean;
@@ -35,10 +35,17 @@ export interface IvonOptions extends Partial<Omit<IvonGroupHyper, 'frozen'>> {
   debias?: boolean;
   rescaleLr?: boolean;
   seed?: number;
-  nonFinite?: NonFinitePolicy;
+  /**
+   * Regenerate the noise from its counter in the update instead of storing it: 8 fewer bytes per
+   * element per step, one more normal drawn. Default: the backend's preference (webgpu yes, CPU no).
+   * Results are bit-identical either way.
+   */
+  regenerateNoise?: boolean;
 }
 
-const GLOBAL_KEYS = ['mcSamples', 'hessApprox', 'debias', 'rescaleLr', 'seed', 'nonFinite'] as const;
+const GLOBAL_KEYS = ['mcSamples', 'hessApprox', 'debias', 'rescaleLr', 'seed', 'nonFinite', 'regenerateNoise'] as const;
+/** Options that are not part of a snapshot (performance choices, not state). */
+const SNAPSHOT_GLOBAL_KEYS = ['mcSamples', 'hessApprox', 'debias', 'rescaleLr', 'seed', 'nonFinite'] as const;
 const GROUP_KEYS = ['lr', 'ess', 'hessInit', 'weightDecay', 'beta1', 'beta2', 'clipRadius'] as const;
 const ROLES: Role[] = ['mean', 'hess', 'momentum', 'theta', 'grad', 'noise', 'gradMean', 'curvMean'];
 
@@ -69,8 +76,14 @@ export class IVON extends Optimizer<IvonGroupHyper> {
   private rescaleLr_: boolean;
   private seed_: number;
   private predictDraws = 0;
-  /** The only sample so far still sits in grad/noise, not yet in gradMean/curvMean (fused path). */
-  private pendingFused = false;
+  /**
+   * The step's only sample so far, not yet in gradMean/curvMean (the fused path): its gradient is
+   * in `grad` and its noise either 'stored' in `noise` or to be 'redraw'n from its counter.
+   */
+  private pending: 'none' | 'stored' | 'redraw' = 'none';
+  /** How the current block's noise exists (set by beforeBlock, used by accumulate). */
+  private blockNoise: 'stored' | 'redraw' = 'stored';
+  private regenerateNoise_: boolean | undefined;
 
   constructor(runtime: Runtime, options: IvonOptions) {
     const where = 'IVON';
@@ -81,6 +94,7 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     this.debias_ = o.debias === undefined ? true : check.boolean(where, 'debias', o.debias);
     this.rescaleLr_ = o.rescaleLr === undefined ? true : check.boolean(where, 'rescaleLr', o.rescaleLr);
     this.seed_ = o.seed === undefined ? 0 : check.seed(where, o.seed);
+    this.regenerateNoise_ = o.regenerateNoise === undefined ? undefined : check.boolean(where, 'regenerateNoise', o.regenerateNoise);
     this.initRoles();
   }
 
@@ -138,28 +152,30 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     void train;
   }
 
+  /** Whether train samples regenerate their noise in the update (option, else the backend's preference). */
+  get regeneratesNoise(): boolean {
+    return this.regenerateNoise_ ?? this.backend.prefersRedraw;
+  }
+
   protected async beforeBlock(train: boolean, options: SampledParamsOptions): Promise<number> {
-    // Sampling reuses the noise buffer, so a pending single sample moves to the accumulators first.
-    if (this.pendingFused) this.foldPendingSample();
+    // A train block (or injected ε) reuses grad/noise, so a pending single sample moves to the
+    // accumulators first. Prediction draws write θ only and leave it alone.
+    if ((train || options.epsilon) && this.pending !== 'none') this.foldPendingSample();
     const sampleIndex = train ? this.samples : this.predictDraws;
-    const { seedLo, seedHi } = seedKey(this.seed_);
+    // Only a step's first sample can take the fused path, so only it may skip storing its noise.
+    this.blockNoise = train && !options.epsilon && this.samples === 0 && this.regeneratesNoise ? 'redraw' : 'stored';
     this.layout.groups.forEach((group, i) => {
       if (group.frozen) return;
       const h = this.hyper[i];
+      const args = this.sampleArgs(h, train ? TRAIN_STREAM : PREDICT_STREAM, sampleIndex);
       if (options.epsilon) {
         this.backend.fill(this.arena, 'noise', group.range, 0);
         for (const name of group.params) this.backend.write(this.arena, 'noise', this.layout.params.get(name)!.start, options.epsilon[name]);
         this.backend.ivonSampleGiven(this.arena, group.range, h.ess, h.weightDecay);
+      } else if (!train || this.blockNoise === 'redraw') {
+        this.backend.ivonDraw(this.arena, group.range, args);
       } else {
-        this.backend.ivonSample(this.arena, group.range, {
-          sample: sampleIndex,
-          step: this.step_,
-          stream: train ? TRAIN_STREAM : PREDICT_STREAM,
-          seedLo,
-          seedHi,
-          ess: h.ess,
-          weightDecay: h.weightDecay,
-        });
+        this.backend.ivonSample(this.arena, group.range, args);
       }
     });
     if (!train) this.predictDraws += 1;
@@ -170,7 +186,7 @@ export class IVON extends Optimizer<IvonGroupHyper> {
   protected async accumulate(): Promise<void> {
     this.samples += 1;
     if (this.samples === 1) {
-      this.pendingFused = true;
+      this.pending = this.blockNoise;
       return;
     }
     this.forTrainableGroups((range) => this.backend.ivonAccumulate(this.arena, range, this.samples, this.hessApprox_));
@@ -178,20 +194,22 @@ export class IVON extends Optimizer<IvonGroupHyper> {
   }
 
   protected applyUpdate(t: number): void {
-    const fused = this.pendingFused && this.samples === 1;
-    if (this.pendingFused && !fused) this.foldPendingSample();
+    const fused = this.pending !== 'none' && this.samples === 1;
+    if (this.pending !== 'none' && !fused) this.foldPendingSample();
     this.layout.groups.forEach((group, i) => {
       if (group.frozen) return;
-      const args = this.updateArgs(this.hyper[i], t);
-      if (fused) this.backend.ivonUpdateFused(this.arena, group.range, args);
-      else this.backend.ivonUpdate(this.arena, group.range, args);
+      const h = this.hyper[i];
+      const args = this.updateArgs(h, t);
+      if (!fused) this.backend.ivonUpdate(this.arena, group.range, args);
+      else if (this.pending === 'redraw') this.backend.ivonUpdateRedraw(this.arena, group.range, this.sampleArgs(h, TRAIN_STREAM, 0), args);
+      else this.backend.ivonUpdateFused(this.arena, group.range, args);
     });
-    // pendingFused is cleared by discardSamples() once the update has completed: if it fails,
+    // `pending` is cleared by discardSamples() once the update has completed: if it fails,
     // a retried step still finds the single sample in grad/noise.
   }
 
   protected discardSamples(): void {
-    this.pendingFused = false;
+    this.pending = 'none';
   }
 
   protected globalOptions(): Record<string, number | boolean | string> {
@@ -218,7 +236,7 @@ export class IVON extends Optimizer<IvonGroupHyper> {
   protected parseRestoredGlobals(s: OptimizerSnapshot): () => void {
     const where = 'restore';
     const o = s.options ?? {};
-    check.knownKeys(where, o, GLOBAL_KEYS);
+    check.knownKeys(where, o, SNAPSHOT_GLOBAL_KEYS);
     const mcSamples = check.positiveInteger(where, 'mcSamples', o.mcSamples);
     const hessApprox = check.oneOf(where, 'hessApprox', o.hessApprox, ['price', 'gradsq'] as const);
     const debias = check.boolean(where, 'debias', o.debias);
@@ -266,12 +284,24 @@ export class IVON extends Optimizer<IvonGroupHyper> {
   }
 
   private foldPendingSample(): void {
+    if (this.pending === 'redraw') {
+      // Materialise the first sample's noise (same counter, same bits) for the accumulator.
+      this.layout.groups.forEach((group, i) => {
+        if (!group.frozen) this.backend.ivonSample(this.arena, group.range, this.sampleArgs(this.hyper[i], TRAIN_STREAM, 0));
+      });
+    }
     this.forTrainableGroups((range) => {
       this.backend.fill(this.arena, 'gradMean', range, 0);
       this.backend.fill(this.arena, 'curvMean', range, 0);
       this.backend.ivonAccumulate(this.arena, range, 1, this.hessApprox_);
     });
-    this.pendingFused = false;
+    this.pending = 'none';
+  }
+
+  /** The counter and σ inputs of a draw of this step. */
+  private sampleArgs(h: IvonGroupHyper, stream: number, sample: number): SampleArgs {
+    const { seedLo, seedHi } = seedKey(this.seed_);
+    return { sample, step: this.step_, stream, seedLo, seedHi, ess: h.ess, weightDecay: h.weightDecay };
   }
 
   private forTrainableGroups(fn: (range: { start: number; count: number }) => void): void {

@@ -89,6 +89,16 @@ function parseRecovery(where: string, raw: unknown, onRecover: unknown, kind: Ba
 
 export type ParamValues = Record<string, Float32Array | number[]>;
 
+/** Options every optimizer takes besides parameters and hyper-parameters. */
+export interface CommonOptions {
+  /** 'error' (default): a non-finite gradient throws before any state changes; 'skip': skip the step, count it. */
+  nonFinite?: NonFinitePolicy;
+  /** Device-loss recovery: false, or when to snapshot (default on webgpu: every 100 steps). */
+  recovery?: false | RecoveryOptions;
+  /** Called after a failover with what happened. */
+  onRecover?: (info: RecoveryInfo) => void;
+}
+
 export interface GroupOptionsBase {
   params: ParamValues;
   shapes?: Record<string, number[]>;

@@ -4,7 +4,7 @@ import type { Role } from '../backend.js';
 import { ConfigError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { DeterministicOptimizer } from './deterministic.js';
-import type { GroupOptionsBase, NonFinitePolicy, StateRoles } from './optimizer.js';
+import type { CommonOptions, GroupOptionsBase, StateRoles } from './optimizer.js';
 import * as check from './validate.js';
 
 export interface SgdGroupHyper {
@@ -16,12 +16,11 @@ export interface SgdGroupHyper {
 
 export type SgdGroupOptions = GroupOptionsBase & Partial<Omit<SgdGroupHyper, 'frozen'>>;
 
-export interface SgdOptions extends Partial<Omit<SgdGroupHyper, 'frozen'>> {
+export interface SgdOptions extends Partial<Omit<SgdGroupHyper, 'frozen'>>, CommonOptions {
   params?: GroupOptionsBase['params'];
   shapes?: GroupOptionsBase['shapes'];
   frozen?: boolean;
   groups?: SgdGroupOptions[];
-  nonFinite?: NonFinitePolicy;
 }
 
 const GROUP_KEYS = ['lr', 'momentum', 'weightDecay'] as const;
