@@ -24,6 +24,15 @@ export const KERNEL_TRAFFIC = {
     reads: ['mean', 'hess', 'mean', 'hess', 'momentum', 'grad', 'noise'],
     writes: ['noise', 'theta', 'mean', 'hess', 'momentum'],
   },
+  // θ = m + σ·z, noise not stored: reads mean, hess; writes theta. 12 B/element.
+  ivonDraw: { reads: ['mean', 'hess'], writes: ['theta'] },
+  // the fused update with the noise regenerated: reads mean, hess, momentum, grad; writes mean, hess, momentum. 28 B/element.
+  ivonUpdateRedraw: { reads: ['mean', 'hess', 'momentum', 'grad'], writes: ['mean', 'hess', 'momentum'] },
+  // One IVON step with the noise regenerated = ivonDraw + ivonUpdateRedraw. 40 B/element.
+  ivonStepRedraw: {
+    reads: ['mean', 'hess', 'mean', 'hess', 'momentum', 'grad'],
+    writes: ['theta', 'mean', 'hess', 'momentum'],
+  },
   // reads param, grad, expAvg, expAvgSq; writes param, expAvg, expAvgSq. 28 B/element.
   adamwUpdate: { reads: ['param', 'grad', 'expAvg', 'expAvgSq'], writes: ['param', 'expAvg', 'expAvgSq'] },
   // reads param, grad, momentumBuf; writes param, momentumBuf. 20 B/element.

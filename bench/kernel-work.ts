@@ -90,18 +90,33 @@ function kernelWork(backend: Backend, arena: Arena, range: Range, enqueue: Recor
   return { arena, range, enqueue, work, dispose: () => backend.destroyArena(arena) };
 }
 
+/**
+ * IVON with one sample: 'step' is the path the backend prefers (stored noise on CPUs, regenerated
+ * on GPUs), 'step-stored' / 'step-redraw' both paths, plus each kernel alone.
+ */
 export function ivonWork(backend: Backend, n: number): KernelWork {
   const { arena, range } = filledArena(backend, n, IVON_ROLES);
   let t = 0;
   const sample = () => backend.ivonSample(arena, range, sampleArgs(t));
   const update = () => backend.ivonUpdateFused(arena, range, ivonArgs(++t));
+  const draw = () => backend.ivonDraw(arena, range, sampleArgs(t));
+  const redraw = () => backend.ivonUpdateRedraw(arena, range, sampleArgs(t), ivonArgs(++t));
+  const stored = () => {
+    sample();
+    update();
+  };
+  const regenerated = () => {
+    draw();
+    redraw();
+  };
   return kernelWork(backend, arena, range, {
-    step: () => {
-      sample();
-      update();
-    },
+    step: backend.prefersRedraw ? regenerated : stored,
+    'step-stored': stored,
+    'step-redraw': regenerated,
     ivonSample: sample,
     ivonUpdateFused: update,
+    ivonDraw: draw,
+    ivonUpdateRedraw: redraw,
   });
 }
 

@@ -115,7 +115,19 @@ export async function runWebGpuSuite(ctx: SuiteContext): Promise<void> {
         backend.destroyArena(arena);
       }
       const plans: Array<{ optimizer: 'ivon' | 'adamw' | 'sgd'; make: (b: Backend, n: number) => KernelWork; units: Array<[string, CountedKernel]> }> = [
-        { optimizer: 'ivon', make: ivonWork, units: [['step', 'ivonStep'], ['ivonSample', 'ivonSample'], ['ivonUpdateFused', 'ivonUpdateFused']] },
+        {
+          optimizer: 'ivon',
+          make: ivonWork,
+          units: [
+            ['step', backend.prefersRedraw ? 'ivonStepRedraw' : 'ivonStep'],
+            ['step-stored', 'ivonStep'],
+            ['step-redraw', 'ivonStepRedraw'],
+            ['ivonSample', 'ivonSample'],
+            ['ivonUpdateFused', 'ivonUpdateFused'],
+            ['ivonDraw', 'ivonDraw'],
+            ['ivonUpdateRedraw', 'ivonUpdateRedraw'],
+          ],
+        },
         { optimizer: 'adamw', make: adamwWork, units: [['step', 'adamwUpdate']] },
         { optimizer: 'sgd', make: sgdWork, units: [['step', 'sgdUpdate']] },
       ];
