@@ -87,7 +87,7 @@ function legend(y: number, width: number): string {
   };
   add(`<line x1="X0" y1="${y}" x2="X1" y2="${y}" stroke="${INK}" stroke-width="2.2"/>`, 'predictive mean', 130);
   add(`<rect x="X0" y="${y - 6}" width="22" height="12" fill="${INK}" fill-opacity="0.15"/>`, 'mean ± 2 std (total)', 150);
-  add(`<rect x="X0" y="${y - 6}" width="22" height="12" fill="${INK}" fill-opacity="0.35"/>`, '± 2 std from weight uncertainty (IVON)', 245);
+  add(`<rect x="X0" y="${y - 6}" width="22" height="12" fill="${INK}" fill-opacity="0.35"/>`, '± 2 std from weight uncertainty (IVON)', 275);
   add(`<circle cx="XM" cy="${y}" r="2.6" fill="${INK}"/>`, 'training data', 110);
   add(`<line x1="X0" y1="${y}" x2="X1" y2="${y}" stroke="${MUTED}" stroke-dasharray="5 4"/>`, 'sin(3x)', 80);
   return items.join('\n');

@@ -58,9 +58,12 @@ export function meanSquaredError(out: ArrayLike<number>, target: ArrayLike<numbe
   return total / n;
 }
 
-/** softplus(x) = log(1 + eˣ), stable for large |x|. */
+/**
+ * softplus(x) = log(1 + eˣ) = max(x, 0) + log(1 + e^−|x|): exp never overflows, and log1p keeps
+ * full relative precision where softplus is tiny (no cut-off branches, which cost ~1e-9 there).
+ */
 export function softplus(x: number): number {
-  return x > 20 ? x : x < -20 ? Math.exp(x) : Math.log1p(Math.exp(x));
+  return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 }
 
 function sigmoid(x: number): number {
