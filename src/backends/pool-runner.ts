@@ -55,6 +55,12 @@ export class PoolRunner implements KernelRunner {
   private undoPtr = 0;
   private undoBytes = 0;
   private disposed = false;
+  /**
+   * A timer held while work is queued. Node does not count a pending Atomics.waitAsync (nor
+   * unref'd idle workers) as keeping the process alive, so a script whose only pending work is a
+   * pool step would otherwise exit mid-step with status 0.
+   */
+  private keepAlive: ReturnType<typeof setInterval> | undefined;
 
   private constructor(
     private readonly o: PoolRunnerOptions,
@@ -125,8 +131,13 @@ export class PoolRunner implements KernelRunner {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    await this.tail;
-    await Promise.all(this.workers.map((w) => w.shutdown(Math.min(this.o.timeoutMs, 2000))));
+    const keepAlive = setInterval(() => {}, 60_000); // shutdown waits on workers Node does not count
+    try {
+      await this.tail;
+      await Promise.all(this.workers.map((w) => w.shutdown(Math.min(this.o.timeoutMs, 2000))));
+    } finally {
+      clearInterval(keepAlive);
+    }
     if (this.undoPtr) this.o.heap.release(this.undoPtr);
     this.undoPtr = 0;
   }
@@ -134,6 +145,7 @@ export class PoolRunner implements KernelRunner {
   /** Appends to the queue; a failed task records the failure and later tasks are skipped. */
   private schedule(task: () => Promise<number>): Promise<number | undefined> {
     this.pending += 1;
+    this.keepAlive ??= setInterval(() => {}, 60_000);
     const result = this.tail.then(async () => {
       try {
         if (this.failure || this.disposed) return undefined;
@@ -143,6 +155,10 @@ export class PoolRunner implements KernelRunner {
         return undefined;
       } finally {
         this.pending -= 1;
+        if (this.pending === 0 && this.keepAlive !== undefined) {
+          clearInterval(this.keepAlive);
+          this.keepAlive = undefined;
+        }
       }
     });
     this.tail = result.then(() => undefined);
