@@ -29,3 +29,5 @@ export {
   downloadCheckpoint,
 } from './checkpoint/index.js';
 export type { CheckpointExpectation, DecodeOptions } from './checkpoint/index.js';
+export * from './nn/index.js';
+export * from './metrics/index.js';
