@@ -23,6 +23,7 @@ type HolderSlot = { [HOLDER]?: DawnHolder };
 export async function getNodeGpu(): Promise<GPU | undefined> {
   const slot = globalThis as HolderSlot;
   if (slot[HOLDER]) return slot[HOLDER].gpu;
+  if (!(await mayHaveVulkanDriver())) return undefined;
   let dawn: DawnModule;
   try {
     dawn = (await import(/* @vite-ignore */ DAWN_PACKAGE)) as DawnModule;
@@ -35,6 +36,31 @@ export async function getNodeGpu(): Promise<GPU | undefined> {
   }
   slot[HOLDER] = { gpu, devices: new Set() };
   return gpu;
+}
+
+/**
+ * Dawn on Linux needs a Vulkan driver. Without one it prints loader warnings to stderr on every
+ * probe, so look where the Vulkan loader looks (its environment overrides, then the standard ICD
+ * folders) before loading Dawn at all. Other platforms: let Dawn decide.
+ */
+async function mayHaveVulkanDriver(): Promise<boolean> {
+  if (typeof process === 'undefined' || process.platform !== 'linux') return true;
+  const env = process.env;
+  if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES || env.VK_ADD_DRIVER_FILES) return true;
+  try {
+    const { readdirSync } = await import('node:fs');
+    const dataDirs = (env.XDG_DATA_DIRS || '/usr/local/share:/usr/share').split(':');
+    const folders = ['/etc/vulkan/icd.d', ...dataDirs.map((d) => `${d}/vulkan/icd.d`)];
+    return folders.some((folder) => {
+      try {
+        return readdirSync(folder).some((f) => f.endsWith('.json'));
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return true;
+  }
 }
 
 /** Remembers a device made from Dawn's GPU so teardown can destroy it. */

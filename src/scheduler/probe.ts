@@ -115,7 +115,7 @@ export async function probeWebGpu(): Promise<WebGpuProbe> {
   try {
     const { getGpu } = await import('../../gpu/gpu-provider.js');
     const source = await getGpu();
-    if (!source) return { available: false, reason: "no WebGPU implementation (no navigator.gpu; in Node the 'webgpu' package is missing)" };
+    if (!source) return { available: false, reason: "no WebGPU implementation (no navigator.gpu; in Node: the 'webgpu' package is missing, or on Linux no Vulkan driver is installed — e.g. apt-get install libvulkan1 mesa-vulkan-drivers, or the GPU vendor's driver)" };
     const adapter = await source.gpu.requestAdapter();
     if (!adapter) return { available: false, reason: `${source.name} offers no adapter (no GPU driver, or WebGPU disabled)` };
     const info = adapter.info ?? ({} as GPUAdapterInfo);
