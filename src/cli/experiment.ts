@@ -41,7 +41,7 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
   bmaSamples: 32,
   testFraction: 0.2,
   knownClasses: 8,
-  adamw: { lr: 3e-3, weightDecay: 0.1 },
+  adamw: { lr: 5e-3, weightDecay: 0.1 },
   ivon: { lr: 0.2, hessInit: 1.5, weightDecay: 1e-4, beta2: 0.999, essFactor: 10, mcSamples: 1 },
   warmupFraction: 0.05,
 };

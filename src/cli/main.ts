@@ -9,8 +9,8 @@ import type { FitProgress } from '../nn/fit.js';
 import { DEFAULT_CONFIG, runDigitsExperiment, type ExperimentResult, type Phase } from './experiment.js';
 import { histogramFigure, reliabilityDiagram } from './svg.js';
 
-const USAGE = `usage: npm start -- [--backend js|wasm|webgpu|auto] [--epochs N] [--seed N] [--out DIR]
-  --backend  compute backend (default auto: wasm when available, else js)
+const USAGE = `usage: npm start -- [--backend js|wasm|auto] [--epochs N] [--seed N] [--out DIR]
+  --backend  compute backend (default auto: wasm SIMD when available, else js; the model runs on the CPU)
   --epochs   training epochs for each optimizer (default ${DEFAULT_CONFIG.epochs})
   --seed     seed of the split, the init, the minibatch order and IVON's noise (default 0)
   --out      folder for report.json and the SVG figures (default out/)`;
@@ -32,7 +32,8 @@ export function parseArgs(argv: string[]): Args {
     i++;
     switch (flag) {
       case '--backend':
-        if (!['js', 'wasm', 'webgpu', 'auto'].includes(value)) throw new Error(`--backend must be js, wasm, webgpu or auto, got '${value}'`);
+        if (value === 'webgpu') throw new Error("--backend webgpu: the model toolkit's kernels run on the CPU backends; use --backend wasm (fastest) or js");
+        if (!['js', 'wasm', 'auto'].includes(value)) throw new Error(`--backend must be js, wasm or auto, got '${value}'`);
         args.backend = value as BackendChoice;
         break;
       case '--epochs':
@@ -137,7 +138,7 @@ export function writeFigures(r: ExperimentResult, outDir: string): string[] {
           { title: `AdamW — AUROC ${r.ood.adamw.entropy.toFixed(3)}`, series: [{ label: 'known digits', values: r.entropies.adamw.known }, { label: 'unknown digits', values: r.entropies.adamw.unknown }] },
           { title: `IVON BMA — AUROC ${r.ood.ivonBma.entropy.toFixed(3)}`, series: [{ label: 'known digits', values: r.entropies.ivonBma.known }, { label: 'unknown digits', values: r.entropies.ivonBma.unknown }] },
         ],
-        Math.log(r.config.knownClasses),
+        Math.ceil(2 * Math.log(r.config.knownClasses)) / 2, // round ticks; ln 8 ≈ 2.08 is the largest entropy
         'Predictive entropy (nats)',
         `Trained on digits 0-${r.config.knownClasses - 1}; unknown digits should get higher entropy (AUROC of −entropy as the known-class score)`,
       ),
@@ -163,7 +164,8 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const rt = await createRuntime({ backend: args.backend });
+  // 'auto' means the best CPU backend: the model toolkit cannot run on WebGPU (src/nn/runtime-ops.ts).
+  const rt = await createRuntime({ backend: args.backend === 'auto' ? ['wasm', 'js'] : args.backend });
   const bar = progressBar();
   try {
     const result = await runDigitsExperiment(rt, { ...DEFAULT_CONFIG, epochs: args.epochs, seed: args.seed }, bar.update);

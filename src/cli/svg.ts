@@ -5,7 +5,7 @@ import type { ReliabilityBin } from '../metrics/classification.js';
 
 const W = 360; // panel width
 const H = 300; // panel height
-const M = { left: 56, right: 14, top: 34, bottom: 50 };
+const M = { left: 56, right: 14, top: 48, bottom: 50 };
 const PW = W - M.left - M.right;
 const PH = H - M.top - M.bottom;
 const COLORS = { primary: '#2b6cb0', secondary: '#dd6b20', grid: '#e2e8f0', ink: '#1a202c', muted: '#718096' };
@@ -75,10 +75,14 @@ export function reliabilityDiagram(panels: ReliabilityPanel[], caption: string):
       const bw = fr.x(b.upper) - fr.x(b.lower) - 2;
       parts.push(`<rect x="${f(x0)}" y="${f(fr.y(acc))}" width="${f(bw)}" height="${f(fr.y(0) - fr.y(acc))}" fill="${COLORS.primary}" fill-opacity="0.75"><title>${b.count} examples, accuracy ${acc.toFixed(3)}, confidence ${conf.toFixed(3)}</title></rect>`);
       parts.push(`<line x1="${f(x0)}" y1="${f(fr.y(conf))}" x2="${f(x0 + bw)}" y2="${f(fr.y(conf))}" stroke="${COLORS.secondary}" stroke-width="2"/>`);
+      const top = Math.min(fr.y(acc), fr.y(conf));
+      parts.push(`<text x="${f(x0 + bw / 2)}" y="${f(Math.max(M.top + 8, top - 3))}" text-anchor="middle" font-size="8" fill="${COLORS.muted}">${b.count}</text>`);
     }
-    const lx = i * W + M.left + 8;
-    parts.push(`<rect x="${lx}" y="${M.top + 8}" width="10" height="10" fill="${COLORS.primary}" fill-opacity="0.75"/><text x="${lx + 14}" y="${M.top + 17}" font-size="11">accuracy in bin</text>`);
-    parts.push(`<line x1="${lx}" y1="${M.top + 28}" x2="${lx + 10}" y2="${M.top + 28}" stroke="${COLORS.secondary}" stroke-width="2"/><text x="${lx + 14}" y="${M.top + 32}" font-size="11">mean confidence</text>`);
+    // Legend above the plot area, where no bar can cover it.
+    const lx = i * W + M.left;
+    const ly = M.top - 12;
+    parts.push(`<rect x="${lx}" y="${ly - 9}" width="10" height="10" fill="${COLORS.primary}" fill-opacity="0.75"/><text x="${lx + 14}" y="${ly}" font-size="11">accuracy in bin (n above)</text>`);
+    parts.push(`<line x1="${lx + 160}" y1="${ly - 4}" x2="${lx + 170}" y2="${ly - 4}" stroke="${COLORS.secondary}" stroke-width="2"/><text x="${lx + 174}" y="${ly}" font-size="11">mean confidence</text>`);
     return parts.join('\n');
   });
   return document(out, caption);
@@ -113,7 +117,7 @@ export function histogramFigure(panels: HistogramPanel[], xMax: number, xLabel: 
         parts.push(`<rect x="${f(x0)}" y="${f(fr.y(v))}" width="${f(x1 - x0)}" height="${f(fr.y(0) - fr.y(v))}" fill="${color}" fill-opacity="0.45" stroke="${color}"/>`);
       });
       const ly = M.top + 14 + 16 * k;
-      const lx = i * W + M.left + PW - 130;
+      const lx = i * W + M.left + PW - 142;
       parts.push(`<rect x="${lx}" y="${ly - 9}" width="10" height="10" fill="${color}" fill-opacity="0.6"/><text x="${lx + 14}" y="${ly}" font-size="11">${esc(s.label)} (n=${s.values.length})</text>`);
     });
     return parts.join('\n');
