@@ -3,6 +3,7 @@
 // sampled weights and writes its gradients straight into the optimizer's buffers.
 import { lossValue, targetWidth, type LossKind } from './losses.js';
 import type { Network } from './network.js';
+import { GpuNetwork } from '../../gpu/nn/gpu-network.js';
 import { permutation, Rng } from './random.js';
 import { gradSinkOf, type TrainableOptimizer } from './trainable.js';
 
@@ -60,7 +61,7 @@ function positiveInteger(name: string, v: unknown): number {
   return v;
 }
 
-export async function fit(net: Network, opt: TrainableOptimizer, data: TrainData, options: FitOptions): Promise<FitResult> {
+export async function fit(net: Network | GpuNetwork, opt: TrainableOptimizer, data: TrainData, options: FitOptions): Promise<FitResult> {
   const epochs = positiveInteger('epochs', options.epochs);
   const batchSize = positiveInteger('batchSize', options.batchSize);
   if (batchSize > net.maxBatch) throw new Error(`fit: batchSize ${batchSize} exceeds the network's maxBatch ${net.maxBatch}; bind the model with a larger maxBatch`);
@@ -104,6 +105,8 @@ export async function fit(net: Network, opt: TrainableOptimizer, data: TrainData
       let stepLoss = 0;
       for (let s = 0; s < mc; s++) {
         stepLoss += await opt.sampledParams((ctx) => {
+          // On the GPU the whole sample runs there; only the per-row losses come back.
+          if (net instanceof GpuNetwork) return net.trainSample(ctx, opt, xb.view(), tb, n, options.loss);
           const theta = (name: string) => ctx.theta(name);
           const out = net.forward(theta, xb.view(), n);
           const loss = lossValue(options.loss, out, tb, n, cols, net.outputGrad());

@@ -4,6 +4,8 @@
 // the optimizer's own views (ctx.theta / ctx.grad), so nothing is copied per step.
 import { initParams, Linear, type Layer, Activation } from './layers.js';
 import type { Buf, NnOps } from './ops.js';
+import { GpuNetwork } from '../../gpu/nn/gpu-network.js';
+import type { GpuNnOps } from '../../gpu/nn/gpu-ops.js';
 
 /** Where weights (or gradients) are read from / written to, by parameter name. */
 export type TensorSource = (name: string) => Float32Array;
@@ -50,9 +52,15 @@ export class Sequential {
     return initParams(this.layers, seed);
   }
 
-  /** Binds the model to a compute implementation with room for batches of up to maxBatch rows. */
-  bind(ops: NnOps, maxBatch: number): Network {
-    return new Network(this, ops, maxBatch);
+  /**
+   * Binds the model to a compute implementation with room for batches of up to maxBatch rows.
+   * GPU ops (createNnOps on a webgpu runtime) give a GpuNetwork, whose activations stay on the GPU.
+   */
+  bind(ops: NnOps, maxBatch: number): Network;
+  bind(ops: GpuNnOps, maxBatch: number): GpuNetwork;
+  bind(ops: NnOps | GpuNnOps, maxBatch: number): Network | GpuNetwork;
+  bind(ops: NnOps | GpuNnOps, maxBatch: number): Network | GpuNetwork {
+    return ops.kind === 'webgpu' ? new GpuNetwork(this, ops, maxBatch) : new Network(this, ops, maxBatch);
   }
 }
 

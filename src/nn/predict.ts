@@ -6,6 +6,8 @@ import { predictiveEntropy } from '../metrics/classification.js';
 import { gaussianHead, logSoftmaxRow } from './losses.js';
 import type { Network, TensorSource } from './network.js';
 import type { TrainableOptimizer } from './trainable.js';
+import { GpuNetwork, type GpuTensorSource } from '../../gpu/nn/gpu-network.js';
+import { tensorOf } from '../../gpu/nn/gpu-ops.js';
 
 export interface ClassPrediction {
   rows: number;
@@ -26,7 +28,7 @@ export interface PredictOptions {
   samples?: number;
 }
 
-function checkInput(fn: string, net: Network, x: Float32Array, rows: number): void {
+function checkInput(fn: string, net: Network | GpuNetwork, x: Float32Array, rows: number): void {
   if (!Number.isInteger(rows) || rows < 1) throw new Error(`${fn}: rows must be a positive integer, got ${rows}`);
   if (!(x instanceof Float32Array) || x.length < rows * net.model.inFeatures) {
     throw new Error(`${fn}: x must be a Float32Array with rows·inFeatures = ${rows * net.model.inFeatures} values`);
@@ -42,24 +44,53 @@ function forEachChunk(net: Network, weights: TensorSource, x: Float32Array, rows
   }
 }
 
-/** Classification at the mean weights (opt.param): fast, worse calibrated. */
-export function predictAtMean(net: Network, opt: TrainableOptimizer, x: Float32Array, rows: number): ClassPrediction {
+/** GPU networks: the same chunks, each a forward on the GPU and a readback of its output. */
+async function forEachGpuChunk(net: GpuNetwork, weights: GpuTensorSource, x: Float32Array, rows: number, visit: (out: Float32Array, first: number, n: number) => void): Promise<void> {
+  const inF = net.model.inFeatures;
+  for (let first = 0; first < rows; first += net.maxBatch) {
+    const n = Math.min(net.maxBatch, rows - first);
+    visit(await net.forwardRead(weights, x.subarray(first * inF, (first + n) * inF), n), first, n);
+  }
+}
+
+/** The optimizer's mean weights on the GPU (read back and uploaded: opt.param has no GPU form). */
+function gpuMeanWeights(fn: string, net: GpuNetwork, opt: TrainableOptimizer): Promise<GpuTensorSource> {
+  const reader = opt as Partial<{ readTensors(name: string): Promise<{ mean: Float32Array }> }>;
+  if (typeof reader.readTensors !== 'function') throw new Error(`${fn}: on the GPU the optimizer must offer readTensors(name) (IVON, AdamW and SGD do)`);
+  return net.uploadWeights(async (name) => (await reader.readTensors!(name)).mean);
+}
+
+/** Classification at the mean weights (opt.param): fast, worse calibrated. A Promise for a GpuNetwork. */
+export function predictAtMean(net: Network, opt: TrainableOptimizer, x: Float32Array, rows: number): ClassPrediction;
+export function predictAtMean(net: GpuNetwork, opt: TrainableOptimizer, x: Float32Array, rows: number): Promise<ClassPrediction>;
+export function predictAtMean(net: Network | GpuNetwork, opt: TrainableOptimizer, x: Float32Array, rows: number): ClassPrediction | Promise<ClassPrediction>;
+export function predictAtMean(net: Network | GpuNetwork, opt: TrainableOptimizer, x: Float32Array, rows: number): ClassPrediction | Promise<ClassPrediction> {
   checkInput('predictAtMean', net, x, rows);
   const classes = net.outFeatures;
   const logProbs = new Float64Array(rows * classes);
   const row = new Float64Array(classes);
-  forEachChunk(net, (name) => opt.param(name), x, rows, (out, first, n) => {
+  const visit = (out: Float32Array, first: number, n: number) => {
     for (let i = 0; i < n; i++) {
       logSoftmaxRow(out, i * classes, classes, row);
       logProbs.set(row, (first + i) * classes);
     }
-  });
-  const probs = logProbs.map(Math.exp);
-  return { rows, classes, logProbs, probs, entropy: predictiveEntropy(probs, classes), mutualInformation: new Float64Array(rows), samples: 1 };
+  };
+  const finish = (): ClassPrediction => {
+    const probs = logProbs.map(Math.exp);
+    return { rows, classes, logProbs, probs, entropy: predictiveEntropy(probs, classes), mutualInformation: new Float64Array(rows), samples: 1 };
+  };
+  if (net instanceof GpuNetwork) {
+    return gpuMeanWeights('predictAtMean', net, opt).then(async (weights) => {
+      await forEachGpuChunk(net, weights, x, rows, visit);
+      return finish();
+    });
+  }
+  forEachChunk(net, (name) => opt.param(name), x, rows, visit);
+  return finish();
 }
 
 /** Bayesian model averaging over `samples` draws of opt.sampledParams(…, { train: false }). */
-export async function predictBma(net: Network, opt: TrainableOptimizer, x: Float32Array, rows: number, options: PredictOptions = {}): Promise<ClassPrediction> {
+export async function predictBma(net: Network | GpuNetwork, opt: TrainableOptimizer, x: Float32Array, rows: number, options: PredictOptions = {}): Promise<ClassPrediction> {
   checkInput('predictBma', net, x, rows);
   const samples = options.samples ?? 32;
   if (!Number.isInteger(samples) || samples < 1) throw new Error(`predictBma: samples must be a positive integer (16–64 is typical), got ${samples}`);
@@ -72,7 +103,7 @@ export async function predictBma(net: Network, opt: TrainableOptimizer, x: Float
   for (let s = 0; s < samples; s++) {
     await opt.sampledParams(
       (ctx) => {
-        forEachChunk(net, (name) => ctx.theta(name), x, rows, (out, first, n) => {
+        const visit = (out: Float32Array, first: number, n: number) => {
           for (let i = 0; i < n; i++) {
             logSoftmaxRow(out, i * classes, classes, logp);
             const r = first + i;
@@ -90,7 +121,9 @@ export async function predictBma(net: Network, opt: TrainableOptimizer, x: Float
             }
             meanSampleEntropy[r] += (h - meanSampleEntropy[r]) / (s + 1);
           }
-        });
+        };
+        if (net instanceof GpuNetwork) return forEachGpuChunk(net, (name) => tensorOf(ctx.thetaBinding(name)), x, rows, visit);
+        forEachChunk(net, (name) => ctx.theta(name), x, rows, visit);
       },
       { train: false },
     );
@@ -115,22 +148,33 @@ export interface GaussianPrediction {
 }
 
 /** Gaussian-head regression at the mean weights. */
-export function predictGaussianAtMean(net: Network, opt: TrainableOptimizer, x: Float32Array, rows: number): GaussianPrediction {
+export function predictGaussianAtMean(net: Network, opt: TrainableOptimizer, x: Float32Array, rows: number): GaussianPrediction;
+export function predictGaussianAtMean(net: GpuNetwork, opt: TrainableOptimizer, x: Float32Array, rows: number): Promise<GaussianPrediction>;
+export function predictGaussianAtMean(net: Network | GpuNetwork, opt: TrainableOptimizer, x: Float32Array, rows: number): GaussianPrediction | Promise<GaussianPrediction>;
+export function predictGaussianAtMean(net: Network | GpuNetwork, opt: TrainableOptimizer, x: Float32Array, rows: number): GaussianPrediction | Promise<GaussianPrediction> {
   checkInput('predictGaussianAtMean', net, x, rows);
   const cols = net.outFeatures;
   const d = cols / 2;
   const mean = new Float64Array(rows * d);
   const std = new Float64Array(rows * d);
-  forEachChunk(net, (name) => opt.param(name), x, rows, (out, first, n) => {
+  const visit = (out: Float32Array, first: number, n: number) => {
     const head = gaussianHead(out, n, cols);
     mean.set(head.mean, first * d);
     std.set(head.std, first * d);
-  });
-  return { rows, mean, std, epistemicStd: new Float64Array(rows * d) };
+  };
+  const result = (): GaussianPrediction => ({ rows, mean, std, epistemicStd: new Float64Array(rows * d) });
+  if (net instanceof GpuNetwork) {
+    return gpuMeanWeights('predictGaussianAtMean', net, opt).then(async (weights) => {
+      await forEachGpuChunk(net, weights, x, rows, visit);
+      return result();
+    });
+  }
+  forEachChunk(net, (name) => opt.param(name), x, rows, visit);
+  return result();
 }
 
 /** Gaussian-head regression by BMA: moments of the mixture of the S sampled Gaussians. */
-export async function predictGaussianBma(net: Network, opt: TrainableOptimizer, x: Float32Array, rows: number, options: PredictOptions = {}): Promise<GaussianPrediction> {
+export async function predictGaussianBma(net: Network | GpuNetwork, opt: TrainableOptimizer, x: Float32Array, rows: number, options: PredictOptions = {}): Promise<GaussianPrediction> {
   checkInput('predictGaussianBma', net, x, rows);
   const samples = options.samples ?? 32;
   if (!Number.isInteger(samples) || samples < 1) throw new Error(`predictGaussianBma: samples must be a positive integer, got ${samples}`);
@@ -143,7 +187,7 @@ export async function predictGaussianBma(net: Network, opt: TrainableOptimizer, 
   for (let s = 0; s < samples; s++) {
     await opt.sampledParams(
       (ctx) => {
-        forEachChunk(net, (name) => ctx.theta(name), x, rows, (out, first, n) => {
+        const visit = (out: Float32Array, first: number, n: number) => {
           const head = gaussianHead(out, n, cols);
           for (let j = 0; j < n * d; j++) {
             const o = first * d + j;
@@ -151,7 +195,9 @@ export async function predictGaussianBma(net: Network, opt: TrainableOptimizer, 
             m2[o] += (head.mean[j] * head.mean[j]) / samples;
             v[o] += (head.std[j] * head.std[j]) / samples;
           }
-        });
+        };
+        if (net instanceof GpuNetwork) return forEachGpuChunk(net, (name) => tensorOf(ctx.thetaBinding(name)), x, rows, visit);
+        forEachChunk(net, (name) => ctx.theta(name), x, rows, visit);
       },
       { train: false },
     );

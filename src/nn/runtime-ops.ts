@@ -2,8 +2,10 @@
 // memory when it offers nnHost() (so weights, gradients and activations share one memory and the
 // model reads ctx.theta / writes ctx.grad in place), plain TypeScript otherwise. With the worker
 // pool (a WasmBackend on a shared memory) the model's kernels run on the calling thread's instance.
-// The WebGPU backend keeps weights on the GPU, where these CPU kernels cannot read them.
+// On the WebGPU backend the model runs on the GPU too (gpu/nn/), reading θ from and writing
+// gradients into the optimizer's GPU buffers; one GpuNnOps (compiled pipelines) per device.
 import type { Runtime } from '../runtime.js';
+import { GpuNnOps } from '../../gpu/nn/gpu-ops.js';
 import { JsOps, type NnOps } from './ops.js';
 import { WasmOps, type NnKernelExports, type WasmNnHost } from './ops-wasm.js';
 
@@ -22,10 +24,27 @@ function hasNnKernels(exports: unknown): exports is NnKernelExports {
   return typeof e?.nnGemm === 'function' && typeof e.nnGemmPackFloats === 'function' && typeof e.nnBiasAdd === 'function';
 }
 
+const gpuOpsByDevice = new WeakMap<GPUDevice, GpuNnOps>();
+
+/**
+ * The model's compute on any backend: GpuNnOps on webgpu (Sequential.bind then gives a
+ * GpuNetwork that fit/predictBma/predictAtMean run on the GPU), createNnOps(runtime) otherwise.
+ */
+export function createModelOps(runtime: Runtime): NnOps | GpuNnOps {
+  const compute = runtime.compute;
+  if (compute.kind !== 'webgpu') return createNnOps(runtime);
+  const device = (compute as { device?: GPUDevice }).device;
+  if (!device) throw new Error("createModelOps: this webgpu backend exposes no GPUDevice; create the runtime with createRuntime({ backend: 'webgpu' })");
+  let ops = gpuOpsByDevice.get(device);
+  if (!ops) gpuOpsByDevice.set(device, (ops = new GpuNnOps(device)));
+  return ops;
+}
+
+/** The CPU model kernels (Float32Array operands) of a js or wasm runtime. */
 export function createNnOps(runtime: Runtime): NnOps {
   const compute = runtime.compute;
   if (compute.kind === 'webgpu') {
-    throw new Error("createNnOps: the model toolkit's kernels run on the 'js' and 'wasm' backends; create the runtime with backend: 'wasm' (or 'js') to train a model");
+    throw new Error("createNnOps: these are the CPU kernels of the 'js' and 'wasm' backends; on a webgpu runtime use createModelOps(runtime), whose ops bind a GpuNetwork that trains on the GPU");
   }
   if (compute.kind === 'wasm' && hasNnHost(compute)) {
     const host = compute.nnHost();
