@@ -10,7 +10,7 @@ export const lossSource = /* wgsl */ `
 struct Params { rows: u32, cols: u32, kind: u32, rowSize: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> out: array<f32>;
-@group(0) @binding(2) var<storage, read> target: array<f32>;
+@group(0) @binding(2) var<storage, read> targets: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dOut: array<f32>;
 @group(0) @binding(4) var<storage, read_write> rowLoss: array<f32>;
 
@@ -30,7 +30,7 @@ fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
 fn crossEntropy(r: u32) -> f32 {
   let cols = params.cols;
   let o = r * cols;
-  let label = u32(target[r]);
+  let label = u32(targets[r]);
   var mx = out[o];
   for (var j = 1u; j < cols; j++) { mx = max(mx, out[o + j]); }
   var sum = 0.0;
@@ -50,7 +50,7 @@ fn meanSquared(r: u32) -> f32 {
   var total = 0.0;
   for (var j = 0u; j < cols; j++) {
     let i = r * cols + j;
-    let d = out[i] - target[i];
+    let d = out[i] - targets[i];
     total += d * d;
     dOut[i] = 2.0 * d * inv;
   }
@@ -66,7 +66,7 @@ fn gaussianNll(r: u32) -> f32 {
     let mu = out[r * cols + j];
     let raw = out[r * cols + d + j];
     let s = softplus(raw) + MIN_STD;
-    let e = target[r * d + j] - mu;
+    let e = targets[r * d + j] - mu;
     total += HALF_LOG_2PI + log(s) + e * e / (2.0 * s * s);
     dOut[r * cols + j] = -e / (s * s) * inv;
     dOut[r * cols + d + j] = (1.0 / s - e * e / (s * s * s)) * sigmoid(raw) * inv;
