@@ -16,6 +16,9 @@ import * as P from './protocol.js';
 /**
  * @param {import('comlink').Endpoint} endpoint
  * @param {() => void} die ends this worker at once, as a crash would
+ * @returns {{ announceDeath(): void }} call from the environment's exit hook: marks the slot DIED
+ *   and wakes the main thread, which may be blocked synchronously (a sharded GEMM) and cannot see
+ *   the worker's exit event until it returns
  */
 export function startKernelWorker(endpoint, die) {
   /** @type {Record<string, Function>} */
@@ -95,4 +98,11 @@ export function startKernelWorker(endpoint, die) {
     },
   };
   expose(api, endpoint);
+  return {
+    announceDeath() {
+      if (ctl.length === 0) return;
+      Atomics.store(ctl, P.DIED, 1);
+      Atomics.notify(ctl, P.DONE);
+    },
+  };
 }

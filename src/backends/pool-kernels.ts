@@ -4,6 +4,7 @@
 // write only fresh outputs (ivonSample → noise, theta; copy) can simply run again.
 
 import type { Role } from '../backend.js';
+import { GEMM_EXPORT } from './pool-gemm.js';
 import type { ElementwiseKernel } from './wasm-module.js';
 
 export const IN_PLACE_ROLES: Readonly<Record<ElementwiseKernel, readonly Role[]>> = {
@@ -21,5 +22,14 @@ export const IN_PLACE_ROLES: Readonly<Record<ElementwiseKernel, readonly Role[]>
   countNonFinite: [],
 };
 
-/** Export names the workers resolve once at init; ops refer to them by index. */
+/** The element-wise exports the workers resolve once at init; ops refer to them by index. */
 export const POOL_EXPORTS = Object.keys(IN_PLACE_ROLES) as ElementwiseKernel[];
+
+/**
+ * The export-name table sent to the workers: the element-wise kernels, then the model toolkit's
+ * nnGemm when the module has it (a user-supplied module may carry only the optimizer kernels).
+ */
+export function poolExportNames(module: WebAssembly.Module): string[] {
+  const has = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  return has.has(GEMM_EXPORT) && has.has('nnGemmPackFloats') ? [...POOL_EXPORTS, GEMM_EXPORT] : [...POOL_EXPORTS];
+}

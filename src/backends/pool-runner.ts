@@ -9,12 +9,19 @@
 // overruns the timeout, the pool waits for the other shards, restores every published chunk,
 // replaces the worker, and rejects flush() with WorkerCrashedError / WorkerTimeoutError.
 // Calls queued after the failure are dropped (they depended on it); the next flush() is clean.
+//
+// The model toolkit's GEMM (gemm(), pieces in pool-gemm.ts) is synchronous: split by output rows
+// when every shard carries ≥ minGemmFlopsPerWorker, each worker with its own pack area, the
+// calling thread blocked until all shards are done. A failed shard fails the call at once (an
+// accumulating product first gets C back from an undo copy); the worker is replaced in the
+// background and GEMMs run on the calling thread until it is.
 
 import type { Range } from '../backend.js';
 import type { WorkerAdapter } from '../../workers/adapter.js';
 import * as P from '../../workers/protocol.js';
 import { WorkerCrashedError, WorkerTimeoutError } from './pool-errors.js';
-import { IN_PLACE_ROLES, POOL_EXPORTS } from './pool-kernels.js';
+import { blockUntilChange, callGemm, encodeGemm, GEMM_EXPORT, GEMM_ROW_ALIGN, gemmOutputSpan, gemmRowPiece, gemmShardCount, type GemmOperands } from './pool-gemm.js';
+import { IN_PLACE_ROLES, POOL_EXPORTS, poolExportNames } from './pool-kernels.js';
 import { createSharedControl, PoolWorker, waitForChange, type SharedControl, type WorkerFault } from './pool-worker.js';
 import { callKernel, splitRange, type KernelCall, type KernelRunner, type RoleBases } from './wasm-calls.js';
 import type { WasmHeap } from './wasm-heap.js';
@@ -35,6 +42,8 @@ export interface PoolRunnerOptions {
   timeoutMs: number;
   /** Elements per undo chunk (in-place kernels). */
   undoChunk: number;
+  /** A GEMM is split only when every shard gets at least this many flops (2·rows·n·k). */
+  minGemmFlopsPerWorker: number;
 }
 
 /** One shard of a sharded call: who runs it, and its argument words. */
@@ -55,6 +64,10 @@ export class PoolRunner implements KernelRunner {
   private undoPtr = 0;
   private undoBytes = 0;
   private disposed = false;
+  /** Comlink control calls in flight (configure): the workers are out of their serve loop. */
+  private controlling = 0;
+  /** Each worker slot's GEMM pack area (allocated at the first sharded GEMM). */
+  private gemmPacks: number[] = [];
   /**
    * A timer held while work is queued. Node does not count a pending Atomics.waitAsync (nor
    * unref'd idle workers) as keeping the process alive, so a script whose only pending work is a
@@ -66,16 +79,23 @@ export class PoolRunner implements KernelRunner {
     private readonly o: PoolRunnerOptions,
     private readonly shared: SharedControl,
     private readonly workers: PoolWorker[],
+    private readonly names: string[],
   ) {}
 
   static async create(options: PoolRunnerOptions): Promise<PoolRunner> {
     const shared = createSharedControl(options.workers);
+    const names = poolExportNames(options.module);
     const workers = await Promise.all(
       Array.from({ length: options.workers }, (_, slot) =>
-        PoolWorker.start(options.adapter, options.workerUrl, slot, shared, options.module, options.memory, POOL_EXPORTS),
+        PoolWorker.start(options.adapter, options.workerUrl, slot, shared, options.module, options.memory, names),
       ),
     );
-    return new PoolRunner(options, shared, workers);
+    return new PoolRunner(options, shared, workers, names);
+  }
+
+  /** The workers can run nnGemm shards (the module has the model kernels). */
+  get shardsGemm(): boolean {
+    return this.names.includes(GEMM_EXPORT);
   }
 
   get workerCount(): number {
@@ -91,6 +111,23 @@ export class PoolRunner implements KernelRunner {
   shardsFor(count: number): number {
     const threads = this.workers.length + (this.o.mainThreadShare ? 1 : 0);
     return Math.max(1, Math.min(threads, Math.floor(count / this.o.minElementsPerWorker)));
+  }
+
+  /** Shards a GEMM of op(A) m×k by op(B) k×n would use now (1: the calling thread alone). */
+  gemmShardsFor(m: number, n: number, k: number): number {
+    if (!this.shardsGemm || !this.idle || this.controlling > 0) return 1;
+    const threads = this.liveWorkers().length + (this.o.mainThreadShare ? 1 : 0);
+    return gemmShardCount(m, n, k, threads, this.o.minGemmFlopsPerWorker);
+  }
+
+  /**
+   * nnGemm, synchronously: split by output rows over the calling thread and the workers when
+   * worth it (results bit-identical to one call), else on the calling thread.
+   */
+  gemm(g: GemmOperands): void {
+    const shards = this.gemmShardsFor(g.m, g.n, g.k);
+    if (shards < 2) callGemm(this.o.exports, g);
+    else this.gemmSharded(g, shards);
   }
 
   run(call: KernelCall, bases: RoleBases, range: Range): void {
@@ -125,7 +162,12 @@ export class PoolRunner implements KernelRunner {
   /** Injects a fault into worker `index` (tests of the crash and hang paths). */
   async injectFault(index: number, fault: WorkerFault): Promise<void> {
     await this.flush();
-    await this.workers[index].configure({ fault }, this.o.timeoutMs);
+    this.controlling += 1;
+    try {
+      await this.workers[index].configure({ fault }, this.o.timeoutMs);
+    } finally {
+      this.controlling -= 1;
+    }
   }
 
   async dispose(): Promise<void> {
@@ -140,12 +182,13 @@ export class PoolRunner implements KernelRunner {
     }
     if (this.undoPtr) this.o.heap.release(this.undoPtr);
     this.undoPtr = 0;
+    for (const pack of this.gemmPacks) this.o.heap.release(pack);
+    this.gemmPacks = [];
   }
 
   /** Appends to the queue; a failed task records the failure and later tasks are skipped. */
   private schedule(task: () => Promise<number>): Promise<number | undefined> {
-    this.pending += 1;
-    this.keepAlive ??= setInterval(() => {}, 60_000);
+    this.begin();
     const result = this.tail.then(async () => {
       try {
         if (this.failure || this.disposed) return undefined;
@@ -154,15 +197,114 @@ export class PoolRunner implements KernelRunner {
         this.failure = error as Error;
         return undefined;
       } finally {
-        this.pending -= 1;
-        if (this.pending === 0 && this.keepAlive !== undefined) {
-          clearInterval(this.keepAlive);
-          this.keepAlive = undefined;
-        }
+        this.end();
       }
     });
     this.tail = result.then(() => undefined);
     return result;
+  }
+
+  private begin(): void {
+    this.pending += 1;
+    this.keepAlive ??= setInterval(() => {}, 60_000);
+  }
+
+  private end(): void {
+    this.pending -= 1;
+    if (this.pending === 0 && this.keepAlive !== undefined) {
+      clearInterval(this.keepAlive);
+      this.keepAlive = undefined;
+    }
+  }
+
+  private liveWorkers(): PoolWorker[] {
+    return this.workers.filter((w) => !w.dead);
+  }
+
+  /** One GEMM over `count` row shards; the calling thread runs the first unless mainThreadShare is off. */
+  private gemmSharded(g: GemmOperands, count: number): void {
+    const pieces = splitRange({ start: 0, count: g.m }, count, GEMM_ROW_ALIGN);
+    const live = this.liveWorkers();
+    const packs = this.ensureGemmPacks();
+    const exportIndex = this.names.indexOf(GEMM_EXPORT);
+    const span = g.accumulate ? gemmOutputSpan(g) : 0;
+    const undo = span > 0 ? this.undoArea(span * 4) : 0;
+    if (undo) this.o.exports.copy(undo, g.c, span); // C += …: C's old rows, restored if a shard fails
+    const mainFirst = this.o.mainThreadShare;
+    const shards = pieces.map((rows, k) => ({ rows, worker: mainFirst ? (k === 0 ? undefined : live[k - 1]) : live[k], seq: 0 }));
+    for (const shard of shards) {
+      if (!shard.worker) continue;
+      encodeGemm(shard.worker.args, exportIndex, gemmRowPiece(g, shard.rows.start, shard.rows.count, packs[shard.worker.slot]));
+      shard.seq = shard.worker.signal(P.OP_KERNEL);
+    }
+    let mainError: unknown;
+    const mine = shards.find((s) => !s.worker);
+    if (mine) {
+      try {
+        callGemm(this.o.exports, gemmRowPiece(g, mine.rows.start, mine.rows.count, g.pack));
+      } catch (error) {
+        mainError = error;
+      }
+    }
+    const deadline = Date.now() + this.o.timeoutMs;
+    const failures: { worker: PoolWorker; rows: Range; how: Outcome }[] = [];
+    for (const shard of shards) {
+      if (!shard.worker) continue;
+      const how = this.blockForShard(shard.worker, shard.seq, deadline);
+      if (!how.ok) failures.push({ worker: shard.worker, rows: shard.rows, how });
+    }
+    if (failures.length === 0 && mainError === undefined) return;
+    if (undo) this.o.exports.copy(g.c, undo, span);
+    if (failures.length > 0) this.replaceLater(failures.map((f) => f.worker));
+    if (mainError !== undefined) throw mainError;
+    const { worker, rows, how } = failures[0];
+    const failed = how as Extract<Outcome, { ok: false }>;
+    const where = `nnGemm on output rows [${rows.start}, ${rows.start + rows.count}) of ${g.m}×${g.n}`;
+    const tail =
+      `${g.accumulate ? "C's previous values were restored" : 'C is incomplete (this product overwrites it: run it again)'}; ` +
+      'the pool is replacing the worker and runs GEMMs on the calling thread until then.';
+    if (failed.how === 'timeout') {
+      throw new WorkerTimeoutError(`kernel worker ${worker.slot} did not finish ${where} within ${this.o.timeoutMs} ms (workerTimeoutMs); ${tail}`, worker.slot, GEMM_EXPORT, this.o.timeoutMs);
+    }
+    throw new WorkerCrashedError(`kernel worker ${worker.slot} ${failed.how === 'threw' ? 'threw' : 'crashed'} during ${where}: ${failed.detail}; ${tail}`, worker.slot, GEMM_EXPORT);
+  }
+
+  /** Blocks until `worker` finished op `seq`, died, or the deadline passed. */
+  private blockForShard(worker: PoolWorker, seq: number, deadline: number): Outcome {
+    for (;;) {
+      const done = Atomics.load(worker.ctl, P.DONE);
+      if (done === seq) {
+        return Atomics.load(worker.ctl, P.STATUS) === P.STATUS_OK ? { ok: true } : { ok: false, worker, how: 'threw', detail: 'the kernel threw inside the worker' };
+      }
+      if (worker.dead) return { ok: false, worker, how: 'crashed', detail: `the worker ${worker.deadBecause ?? 'exited'}` };
+      const left = deadline - Date.now();
+      if (left <= 0) return { ok: false, worker, how: 'timeout', detail: 'timed out' };
+      blockUntilChange(worker.ctl, P.DONE, done, left);
+    }
+  }
+
+  /** Ends and replaces `dead` after everything queued; the pool is not idle meanwhile. */
+  private replaceLater(dead: PoolWorker[]): void {
+    this.begin();
+    this.tail = this.tail.then(async () => {
+      try {
+        await Promise.all(dead.map((w) => w.terminate()));
+        await Promise.all(dead.map((w) => this.replace(w)));
+      } catch (error) {
+        this.failure ??= error as Error;
+      } finally {
+        this.end();
+      }
+    });
+  }
+
+  /** One pack area per worker slot, sized by nnGemmPackFloats(), allocated once. */
+  private ensureGemmPacks(): number[] {
+    if (this.gemmPacks.length === 0) {
+      const bytes = this.o.exports.nnGemmPackFloats() * 4;
+      this.gemmPacks = this.workers.map(() => this.o.heap.alloc(bytes));
+    }
+    return this.gemmPacks;
   }
 
   /** Runs one call sharded over the main thread and the workers; returns the summed result. */
@@ -232,7 +374,11 @@ export class PoolRunner implements KernelRunner {
         for (let i = 0; i < 50 && !worker.serveError; i++) await new Promise((r) => setTimeout(r, 2));
         return { ok: false, worker, how: 'threw', detail: worker.serveError?.message ?? 'the kernel threw' };
       }
-      if (worker.deadBecause) return { ok: false, worker, how: 'crashed', detail: `the worker ${worker.deadBecause}` };
+      if (worker.dead) {
+        // The slot's DIED mark comes a moment before the exit event that says how it ended.
+        for (let i = 0; i < 50 && !worker.deadBecause; i++) await new Promise((r) => setTimeout(r, 2));
+        return { ok: false, worker, how: 'crashed', detail: `the worker ${worker.deadBecause ?? 'exited'}` };
+      }
       const left = deadline - Date.now();
       if (left <= 0) return { ok: false, worker, how: 'timeout', detail: 'timed out' };
       await waitForChange(worker.ctl, P.DONE, done, left);
@@ -252,7 +398,7 @@ export class PoolRunner implements KernelRunner {
   }
 
   private async replace(dead: PoolWorker): Promise<void> {
-    const fresh = await PoolWorker.start(this.o.adapter, this.o.workerUrl, dead.slot, this.shared, this.o.module, this.o.memory, POOL_EXPORTS);
+    const fresh = await PoolWorker.start(this.o.adapter, this.o.workerUrl, dead.slot, this.shared, this.o.module, this.o.memory, this.names);
     this.workers[this.workers.indexOf(dead)] = fresh;
   }
 

@@ -60,6 +60,7 @@ export class PoolWorker {
     this.ctl = new Int32Array(shared.control, slot * P.SLOT_INTS * 4, P.SLOT_INTS);
     this.args = new Float64Array(shared.args, slot * P.SLOT_FLOATS * 8, P.SLOT_FLOATS);
     this.seq = Atomics.load(this.ctl, P.GO);
+    Atomics.store(this.ctl, P.DIED, 0); // the slot's previous worker, if any, has been terminated
     handle.died.then((how) => {
       this.deadBecause = how;
       // Wakes a main thread waiting on this slot, so a crash is seen at once, not at the timeout.
@@ -86,6 +87,11 @@ export class PoolWorker {
     worker.serve();
     handle.setBusy(false);
     return worker;
+  }
+
+  /** The worker is gone: its exit event arrived, or it marked its slot while exiting. */
+  get dead(): boolean {
+    return this.deadBecause !== undefined || Atomics.load(this.ctl, P.DIED) !== 0;
   }
 
   /** Signals op `op` (arguments already in `args`); returns its sequence number. */

@@ -7,13 +7,18 @@
 //
 // Calls smaller than minElementsPerWorker per shard run on the calling thread (defaults.ts says
 // why the default is what it is).
+//
+// The model toolkit's GEMM is sharded too: nnHost() hands out the module's exports with nnGemm
+// replaced by the pool's synchronous row-sharded nnGemm (same arguments, same bits), so the WASM
+// NnOps on this backend use every thread without knowing about the pool.
 
 import type { Arena, Role } from '../backend.js';
 import { workerAdapter } from '../../workers/adapters.js';
 import { DEFAULT_MIN_ELEMENTS_PER_WORKER, DEFAULT_WORKER_TIMEOUT_MS } from '../scheduler/defaults.js';
 import { PoolRunner } from './pool-runner.js';
 import type { WorkerFault } from './pool-worker.js';
-import { WasmBackend } from './wasm.js';
+import { gemmOperands } from './pool-gemm.js';
+import { WasmBackend, type WasmNnHostBlocks } from './wasm.js';
 import { WasmHeap } from './wasm-heap.js';
 import { compileKernelModule, createKernelMemory, instantiateKernels, type KernelExports, type WasmModuleSource } from './wasm-module.js';
 
@@ -22,12 +27,21 @@ export type { WorkerFault } from './pool-worker.js';
 
 const UNDO_CHUNK = 4096;
 
+/**
+ * A GEMM is split only when every shard gets at least this many flops (2·rows·n·k). A sharded
+ * GEMM costs a wake-up per worker (~25 µs, defaults.ts) plus each shard packing all of op(B)
+ * itself; measured with bench/pool-gemm.ts (2 cores, loaded machine): see that script's header.
+ */
+export const DEFAULT_MIN_GEMM_FLOPS_PER_WORKER = 4_000_000;
+
 export interface PoolBackendOptions {
   /** Worker threads to start (≥ 1). The main thread computes a shard as well unless mainThreadShare is false. */
   workers: number;
   /** Shards smaller than this are not worth a worker's wake-up; such calls run on the calling thread. */
   minElementsPerWorker?: number;
   mainThreadShare?: boolean;
+  /** A GEMM is split by output rows only when every shard gets at least this many flops (2·rows·n·k). */
+  minGemmFlopsPerWorker?: number;
   /** A kernel still unfinished after this long fails with WorkerTimeoutError (the worker is replaced). */
   workerTimeoutMs?: number;
   /** The kernel-worker script (default: the one shipped next to this module; strict CSP: your own URL). */
@@ -52,6 +66,22 @@ export class PoolBackend extends WasmBackend {
 
   get workerCount(): number {
     return this.pool.workerCount;
+  }
+
+  /** Shards a GEMM of op(A) m×k by op(B) k×n would use now (1: the calling thread alone). */
+  gemmShardsFor(m: number, n: number, k: number): number {
+    return this.pool.gemmShardsFor(m, n, k);
+  }
+
+  /** The model kernels on this memory, with nnGemm sharded by output rows over the pool. */
+  override nnHost(): WasmNnHostBlocks {
+    const host = super.nnHost();
+    if (!this.pool.shardsGemm) return host;
+    const nnGemm = (...args: number[]): number => {
+      this.pool.gemm(gemmOperands(args));
+      return 0;
+    };
+    return { ...host, exports: { ...host.exports, nnGemm } };
   }
 
   /** Shards a call over `count` elements would use (1: the calling thread alone). */
@@ -102,6 +132,7 @@ function positiveInteger(name: string, value: unknown, min: number): number {
 export async function createPoolBackend(options: PoolBackendOptions): Promise<PoolBackend> {
   const workers = positiveInteger('workers', options.workers, 1);
   const minElementsPerWorker = positiveInteger('minElementsPerWorker', options.minElementsPerWorker ?? DEFAULT_MIN_ELEMENTS_PER_WORKER, 16);
+  const minGemmFlopsPerWorker = positiveInteger('minGemmFlopsPerWorker', options.minGemmFlopsPerWorker ?? DEFAULT_MIN_GEMM_FLOPS_PER_WORKER, 1);
   const timeoutMs = positiveInteger('workerTimeoutMs', options.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS, 1);
   const mainThreadShare = options.mainThreadShare ?? true;
   if (typeof mainThreadShare !== 'boolean') throw new TypeError(`createPoolBackend: mainThreadShare must be a boolean, got ${String(mainThreadShare)}`);
@@ -125,6 +156,7 @@ export async function createPoolBackend(options: PoolBackendOptions): Promise<Po
     mainThreadShare,
     timeoutMs,
     undoChunk: UNDO_CHUNK,
+    minGemmFlopsPerWorker,
   });
   const threads = workers + (mainThreadShare ? 1 : 0);
   const description =
