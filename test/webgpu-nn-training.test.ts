@@ -141,6 +141,7 @@ describe('GPU-resident training matches the js backend', () => {
   it('rejects batches larger than maxBatch before touching the GPU', async () => {
     const model = mlp([inF, hidden, classes], relu);
     const net = model.bind(createModelOps(gpu), 4);
+    if (!(net instanceof GpuNetwork)) throw new Error('createModelOps on webgpu must bind a GpuNetwork');
     const opt = new IVON(gpu, { params: model.init(1), shapes: model.shapes(), lr: 0.05, ess: 500 });
     await expect(fit(net, opt, { x: data.x, targets: data.labels, rows: data.rows }, options)).rejects.toThrow(/maxBatch/);
     await expect(net.forwardRead(() => { throw new Error('unused'); }, data.x, 5)).rejects.toThrow(/rows must be an integer in 1\.\.4/);
