@@ -68,6 +68,8 @@ export class PoolRunner implements KernelRunner {
   private controlling = 0;
   /** Each worker slot's GEMM pack area (allocated at the first sharded GEMM). */
   private gemmPacks: number[] = [];
+  /** GEMMs that ran split over the workers (diagnostics and tests). */
+  shardedGemms = 0;
   /**
    * A timer held while work is queued. Node does not count a pending Atomics.waitAsync (nor
    * unref'd idle workers) as keeping the process alive, so a script whose only pending work is a
@@ -231,6 +233,7 @@ export class PoolRunner implements KernelRunner {
     const undo = span > 0 ? this.undoArea(span * 4) : 0;
     if (undo) this.o.exports.copy(undo, g.c, span); // C += …: C's old rows, restored if a shard fails
     const mainFirst = this.o.mainThreadShare;
+    this.shardedGemms += 1;
     const shards = pieces.map((rows, k) => ({ rows, worker: mainFirst ? (k === 0 ? undefined : live[k - 1]) : live[k], seq: 0 }));
     for (const shard of shards) {
       if (!shard.worker) continue;

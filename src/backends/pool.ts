@@ -73,6 +73,11 @@ export class PoolBackend extends WasmBackend {
     return this.pool.gemmShardsFor(m, n, k);
   }
 
+  /** GEMMs so far that ran split over the workers. */
+  get shardedGemmCount(): number {
+    return this.pool.shardedGemms;
+  }
+
   /** The model kernels on this memory, with nnGemm sharded by output rows over the pool. */
   override nnHost(): WasmNnHostBlocks {
     const host = super.nnHost();
