@@ -29,8 +29,12 @@ const UNDO_CHUNK = 4096;
 
 /**
  * A GEMM is split only when every shard gets at least this many flops (2·rows·n·k). A sharded
- * GEMM costs a wake-up per worker (~25 µs, defaults.ts) plus each shard packing all of op(B)
- * itself; measured with bench/pool-gemm.ts (2 cores, loaded machine): see that script's header.
+ * GEMM costs a wake-up per worker (~25 µs on an idle 16-core host, defaults.ts; 20–60 µs measured
+ * here) plus each shard packing all of op(B) itself. One thread runs nnGemm at 20–30 GFLOP/s, so
+ * 4 Mflop is ~150 µs of work per shard: at least 6x the wake-up. workers/measure-gemm.ts prints
+ * inline vs sharded over sizes; on the 2-core development machine, shared with other jobs, the
+ * second thread found no idle core (sharded 0.3–0.9x up to 128³, 0.87–1.25x at 256³), so this
+ * default is the estimate above, not a measured crossover: re-measure on an idle multi-core host.
  */
 export const DEFAULT_MIN_GEMM_FLOPS_PER_WORKER = 4_000_000;
 
