@@ -70,6 +70,10 @@ export class WasmOps implements NnOps {
     return x.byteOffset;
   }
 
+  /**
+   * One nnGemm call. On the worker pool, nnHost()'s nnGemm is the pool's: split by output rows
+   * over the threads when large enough (same bits), synchronous like the export.
+   */
   gemm(spec: GemmSpec): void {
     const g = resolveGemm(spec);
     this.k.nnGemm(
