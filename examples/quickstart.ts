@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import {
   accuracy,
-  createNnOps,
+  createModelOps,
   createRuntime,
   expectedCalibrationError,
   fit,
@@ -30,7 +30,7 @@ const epochs = Number(process.argv[2] ?? 30);
 
 const rt = await createRuntime();
 const model = mlp([64, 128, 10], relu); // Linear fc1, ReLU, Linear fc2
-const net = model.bind(createNnOps(rt), 256); // compute on the runtime's backend, batches ≤ 256
+const net = model.bind(createModelOps(rt), 256); // compute on the runtime's backend (GPU buffers on webgpu), batches ≤ 256
 const opt = new IVON(rt, { params: model.init(0), shapes: model.shapes(), lr: 0.2, ess: 4 * nTrain, hessInit: 0.5, beta2: 0.9999, seed: 0 });
 await fit(net, opt, { x: x.subarray(0, nTrain * 64), targets: y.subarray(0, nTrain), rows: nTrain }, {
   loss: 'cross-entropy',

@@ -33,6 +33,8 @@ export interface RuntimeOptions {
   gpuMinElements?: number;
   /** A kernel call is sharded only if every shard gets at least this many elements. */
   minElementsPerWorker?: number;
+  /** The model's GEMM is split over workers only if every shard gets at least this many flops. */
+  minGemmFlopsPerWorker?: number;
   /** A worker that has not finished its shard after this long is replaced and the step fails. */
   workerTimeoutMs?: number;
   /** Where the kernel-worker script is (strict CSP, CDNs); default: next to the library. */
@@ -145,6 +147,7 @@ async function build(plan: BackendPlan, options: RuntimeOptions, request: Select
         return createPoolBackend({
           workers: plan.workers,
           minElementsPerWorker: request.minElementsPerWorker,
+          minGemmFlopsPerWorker: options.minGemmFlopsPerWorker,
           workerTimeoutMs: options.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS,
           workerUrl: options.workerUrl,
           ...options.wasm,

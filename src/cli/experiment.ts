@@ -7,8 +7,9 @@ import { auroc, classificationReport, maxProbability, reliabilityBins, type Clas
 import { fit, type FitProgress } from '../nn/fit.js';
 import { relu } from '../nn/layers.js';
 import { mlp, type Network } from '../nn/network.js';
+import type { GpuNetwork } from '../../gpu/nn/gpu-network.js';
 import { predictAtMean, predictBma, type ClassPrediction } from '../nn/predict.js';
-import { createNnOps } from '../nn/runtime-ops.js';
+import { createModelOps } from '../nn/runtime-ops.js';
 import type { TrainableOptimizer } from '../nn/trainable.js';
 import { filterLabels, loadDigits, trainTestSplit, type LabelledSet } from './digits.js';
 
@@ -74,7 +75,7 @@ export interface ExperimentResult {
   seconds: Record<Phase, number>;
 }
 
-function trainers(rt: Runtime, net: Network, config: ExperimentConfig, classes: number, trainRows: number) {
+function trainers(rt: Runtime, net: Network | GpuNetwork, config: ExperimentConfig, classes: number, trainRows: number) {
   const init = net.model.init(config.seed);
   const shapes = net.model.shapes();
   const adamw = new AdamW(rt, { params: init, shapes, lr: config.adamw.lr, weightDecay: config.adamw.weightDecay });
@@ -94,7 +95,7 @@ function trainers(rt: Runtime, net: Network, config: ExperimentConfig, classes: 
 }
 
 async function train(
-  net: Network, opt: TrainableOptimizer, data: LabelledSet, config: ExperimentConfig, lr: number, phase: Phase,
+  net: Network | GpuNetwork, opt: TrainableOptimizer, data: LabelledSet, config: ExperimentConfig, lr: number, phase: Phase,
   onProgress: (phase: Phase, p: FitProgress) => void, seconds: Partial<Record<Phase, number>>,
 ): Promise<void> {
   const t0 = performance.now();
@@ -125,7 +126,7 @@ export async function runDigitsExperiment(
   config: ExperimentConfig = DEFAULT_CONFIG,
   onProgress: (phase: Phase, p: FitProgress) => void = () => {},
 ): Promise<ExperimentResult> {
-  const ops = createNnOps(rt);
+  const ops = createModelOps(rt);
   const { train: trainSet, test } = trainTestSplit(loadDigits(), config.testFraction, config.seed);
   const seconds: Partial<Record<Phase, number>> = {};
   const S = config.bmaSamples;
@@ -135,8 +136,8 @@ export async function runDigitsExperiment(
   const full = trainers(rt, net, config, 10, trainSet.rows);
   await train(net, full.adamw, trainSet, config, config.adamw.lr, 'AdamW', onProgress, seconds);
   await train(net, full.ivon, trainSet, config, config.ivon.lr, 'IVON', onProgress, seconds);
-  const pAdamw = predictAtMean(net, full.adamw, test.x, test.rows);
-  const pMean = predictAtMean(net, full.ivon, test.x, test.rows);
+  const pAdamw = await predictAtMean(net, full.adamw, test.x, test.rows);
+  const pMean = await predictAtMean(net, full.ivon, test.x, test.rows);
   const pBma = await predictBma(net, full.ivon, test.x, test.rows, { samples: S });
 
   // 2. Out of distribution: train on the known classes, score the held-out ones.
@@ -148,8 +149,8 @@ export async function runDigitsExperiment(
   const ood = trainers(rt, oodNet, config, config.knownClasses, oodTrain.rows);
   await train(oodNet, ood.adamw, oodTrain, config, config.adamw.lr, 'AdamW (8 classes)', onProgress, seconds);
   await train(oodNet, ood.ivon, oodTrain, config, config.ivon.lr, 'IVON (8 classes)', onProgress, seconds);
-  const aKnown = predictAtMean(oodNet, ood.adamw, knownTest.x, knownTest.rows);
-  const aUnknown = predictAtMean(oodNet, ood.adamw, unknownTest.x, unknownTest.rows);
+  const aKnown = await predictAtMean(oodNet, ood.adamw, knownTest.x, knownTest.rows);
+  const aUnknown = await predictAtMean(oodNet, ood.adamw, unknownTest.x, unknownTest.rows);
   const iKnown = await predictBma(oodNet, ood.ivon, knownTest.x, knownTest.rows, { samples: S });
   const iUnknown = await predictBma(oodNet, ood.ivon, unknownTest.x, unknownTest.rows, { samples: S });
 

@@ -14,6 +14,8 @@ export {
   type GaussianPrediction,
   type PredictOptions,
 } from './predict.js';
-export { createNnOps } from './runtime-ops.js';
+export { createModelOps, createNnOps } from './runtime-ops.js';
+export { GpuNetwork } from '../../gpu/nn/gpu-network.js';
+export { GpuNnOps } from '../../gpu/nn/gpu-ops.js';
 export { JsOps, type NnOps } from './ops.js';
 export { Rng, permutation } from './random.js';

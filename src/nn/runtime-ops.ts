@@ -1,7 +1,8 @@
 // Picks the model toolkit's compute for a runtime: the WASM SIMD kernels on the WASM backend's own
 // memory when it offers nnHost() (so weights, gradients and activations share one memory and the
 // model reads ctx.theta / writes ctx.grad in place), plain TypeScript otherwise. With the worker
-// pool (a WasmBackend on a shared memory) the model's kernels run on the calling thread's instance.
+// pool (a WasmBackend on a shared memory) large GEMMs are split by output rows over the workers
+// (PoolBackend.nnHost swaps in the sharded nnGemm); the small kernels run on the calling thread.
 // On the WebGPU backend the model runs on the GPU too (gpu/nn/), reading θ from and writing
 // gradients into the optimizer's GPU buffers; one GpuNnOps (compiled pipelines) per device.
 import type { Runtime } from '../runtime.js';
