@@ -7,6 +7,7 @@ import type { Backend, BackendKind } from './backend.js';
 import { JsBackend } from './backends/js.js';
 import type { WasmModuleSource } from './backends/wasm-module.js';
 import { ConfigError } from './errors.js';
+import { knownKeys } from './optim/validate.js';
 import { DEFAULT_GPU_MIN_ELEMENTS, DEFAULT_MIN_ELEMENTS_PER_WORKER, DEFAULT_WORKER_TIMEOUT_MS } from './scheduler/defaults.js';
 import { NoBackendError } from './scheduler/errors.js';
 import { probePlatform, type PlatformProbe } from './scheduler/probe.js';
@@ -159,8 +160,14 @@ async function build(plan: BackendPlan, options: RuntimeOptions, request: Select
   }
 }
 
+const RUNTIME_OPTION_KEYS = [
+  'backend', 'workers', 'expectedParams', 'gpuMinElements', 'minElementsPerWorker', 'minGemmFlopsPerWorker',
+  'workerTimeoutMs', 'workerUrl', 'wasm', 'gpu', 'platform',
+] as const satisfies readonly (keyof RuntimeOptions)[];
+
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   if (options === null || typeof options !== 'object') throw new ConfigError('createRuntime: options must be an object');
+  knownKeys('createRuntime', options, RUNTIME_OPTION_KEYS);
   const request = parseRequest(options);
   optionalNumber('workerTimeoutMs', options.workerTimeoutMs, (v) => Number.isInteger(v) && v >= 1, 'an integer ≥ 1 (milliseconds)');
   const probes = options.platform ?? (await probePlatform({ webgpu: request.order.includes('webgpu') }));

@@ -88,3 +88,9 @@ describe('createRuntime', () => {
     await expect(createRuntime({ workerTimeoutMs: 0 })).rejects.toThrow(/workerTimeoutMs/);
   });
 });
+
+describe('createRuntime option names', () => {
+  it('rejects an unknown option by name, listing the known ones', async () => {
+    await expect(createRuntime({ backnd: 'wasm' } as never)).rejects.toThrow(/createRuntime: unknown option 'backnd'; known options are backend, workers/);
+  });
+});
