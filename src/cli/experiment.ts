@@ -62,6 +62,9 @@ export interface OodScores {
   entropy: number;
   /** Accuracy on the known classes. */
   accuracy: number;
+  /** AUROC with minus the mutual information (the epistemic part of the entropy) as the in-domain
+   *  score; only a posterior has it (0 for every input at a point estimate), so AdamW has none. */
+  mutualInformation?: number;
 }
 
 export interface ExperimentResult {
@@ -118,6 +121,7 @@ function oodScores(known: ClassPrediction, unknown: ClassPrediction, knownLabels
     maxProb: auroc(maxProbability(known.probs, c), maxProbability(unknown.probs, c)),
     entropy: auroc(known.entropy.map((h) => -h), unknown.entropy.map((h) => -h)),
     accuracy: classificationReport(known.logProbs, knownLabels, c).accuracy,
+    ...(known.samples > 1 ? { mutualInformation: auroc(known.mutualInformation.map((m) => -m), unknown.mutualInformation.map((m) => -m)) } : {}),
   };
 }
 

@@ -109,6 +109,9 @@ export function formatReport(r: ExperimentResult): string {
     `|------------------|-----------|----------------|---------------|`,
     `| AdamW            | ${pct(r.ood.adamw.accuracy).padStart(9)} | ${r.ood.adamw.maxProb.toFixed(4).padStart(14)} | ${r.ood.adamw.entropy.toFixed(4).padStart(13)} |`,
     `| IVON (BMA ${String(r.config.bmaSamples).padEnd(2)})    | ${pct(r.ood.ivonBma.accuracy).padStart(9)} | ${r.ood.ivonBma.maxProb.toFixed(4).padStart(14)} | ${r.ood.ivonBma.entropy.toFixed(4).padStart(13)} |`,
+    ...(r.ood.ivonBma.mutualInformation === undefined
+      ? []
+      : [`IVON's mutual information (disagreement between posterior samples; AdamW has no posterior): AUROC ${r.ood.ivonBma.mutualInformation.toFixed(4)}`]),
     '',
     `training time (s): ${Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`,
   ];
