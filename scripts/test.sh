@@ -19,4 +19,14 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
-npm test
+# Vitest's own summary plus one plain closing line ("N passed, N failed") that any CI can read.
+results=$(mktemp)
+status=0
+npm test -- --reporter=default --reporter=json --outputFile.json="$results" || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$results" || echo "0 passed, 1 failed"
+rm -f "$results"
+exit $status
