@@ -135,7 +135,7 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     return this.layout.groups[slot.group].frozen ? 'mean' : 'theta';
   }
 
-  protected checkBlockStart(train: boolean, options: SampledParamsOptions): void {
+  protected checkBlockStart(_train: boolean, options: SampledParamsOptions): void {
     if (options.epsilon === undefined) return;
     const eps = options.epsilon;
     if (eps === null || typeof eps !== 'object') throw new UsageError('sampledParams: epsilon must map parameter names to Float32Array');
@@ -149,7 +149,6 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     for (const slot of this.trainableSlots()) {
       if (!(slot.name in eps)) throw new UsageError(`sampledParams: epsilon is missing parameter '${slot.name}'; give ε for every trainable parameter`);
     }
-    void train;
   }
 
   /** Whether train samples regenerate their noise in the update (option, else the backend's preference). */
