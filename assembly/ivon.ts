@@ -103,7 +103,7 @@ export function ivonAccumulate(grad: usize, noise: usize, gradMean: usize, curvM
 // @ts-ignore: decorator
 @inline function updateQuad(
   mean: usize, hess: usize, momentum: usize, gradMean: v128, curvMean: v128, price: bool,
-  ess: v128, wd: v128, beta1: v128, omb1: v128, beta2: v128, omb2: v128, curvCoef: v128, debias: v128, alpha: v128, clip: v128, negClip: v128,
+  ess: v128, wd: v128, beta1: v128, omb1: v128, beta2: v128, omb2: v128, curvCoef: v128, invDebias: v128, alpha: v128, clip: v128, negClip: v128,
 ): void {
   const h0 = v128.load(hess);
   const m0 = v128.load(mean);
@@ -115,7 +115,7 @@ export function ivonAccumulate(grad: usize, noise: usize, gradMean: usize, curvM
     f32x4.add(f32x4.mul(beta2, h0), f32x4.mul(omb2, hhat)),
     f32x4.div(f32x4.mul(curvCoef, f32x4.mul(d, d)), hd),
   );
-  let u = f32x4.div(f32x4.add(f32x4.div(g, debias), f32x4.mul(wd, m0)), f32x4.add(h, wd));
+  let u = f32x4.div(f32x4.add(f32x4.mul(g, invDebias), f32x4.mul(wd, m0)), f32x4.add(h, wd));
   // pmin/pmax are single instructions; they equal min/max here (u is never NaN and r > 0).
   u = f32x4.pmin(f32x4.pmax(u, negClip), clip);
   v128.store(momentum, g);
@@ -126,7 +126,7 @@ export function ivonAccumulate(grad: usize, noise: usize, gradMean: usize, curvM
 // @ts-ignore: decorator
 @inline function updateOne(
   mean: usize, hess: usize, momentum: usize, gradMean: f32, curvMean: f32, price: bool,
-  ess: f32, wd: f32, beta1: f32, omb1: f32, beta2: f32, omb2: f32, curvCoef: f32, debias: f32, alpha: f32, clip: f32,
+  ess: f32, wd: f32, beta1: f32, omb1: f32, beta2: f32, omb2: f32, curvCoef: f32, invDebias: f32, alpha: f32, clip: f32,
 ): void {
   const h0 = load<f32>(hess);
   const m0 = load<f32>(mean);
@@ -135,7 +135,7 @@ export function ivonAccumulate(grad: usize, noise: usize, gradMean: usize, curvM
   const g = beta1 * load<f32>(momentum) + omb1 * gradMean;
   const d = h0 - hhat;
   const h = (beta2 * h0 + omb2 * hhat) + (curvCoef * (d * d)) / hd;
-  let u = (g / debias + wd * m0) / (h + wd);
+  let u = (g * invDebias + wd * m0) / (h + wd);
   u = min<f32>(max<f32>(u, -clip), clip);
   store<f32>(momentum, g);
   store<f32>(hess, h);
@@ -146,11 +146,11 @@ export function ivonAccumulate(grad: usize, noise: usize, gradMean: usize, curvM
 export function ivonUpdate(
   mean: usize, hess: usize, momentum: usize, gradMean: usize, curvMean: usize, count: i32,
   hessApprox: i32, ess: f32, weightDecay: f32, beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32,
-  curvCoef: f32, debias: f32, alpha: f32, clipRadius: f32,
+  curvCoef: f32, invDebias: f32, alpha: f32, clipRadius: f32,
 ): void {
   const price = hessApprox == 0;
   const essV = f32x4.splat(ess), wdV = f32x4.splat(weightDecay), b1V = f32x4.splat(beta1), omb1V = f32x4.splat(oneMinusBeta1);
-  const b2V = f32x4.splat(beta2), omb2V = f32x4.splat(oneMinusBeta2), cV = f32x4.splat(curvCoef), dbV = f32x4.splat(debias);
+  const b2V = f32x4.splat(beta2), omb2V = f32x4.splat(oneMinusBeta2), cV = f32x4.splat(curvCoef), dbV = f32x4.splat(invDebias);
   const aV = f32x4.splat(alpha), clipV = f32x4.splat(clipRadius), negClipV = f32x4.splat(-clipRadius);
   let o: usize = 0;
   const end = <usize>count << 2;
@@ -160,7 +160,7 @@ export function ivonUpdate(
   }
   for (; o < end; o += 4) {
     updateOne(mean + o, hess + o, momentum + o, load<f32>(gradMean + o), load<f32>(curvMean + o), price,
-      ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, debias, alpha, clipRadius);
+      ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
   }
 }
 
@@ -168,11 +168,11 @@ export function ivonUpdate(
 export function ivonUpdateFused(
   mean: usize, hess: usize, momentum: usize, grad: usize, noise: usize, count: i32,
   hessApprox: i32, ess: f32, weightDecay: f32, beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32,
-  curvCoef: f32, debias: f32, alpha: f32, clipRadius: f32,
+  curvCoef: f32, invDebias: f32, alpha: f32, clipRadius: f32,
 ): void {
   const price = hessApprox == 0;
   const essV = f32x4.splat(ess), wdV = f32x4.splat(weightDecay), b1V = f32x4.splat(beta1), omb1V = f32x4.splat(oneMinusBeta1);
-  const b2V = f32x4.splat(beta2), omb2V = f32x4.splat(oneMinusBeta2), cV = f32x4.splat(curvCoef), dbV = f32x4.splat(debias);
+  const b2V = f32x4.splat(beta2), omb2V = f32x4.splat(oneMinusBeta2), cV = f32x4.splat(curvCoef), dbV = f32x4.splat(invDebias);
   const aV = f32x4.splat(alpha), clipV = f32x4.splat(clipRadius), negClipV = f32x4.splat(-clipRadius);
   let o: usize = 0;
   const end = <usize>count << 2;
@@ -185,7 +185,7 @@ export function ivonUpdateFused(
     const g = load<f32>(grad + o);
     const x: f32 = price ? load<f32>(noise + o) * g : g * g;
     updateOne(mean + o, hess + o, momentum + o, g, x, price,
-      ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, debias, alpha, clipRadius);
+      ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
   }
 }
 
@@ -241,17 +241,17 @@ export function ivonUpdateRedraw(
   mean: usize, hess: usize, momentum: usize, grad: usize, count: i32, first: u32,
   sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32,
   hessApprox: i32, ess: f32, weightDecay: f32, beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32,
-  curvCoef: f32, debias: f32, alpha: f32, clipRadius: f32,
+  curvCoef: f32, invDebias: f32, alpha: f32, clipRadius: f32,
 ): void {
   resetNormalCache();
   const price = hessApprox == 0;
   const essV = f32x4.splat(ess), wdV = f32x4.splat(weightDecay), b1V = f32x4.splat(beta1), omb1V = f32x4.splat(oneMinusBeta1);
-  const b2V = f32x4.splat(beta2), omb2V = f32x4.splat(oneMinusBeta2), cV = f32x4.splat(curvCoef), dbV = f32x4.splat(debias);
+  const b2V = f32x4.splat(beta2), omb2V = f32x4.splat(oneMinusBeta2), cV = f32x4.splat(curvCoef), dbV = f32x4.splat(invDebias);
   const aV = f32x4.splat(alpha), clipV = f32x4.splat(clipRadius), negClipV = f32x4.splat(-clipRadius);
   let i: i32 = 0;
   while (i < count && ((first + <u32>i) & 15) != 0) {
     redrawOne(i, mean, hess, momentum, grad, first, sample, step, stream, seedLo, seedHi, price,
-      ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, debias, alpha, clipRadius);
+      ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
     i++;
   }
   for (; i + 16 <= count; i += 16) {
@@ -271,7 +271,7 @@ export function ivonUpdateRedraw(
   }
   for (; i < count; i++) {
     redrawOne(i, mean, hess, momentum, grad, first, sample, step, stream, seedLo, seedHi, price,
-      ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, debias, alpha, clipRadius);
+      ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
   }
 }
 
@@ -279,10 +279,10 @@ export function ivonUpdateRedraw(
 @inline function redrawOne(
   i: i32, mean: usize, hess: usize, momentum: usize, grad: usize, first: u32,
   sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32, price: bool,
-  ess: f32, wd: f32, beta1: f32, omb1: f32, beta2: f32, omb2: f32, curvCoef: f32, debias: f32, alpha: f32, clip: f32,
+  ess: f32, wd: f32, beta1: f32, omb1: f32, beta2: f32, omb2: f32, curvCoef: f32, invDebias: f32, alpha: f32, clip: f32,
 ): void {
   const o = <usize>i << 2;
   const g = load<f32>(grad + o);
   const x: f32 = price ? noiseOne(hess + o, normalAt(first + <u32>i, sample, step, stream, seedLo, seedHi), ess, wd) * g : g * g;
-  updateOne(mean + o, hess + o, momentum + o, g, x, price, ess, wd, beta1, omb1, beta2, omb2, curvCoef, debias, alpha, clip);
+  updateOne(mean + o, hess + o, momentum + o, g, x, price, ess, wd, beta1, omb1, beta2, omb2, curvCoef, invDebias, alpha, clip);
 }

@@ -35,7 +35,7 @@ export function ivonArgs(t: number): IvonUpdateArgs {
     beta2: B2,
     oneMinusBeta2,
     curvCoef: 0.5 * oneMinusBeta2 * oneMinusBeta2,
-    debias: 1 - Math.pow(B1, t),
+    invDebias: 1 / (1 - Math.pow(B1, t)),
     alpha: LR * (1 + WD),
     clipRadius: Infinity,
   };

@@ -110,7 +110,7 @@ fn run(inv: u32, lid: u32) {
 
 /**
  * The IVON step shared by ivonUpdate and ivonUpdateFused. ints0.x = hessApprox (0 price, 1 gradsq);
- * f0 = (ess, weightDecay, beta1, oneMinusBeta1), f1 = (beta2, oneMinusBeta2, curvCoef, debias),
+ * f0 = (ess, weightDecay, beta1, oneMinusBeta1), f1 = (beta2, oneMinusBeta2, curvCoef, invDebias),
  * f2.xy = (alpha, clipRadius).
  */
 const ivonStepWgsl = /* wgsl */ `
@@ -125,7 +125,7 @@ fn ivonStep(v: u32, done: u32, gradMeanV: vec4<f32>, curvMeanV: vec4<f32>) {
   let d = h - hhat;
   let hNew = (params.f1.x * h + params.f1.y * hhat) + (params.f1.z * (d * d)) / hd;
   let r = params.f2.y;
-  let u = clamp((g / params.f1.w + wd * m) / (hNew + wd), vec4<f32>(-r), vec4<f32>(r));
+  let u = clamp((g * params.f1.w + wd * m) / (hNew + wd), vec4<f32>(-r), vec4<f32>(r));
   let keep = laneMask(done);
   momentum[v] = select(momentum[v], g, keep);
   hess[v] = select(h, hNew, keep);

@@ -445,7 +445,7 @@ function ivonScalars(a: IvonUpdateArgs): { ints: number[]; floats: number[] } {
   const clip = Math.min(a.clipRadius, FLOAT32_MAX);
   return {
     ints: [hessApproxCode(a.hessApprox)],
-    floats: [a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.debias, a.alpha, clip],
+    floats: [a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.invDebias, a.alpha, clip],
   };
 }
 

@@ -57,7 +57,8 @@ export interface IvonUpdateArgs {
   beta2: number;
   oneMinusBeta2: number;
   curvCoef: number;
-  debias: number;
+  /** 1 / (1 − β₁ᵗ) (or 1 without debiasing): a multiply in the kernels, not a divide. */
+  invDebias: number;
   alpha: number;
   clipRadius: number;
 }

@@ -11,7 +11,7 @@ import { mulberry32 } from './conformance/helpers.js';
 const ROLES: Role[] = ['mean', 'hess', 'momentum', 'expAvgSq', 'theta', 'grad', 'noise', 'gradMean', 'curvMean'];
 const UPDATE: IvonUpdateArgs = {
   hessApprox: 'price', ess: 300, weightDecay: 1e-3, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999, oneMinusBeta2: 1e-3,
-  curvCoef: 5e-7, debias: 0.19, alpha: 0.05, clipRadius: 0.3,
+  curvCoef: 5e-7, invDebias: 1 / 0.19, alpha: 0.05, clipRadius: 0.3,
 };
 
 /** Runs a fixed program of every kernel on `backend`; returns every role's bits and the counts. */

@@ -13,7 +13,7 @@ const ALL: Range = { start: 0, count: N };
 const ROLES: Role[] = ['mean', 'hess', 'momentum', 'expAvgSq', 'grad', 'noise', 'gradMean', 'curvMean', 'theta'];
 const UPDATE: IvonUpdateArgs = {
   hessApprox: 'price', ess: 100, weightDecay: 1e-3, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.99, oneMinusBeta2: 0.01,
-  curvCoef: 5e-5, debias: 0.1, alpha: 0.1, clipRadius: Infinity,
+  curvCoef: 5e-5, invDebias: 10, alpha: 0.1, clipRadius: Infinity,
 };
 
 type KernelName = 'ivonUpdateFused' | 'ivonAccumulate' | 'adamwUpdate';

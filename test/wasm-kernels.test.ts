@@ -85,7 +85,7 @@ function updateArgs(hessApprox: 'price' | 'gradsq', clipRadius: number): IvonUpd
   const beta2 = 0.99999;
   return {
     hessApprox, ess: 1000, weightDecay: 1e-3, beta1, oneMinusBeta1: 1 - beta1, beta2, oneMinusBeta2: 1 - beta2,
-    curvCoef: 0.5 * (1 - beta2) ** 2, debias: 1 - beta1 ** 3, alpha: 0.1 * (1 + 1e-3), clipRadius,
+    curvCoef: 0.5 * (1 - beta2) ** 2, invDebias: 1 / (1 - beta1 ** 3), alpha: 0.1 * (1 + 1e-3), clipRadius,
   };
 }
 
@@ -234,7 +234,7 @@ describe('range splitting', () => {
     const update = {
       kernel: 'ivonUpdateFused' as const,
       args: [wasm.roleArg('mean'), wasm.roleArg('hess'), wasm.roleArg('momentum'), wasm.roleArg('grad'), wasm.roleArg('noise'), 'count' as const,
-        0, u.ess, u.weightDecay, u.beta1, u.oneMinusBeta1, u.beta2, u.oneMinusBeta2, u.curvCoef, u.debias, u.alpha, u.clipRadius],
+        0, u.ess, u.weightDecay, u.beta1, u.oneMinusBeta1, u.beta2, u.oneMinusBeta2, u.curvCoef, u.invDebias, u.alpha, u.clipRadius],
     };
     const [c, d] = twinArenas(one, split, 3000, 5);
     one.ivonUpdateFused(c, range, u);

@@ -67,7 +67,7 @@ const IVON_ARGS: IvonUpdateArgs = {
   beta2: 0.99,
   oneMinusBeta2: 1 - 0.99,
   curvCoef: 0.5 * (1 - 0.99) ** 2,
-  debias: 1 - 0.9 ** 3,
+  invDebias: 1 / (1 - 0.9 ** 3),
   alpha: 0.05,
   clipRadius: Infinity,
 };

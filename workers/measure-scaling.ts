@@ -10,7 +10,7 @@ import { createWasmBackend } from '../src/backends/wasm.js';
 const ROLES: Role[] = ['mean', 'hess', 'momentum', 'theta', 'grad', 'noise', 'gradMean', 'curvMean'];
 const UPDATE: IvonUpdateArgs = {
   hessApprox: 'price', ess: 1e4, weightDecay: 1e-4, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.99999, oneMinusBeta2: 1e-5,
-  curvCoef: 5e-11, debias: 0.1, alpha: 0.01, clipRadius: Infinity,
+  curvCoef: 5e-11, invDebias: 10, alpha: 0.01, clipRadius: Infinity,
 };
 
 async function median(repeats: number, fn: () => Promise<void>): Promise<number> {

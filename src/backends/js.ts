@@ -111,7 +111,7 @@ export class JsBackend implements Backend {
       range.start,
       s.sample, s.step, s.stream, s.seedLo, s.seedHi,
       hessApproxCode(a.hessApprox),
-      a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.debias, a.alpha, a.clipRadius,
+      a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.invDebias, a.alpha, a.clipRadius,
     );
   }
 
@@ -148,7 +148,7 @@ export class JsBackend implements Backend {
       buffer(arena, 'curvMean', range),
       range.count,
       hessApproxCode(a.hessApprox),
-      a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.debias, a.alpha, a.clipRadius,
+      a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.invDebias, a.alpha, a.clipRadius,
     );
   }
 
@@ -161,7 +161,7 @@ export class JsBackend implements Backend {
       buffer(arena, 'noise', range),
       range.count,
       hessApproxCode(a.hessApprox),
-      a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.debias, a.alpha, a.clipRadius,
+      a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.invDebias, a.alpha, a.clipRadius,
     );
   }
 

@@ -60,7 +60,7 @@ const hessApproxCode = (h: HessApprox): number => (h === 'price' ? 0 : 1);
 const R = roleArg;
 
 function ivonUpdateScalars(a: IvonUpdateArgs): number[] {
-  return [hessApproxCode(a.hessApprox), a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.debias, a.alpha, a.clipRadius];
+  return [hessApproxCode(a.hessApprox), a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.invDebias, a.alpha, a.clipRadius];
 }
 
 export class WasmBackend implements Backend {

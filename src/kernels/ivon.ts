@@ -93,7 +93,7 @@ function updateElement(
   beta2: number,
   oneMinusBeta2: number,
   curvCoef: number,
-  debias: number,
+  invDebias: number,
   alpha: number,
   clipRadius: number,
 ): void {
@@ -104,7 +104,7 @@ function updateElement(
   const d = f(h - hhat);
   const hNew = f(f(f(beta2 * h) + f(oneMinusBeta2 * hhat)) + f(f(curvCoef * f(d * d)) / hd));
   const m = mean[i];
-  let u = f(f(f(g / debias) + f(weightDecay * m)) / f(hNew + weightDecay));
+  let u = f(f(f(g * invDebias) + f(weightDecay * m)) / f(hNew + weightDecay));
   u = Math.min(Math.max(u, -clipRadius), clipRadius);
   momentum[i] = g;
   hess[i] = hNew;
@@ -127,11 +127,11 @@ export function ivonUpdate(
   beta2: number,
   oneMinusBeta2: number,
   curvCoef: number,
-  debias: number,
+  invDebias: number,
   alpha: number,
   clipRadius: number,
 ): void {
-  const s = [ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, debias, alpha, clipRadius].map(f);
+  const s = [ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius].map(f);
   for (let i = 0; i < count; i++) {
     updateElement(i, mean, hess, momentum, gradMean[i], curvMean[i], hessApprox, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9]);
   }
@@ -153,11 +153,11 @@ export function ivonUpdateFused(
   beta2: number,
   oneMinusBeta2: number,
   curvCoef: number,
-  debias: number,
+  invDebias: number,
   alpha: number,
   clipRadius: number,
 ): void {
-  const s = [ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, debias, alpha, clipRadius].map(f);
+  const s = [ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius].map(f);
   for (let i = 0; i < count; i++) {
     const g = grad[i];
     const curv = hessApprox === 0 ? f(noise[i] * g) : f(g * g);
@@ -212,7 +212,7 @@ export function ivonUpdateRedraw(
   beta2: number,
   oneMinusBeta2: number,
   curvCoef: number,
-  debias: number,
+  invDebias: number,
   alpha: number,
   clipRadius: number,
 ): void {
@@ -223,6 +223,6 @@ export function ivonUpdateRedraw(
     const n = Math.min(tile, count - start);
     const at = (a: Float32Array) => a.subarray(start, start + n);
     if (hessApprox === 0) ivonSample(at(mean), at(hess), noise, scratchTheta, n, first + start, sample, step, stream, seedLo, seedHi, ess, weightDecay);
-    ivonUpdateFused(at(mean), at(hess), at(momentum), at(grad), noise, n, hessApprox, ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, debias, alpha, clipRadius);
+    ivonUpdateFused(at(mean), at(hess), at(momentum), at(grad), noise, n, hessApprox, ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
   }
 }

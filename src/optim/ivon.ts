@@ -276,7 +276,7 @@ export class IVON extends Optimizer<IvonGroupHyper> {
       beta2: h.beta2,
       oneMinusBeta2,
       curvCoef: 0.5 * oneMinusBeta2 * oneMinusBeta2,
-      debias: this.debias_ ? 1 - Math.pow(h.beta1, t) : 1,
+      invDebias: this.debias_ ? 1 / (1 - Math.pow(h.beta1, t)) : 1,
       alpha: this.rescaleLr_ ? h.lr * (h.hessInit + h.weightDecay) : h.lr,
       clipRadius: h.clipRadius,
     };

@@ -35,7 +35,7 @@ export function goldenUpdateArgs(t: number): IvonUpdateArgs {
     beta2,
     oneMinusBeta2: 1 - beta2,
     curvCoef: 0.5 * (1 - beta2) ** 2,
-    debias: 1 - beta1 ** t,
+    invDebias: 1 / (1 - beta1 ** t),
     alpha: lr * (hessInit + weightDecay),
     clipRadius: Infinity,
   };
