@@ -15,11 +15,13 @@ export const DEFAULT_GPU_MIN_ELEMENTS = 262_144;
  * Shards smaller than this stay on the calling thread. Measured (workers/measure-scaling.ts,
  * 16-core Xeon): a sharded call costs 21–29 µs more than the same call inline with 2–5 threads,
  * ~49 µs with 9 and ~94 µs with 16; one thread runs a whole IVON step (sample, non-finite check,
- * fused update: three calls) at ~7.5 ns/element, so a 32k-element shard carries ~80 µs of work per
- * call. With this default the whole step with workers ran 1.08–5.2x the single thread from 64k to
- * 16M elements, apart from two noise-level cases (0.92x at 1M with 1 worker, 0.97x at 64k with 8).
+ * fused update: three calls) at ~7.5 ns/element. On the project's 2-core machine
+ * (bench/results/cpu-2core.txt, workers suite) waking the one worker is far less predictable: the
+ * whole step with 1 worker ran 0.58–1.05x the main thread alone at 64k elements (two runs) and
+ * 1.39–1.73x from 1M up. 128k-element shards (≈ 1 ms of work per step) keep 64k models on one
+ * thread and every size from 256k up sharded.
  */
-export const DEFAULT_MIN_ELEMENTS_PER_WORKER = 32_768;
+export const DEFAULT_MIN_ELEMENTS_PER_WORKER = 131_072;
 
 /** A kernel whose workers have not all finished after this long fails (the worker is replaced). */
 export const DEFAULT_WORKER_TIMEOUT_MS = 30_000;
