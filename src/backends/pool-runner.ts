@@ -143,6 +143,8 @@ export class PoolRunner implements KernelRunner {
 
   sum(call: KernelCall, bases: RoleBases, range: Range): Promise<number> {
     if (range.count === 0) return this.flush().then(() => 0);
+    // Idle and too small to shard: answer at once, without a trip through the queue.
+    if (this.idle && this.shardsFor(range.count) < 2) return Promise.resolve(callKernel(this.o.exports, bases, call, range.start, range.count));
     return this.flush().then(() => this.schedule(() => this.execute(call, bases, range))).then((n) => n ?? 0);
   }
 
