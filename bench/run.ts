@@ -61,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
     const path = resolve(options.out);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
-    console.log(`\nwrote ${report.results.length} measurements, ${report.ratios.length} ratios to ${path}`);
+    console.log(`\nwrote ${report.results.length} measurements, ${report.ratios.length} ratios to ${options.out}`);
   }
   return 0;
 }
