@@ -286,3 +286,19 @@ export function ivonUpdateRedraw(
   const x: f32 = price ? noiseOne(hess + o, normalAt(first + <u32>i, sample, step, stream, seedLo, seedHi), ess, wd) * g : g * g;
   updateOne(mean + o, hess + o, momentum + o, g, x, price, ess, wd, beta1, omb1, beta2, omb2, curvCoef, invDebias, alpha, clip);
 }
+
+/**
+ * ivonUpdateRedraw, then theta = the next step's first sample (ivonDraw with counter
+ * (0, step + 1, 0) from the new mean and hess). On the CPU the two passes run one after the other
+ * (the backends there store the noise instead); the WGSL kernel fuses them.
+ */
+export function ivonUpdateAndDraw(
+  mean: usize, hess: usize, momentum: usize, grad: usize, theta: usize, count: i32, first: u32,
+  sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32,
+  hessApprox: i32, ess: f32, weightDecay: f32, beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32,
+  curvCoef: f32, invDebias: f32, alpha: f32, clipRadius: f32,
+): void {
+  ivonUpdateRedraw(mean, hess, momentum, grad, count, first, sample, step, stream, seedLo, seedHi,
+    hessApprox, ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
+  ivonDraw(mean, hess, theta, count, first, 0, step + 1, 0, seedLo, seedHi, ess, weightDecay);
+}

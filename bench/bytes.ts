@@ -28,6 +28,10 @@ export const KERNEL_TRAFFIC = {
   ivonDraw: { reads: ['mean', 'hess'], writes: ['theta'] },
   // the fused update with the noise regenerated: reads mean, hess, momentum, grad; writes mean, hess, momentum. 28 B/element.
   ivonUpdateRedraw: { reads: ['mean', 'hess', 'momentum', 'grad'], writes: ['mean', 'hess', 'momentum'] },
+  // update with the noise regenerated, then the next step's first θ drawn in the same pass:
+  // reads mean, hess, momentum, grad; writes mean, hess, momentum, theta. 32 B/element — the
+  // whole steady-state IVON step where the noise is regenerated (the θ of the next block is ready).
+  ivonUpdateAndDraw: { reads: ['mean', 'hess', 'momentum', 'grad'], writes: ['mean', 'hess', 'momentum', 'theta'] },
   // One IVON step with the noise regenerated = ivonDraw + ivonUpdateRedraw. 40 B/element.
   ivonStepRedraw: {
     reads: ['mean', 'hess', 'mean', 'hess', 'momentum', 'grad'],

@@ -109,14 +109,17 @@ export function ivonWork(backend: Backend, n: number): KernelWork {
     draw();
     redraw();
   };
+  // Steady state with regenerated noise: the update also draws the next step's θ (one pass).
+  const updateAndDraw = () => backend.ivonUpdateAndDraw(arena, range, sampleArgs(t), ivonArgs(++t));
   return kernelWork(backend, arena, range, {
-    step: backend.prefersRedraw ? regenerated : stored,
+    step: backend.prefersRedraw ? updateAndDraw : stored,
     'step-stored': stored,
     'step-redraw': regenerated,
     ivonSample: sample,
     ivonUpdateFused: update,
     ivonDraw: draw,
     ivonUpdateRedraw: redraw,
+    ivonUpdateAndDraw: updateAndDraw,
   });
 }
 

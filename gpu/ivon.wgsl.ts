@@ -176,3 +176,29 @@ fn run(inv: u32, lid: u32) {
   ivonStep(v, done, g, select(g * g, n * g, params.ints0.x == 0u));
 }
 `;
+
+/**
+ * `ivonUpdateAndDraw`: ivonUpdateRedraw, then theta = mean' + σ(hess')·z for the next step's first
+ * sample (counter (0, step + 1, 0)), in the same pass: 32 bytes per element for a whole IVON step.
+ * Scalars as ivonUpdateRedraw.
+ */
+export const ivonUpdateAndDrawBody = /* wgsl */ `
+${rngWgsl}
+${groupNormalsWgsl}
+${ivonStepWgsl}
+fn run(inv: u32, lid: u32) {
+  let b = params.ints1;
+  let key = vec2<u32>(b.w, params.ints0.y);
+  let eps = groupEpsilon(inv, lid, vec4<u32>(b.x, b.y, b.z, 0u), key);
+  workgroupBarrier(); // groupNormals is reused for the next draw
+  let next = groupEpsilon(inv, lid, vec4<u32>(0u, b.y + 1u, 0u, 0u), key);
+  let done = inv * 4u;
+  if (done >= params.count) { return; }
+  let v = params.base / 4u + inv;
+  let g = grad[v];
+  let n = (1.0 / sqrt(params.f0.x * (hess[v] + params.f0.y))) * eps;
+  ivonStep(v, done, g, select(g * g, n * g, params.ints0.x == 0u));
+  let sigma = 1.0 / sqrt(params.f0.x * (hess[v] + params.f0.y));
+  theta[v] = select(theta[v], mean[v] + sigma * next, laneMask(done));
+}
+`;

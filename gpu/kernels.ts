@@ -11,6 +11,7 @@ import {
   ivonUpdateBody,
   ivonUpdateFusedBody,
   ivonUpdateRedrawBody,
+  ivonUpdateAndDrawBody,
 } from './ivon.wgsl.js';
 import { fillNormalBody, philoxBlocksBody } from './philox.wgsl.js';
 import type { StorageBinding } from './prelude.wgsl.js';
@@ -40,6 +41,11 @@ export const KERNELS = {
   ivonSample: { storage: [r('mean'), r('hess'), rw('noise'), rw('theta')], elementsPerInvocation: 4, body: ivonSampleBody },
   ivonDraw: { storage: [r('mean'), r('hess'), rw('theta')], elementsPerInvocation: 4, body: ivonDrawBody },
   ivonUpdateRedraw: { storage: [rw('mean'), rw('hess'), rw('momentum'), r('grad')], elementsPerInvocation: 4, body: ivonUpdateRedrawBody },
+  ivonUpdateAndDraw: {
+    storage: [rw('mean'), rw('hess'), rw('momentum'), r('grad'), rw('theta')],
+    elementsPerInvocation: 4,
+    body: ivonUpdateAndDrawBody,
+  },
   ivonSampleGiven: { storage: [r('mean'), r('hess'), rw('noise'), rw('theta')], elementsPerInvocation: 4, body: ivonSampleGivenBody },
   ivonAccumulate: { storage: [r('grad'), r('noise'), rw('gradMean'), rw('curvMean')], elementsPerInvocation: 4, body: ivonAccumulateBody },
   ivonUpdate: { storage: [rw('mean'), rw('hess'), rw('momentum'), r('gradMean'), r('curvMean')], elementsPerInvocation: 4, body: ivonUpdateBody },

@@ -237,11 +237,13 @@ export class WebGpuBackend implements Backend {
   ivonUpdateRedraw(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs): void {
     this.ensureUsable();
     this.checkRange(arena, range, 16, 'ivonUpdateRedraw');
-    const scalars = ivonScalars(a);
-    const rng = u32s('ivonUpdateRedraw', { seedHi: s.seedHi, sample: s.sample, step: s.step, stream: s.stream, seedLo: s.seedLo });
-    // ints0 = (hessApprox, seedHi, 0, 0), ints1 = (sample, step, stream, seedLo)
-    const ints = [scalars.ints[0], rng[0], 0, 0, rng[1], rng[2], rng[3], rng[4]];
-    this.elementwise('ivonUpdateRedraw', arena, ['mean', 'hess', 'momentum', 'grad'], range, { ints, floats: scalars.floats });
+    this.elementwise('ivonUpdateRedraw', arena, ['mean', 'hess', 'momentum', 'grad'], range, redrawScalars('ivonUpdateRedraw', s, a));
+  }
+
+  ivonUpdateAndDraw(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs): void {
+    this.ensureUsable();
+    this.checkRange(arena, range, 16, 'ivonUpdateAndDraw');
+    this.elementwise('ivonUpdateAndDraw', arena, ['mean', 'hess', 'momentum', 'grad', 'theta'], range, redrawScalars('ivonUpdateAndDraw', s, a));
   }
 
   ivonSampleGiven(arena: Arena, range: Range, ess: number, weightDecay: number): void {
@@ -447,6 +449,13 @@ function ivonScalars(a: IvonUpdateArgs): { ints: number[]; floats: number[] } {
     ints: [hessApproxCode(a.hessApprox)],
     floats: [a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.invDebias, a.alpha, clip],
   };
+}
+
+/** Uniforms of the regenerated-noise updates: ints0 = (hessApprox, seedHi), ints1 = (sample, step, stream, seedLo). */
+function redrawScalars(what: string, s: SampleArgs, a: IvonUpdateArgs): { ints: number[]; floats: number[] } {
+  const scalars = ivonScalars(a);
+  const rng = u32s(what, { seedHi: s.seedHi, sample: s.sample, step: s.step, stream: s.stream, seedLo: s.seedLo });
+  return { ints: [scalars.ints[0], rng[0], 0, 0, rng[1], rng[2], rng[3], rng[4]], floats: scalars.floats };
 }
 
 /** Checks that every value is a uint32 and returns them in order. */

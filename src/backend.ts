@@ -113,6 +113,11 @@ export interface Backend {
   ivonUpdateFused(arena: Arena, range: Range, args: IvonUpdateArgs): void;
   /** ivonUpdateFused with the noise regenerated from `sample`'s counter instead of read. */
   ivonUpdateRedraw(arena: Arena, range: Range, sample: SampleArgs, args: IvonUpdateArgs): void;
+  /**
+   * ivonUpdateRedraw, then θ = the next step's first sample (counter (0, sample.step + 1, 0)) from
+   * the new mean and hess: a whole IVON step in one pass where compute is cheap.
+   */
+  ivonUpdateAndDraw(arena: Arena, range: Range, sample: SampleArgs, args: IvonUpdateArgs): void;
   /** Whether this backend prefers regenerating noise to storing it (bandwidth vs compute). */
   readonly prefersRedraw: boolean;
   adamwUpdate(arena: Arena, range: Range, args: AdamwUpdateArgs): void;

@@ -50,7 +50,7 @@ export async function optimizerRows(ctx: SuiteContext, suite: string, runtime: R
     for (const opt of OPTIMIZERS) {
       const kw = opt.kernels(backend, n);
       try {
-        const traffic = opt.name === 'ivon' && backend.prefersRedraw ? 'ivonStepRedraw' : opt.traffic;
+        const traffic = opt.name === 'ivon' && backend.prefersRedraw ? 'ivonUpdateAndDraw' : opt.traffic;
         const summary = await ctx.time(kw.work.step);
         rows.push(measurement({ suite, backend: backend.kind, optimizer: opt.name, name: 'step', params: n, workers }, summary, { bytes: bytesMoved(traffic, n) }));
         if (opt.name === 'ivon') {

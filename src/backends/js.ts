@@ -14,7 +14,16 @@ import type {
   SgdUpdateArgs,
 } from '../backend.js';
 import { adamwUpdate, sgdUpdate } from '../kernels/adamw.js';
-import { ivonAccumulate, ivonDraw, ivonSample, ivonSampleGiven, ivonUpdate, ivonUpdateFused, ivonUpdateRedraw } from '../kernels/ivon.js';
+import {
+  ivonAccumulate,
+  ivonDraw,
+  ivonSample,
+  ivonSampleGiven,
+  ivonUpdate,
+  ivonUpdateAndDraw,
+  ivonUpdateFused,
+  ivonUpdateRedraw,
+} from '../kernels/ivon.js';
 import { fillNormal } from '../kernels/normal.js';
 import { philoxBlocks } from '../kernels/philox.js';
 import { countNonFinite } from '../kernels/probe.js';
@@ -107,6 +116,21 @@ export class JsBackend implements Backend {
       buffer(arena, 'hess', range),
       buffer(arena, 'momentum', range),
       buffer(arena, 'grad', range),
+      range.count,
+      range.start,
+      s.sample, s.step, s.stream, s.seedLo, s.seedHi,
+      hessApproxCode(a.hessApprox),
+      a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.invDebias, a.alpha, a.clipRadius,
+    );
+  }
+
+  ivonUpdateAndDraw(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs): void {
+    ivonUpdateAndDraw(
+      buffer(arena, 'mean', range),
+      buffer(arena, 'hess', range),
+      buffer(arena, 'momentum', range),
+      buffer(arena, 'grad', range),
+      buffer(arena, 'theta', range),
       range.count,
       range.start,
       s.sample, s.step, s.stream, s.seedLo, s.seedHi,

@@ -15,6 +15,7 @@ export const IN_PLACE_ROLES: Readonly<Record<ElementwiseKernel, readonly Role[]>
   ivonUpdateFused: ['mean', 'hess', 'momentum'],
   ivonDraw: [],
   ivonUpdateRedraw: ['mean', 'hess', 'momentum'],
+  ivonUpdateAndDraw: ['mean', 'hess', 'momentum'], // theta is a fresh output
   adamwUpdate: ['mean', 'momentum', 'expAvgSq'],
   sgdUpdate: ['mean', 'momentum'],
   copy: [],

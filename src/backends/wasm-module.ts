@@ -18,6 +18,7 @@ export type ElementwiseKernel =
   | 'ivonUpdateFused'
   | 'ivonDraw'
   | 'ivonUpdateRedraw'
+  | 'ivonUpdateAndDraw'
   | 'adamwUpdate'
   | 'sgdUpdate'
   | 'copy'

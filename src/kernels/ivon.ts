@@ -226,3 +226,37 @@ export function ivonUpdateRedraw(
     ivonUpdateFused(at(mean), at(hess), at(momentum), at(grad), noise, n, hessApprox, ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
   }
 }
+
+/**
+ * Kernel `ivonUpdateAndDraw`: ivonUpdateRedraw, then theta = the first sample of the next step
+ * (ivonDraw with counter (0, step + 1, 0) from the new mean and hess). One pass on a GPU: the next
+ * step's sampling costs no extra read of mean and hess.
+ */
+export function ivonUpdateAndDraw(
+  mean: Float32Array,
+  hess: Float32Array,
+  momentum: Float32Array,
+  grad: Float32Array,
+  theta: Float32Array,
+  count: number,
+  first: number,
+  sample: number,
+  step: number,
+  stream: number,
+  seedLo: number,
+  seedHi: number,
+  hessApprox: number,
+  ess: number,
+  weightDecay: number,
+  beta1: number,
+  oneMinusBeta1: number,
+  beta2: number,
+  oneMinusBeta2: number,
+  curvCoef: number,
+  invDebias: number,
+  alpha: number,
+  clipRadius: number,
+): void {
+  ivonUpdateRedraw(mean, hess, momentum, grad, count, first, sample, step, stream, seedLo, seedHi, hessApprox, ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
+  ivonDraw(mean, hess, theta, count, first, 0, step + 1, 0, seedLo, seedHi, ess, weightDecay);
+}

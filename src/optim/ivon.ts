@@ -84,6 +84,10 @@ export class IVON extends Optimizer<IvonGroupHyper> {
   /** How the current block's noise exists (set by beforeBlock, used by accumulate). */
   private blockNoise: 'stored' | 'redraw' = 'stored';
   private regenerateNoise_: boolean | undefined;
+  /** θ already holds this step's first train sample, drawn by the last update (ivonUpdateAndDraw). */
+  private predrawn = false;
+  /** The update in flight draws the next sample; becomes `predrawn` once it completes. */
+  private drawsNext = false;
 
   constructor(runtime: Runtime, options: IvonOptions) {
     const where = 'IVON';
@@ -163,6 +167,9 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     const sampleIndex = train ? this.samples : this.predictDraws;
     // Only a step's first sample can take the fused path, so only it may skip storing its noise.
     this.blockNoise = train && !options.epsilon && this.samples === 0 && this.regeneratesNoise ? 'redraw' : 'stored';
+    // Any other block overwrites θ, so the pre-drawn sample is good for this block or never.
+    const usePredrawn = this.predrawn && this.blockNoise === 'redraw';
+    this.predrawn = false;
     this.layout.groups.forEach((group, i) => {
       if (group.frozen) return;
       const h = this.hyper[i];
@@ -172,7 +179,7 @@ export class IVON extends Optimizer<IvonGroupHyper> {
         for (const name of group.params) this.backend.write(this.arena, 'noise', this.layout.params.get(name)!.start, options.epsilon[name]);
         this.backend.ivonSampleGiven(this.arena, group.range, h.ess, h.weightDecay);
       } else if (!train || this.blockNoise === 'redraw') {
-        this.backend.ivonDraw(this.arena, group.range, args);
+        if (!usePredrawn) this.backend.ivonDraw(this.arena, group.range, args);
       } else {
         this.backend.ivonSample(this.arena, group.range, args);
       }
@@ -194,13 +201,15 @@ export class IVON extends Optimizer<IvonGroupHyper> {
 
   protected applyUpdate(t: number): void {
     const fused = this.pending !== 'none' && this.samples === 1;
+    this.drawsNext = fused && this.pending === 'redraw';
     if (this.pending !== 'none' && !fused) this.foldPendingSample();
     this.layout.groups.forEach((group, i) => {
       if (group.frozen) return;
       const h = this.hyper[i];
       const args = this.updateArgs(h, t);
       if (!fused) this.backend.ivonUpdate(this.arena, group.range, args);
-      else if (this.pending === 'redraw') this.backend.ivonUpdateRedraw(this.arena, group.range, this.sampleArgs(h, TRAIN_STREAM, 0), args);
+      // Regenerating the noise means compute is cheap here: draw the next step's first sample in the same pass.
+      else if (this.pending === 'redraw') this.backend.ivonUpdateAndDraw(this.arena, group.range, this.sampleArgs(h, TRAIN_STREAM, 0), args);
       else this.backend.ivonUpdateFused(this.arena, group.range, args);
     });
     // `pending` is cleared by discardSamples() once the update has completed: if it fails,
@@ -209,6 +218,16 @@ export class IVON extends Optimizer<IvonGroupHyper> {
 
   protected discardSamples(): void {
     this.pending = 'none';
+  }
+
+  protected override afterUpdate(): void {
+    this.predrawn = this.drawsNext;
+    this.drawsNext = false;
+  }
+
+  override async restore(snapshot: OptimizerSnapshot): Promise<void> {
+    this.predrawn = false; // θ belongs to the state being replaced
+    await super.restore(snapshot);
   }
 
   protected globalOptions(): Record<string, number | boolean | string> {

@@ -231,6 +231,7 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
       await this.backend.flush();
     });
     this.discardSamples();
+    this.afterUpdate();
     this.step_ += 1;
     this.samples = 0;
     if (this.recovery.snapshotEvery > 0 && this.step_ % this.recovery.snapshotEvery === 0) this.snapshotInBackground();
@@ -387,6 +388,9 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
   }
 
   // ---- hooks for the subclasses ----
+
+  /** Runs once an update has completed (IVON: θ may already hold the next step's first sample). */
+  protected afterUpdate(): void {}
 
   /** Fills the role buffers that do not come from a snapshot (e.g. IVON's padding curvature). */
   protected initRoles(): void {}
