@@ -24,8 +24,9 @@ const F = memory.data<f32>([
   -1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1, // 18..20: sin polynomial
   2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2, // 21..23: cos polynomial
   8388608.0, // 24: 2^23, turns a small integral float into its integer in the low mantissa bits
+  2.384185791015625e-7, // 25: 2^-22
 ], 16);
-const I = memory.data<i32>([1, 126, 0x7fffff, 0x3f000000], 16);
+const I = memory.data<i32>([1, 150, 0x7fffff, 0x3f000000], 16);
 
 // The 16 normals of the last group computed into the cache: Zj lane l is element 16·group + 4j + l.
 let Z0: v128 = i32x4(0, 0, 0, 0);
@@ -35,17 +36,20 @@ let Z3: v128 = i32x4(0, 0, 0, 0);
 // Which group Z0..Z3 hold; -1 = none. Kernels reset it on entry since their keys may differ.
 let cachedGroup: i64 = -1;
 
-/** u(x) = f32((x >>> 8) | 1) · 2^-24, in (0, 1) and exact. */
+/** f32((x >>> 8) | 1) = u(x) · 2^24: an integer in [1, 2^24), exact. */
 // @ts-ignore: decorator
-@inline function uniformV(x: v128): v128 {
-  const k = v128.or(i32x4.shr_u(x, 8), splatAt(I, 0));
-  return f32x4.mul(f32x4.convert_i32x4_s(k), splatAt(F, 0));
+@inline function scaledUniformV(x: v128): v128 {
+  return f32x4.convert_i32x4_s(v128.or(i32x4.shr_u(x, 8), splatAt(I, 0)));
 }
 
-/** Cephes logf for u in (0, 1) (never 0, never subnormal), lane by lane. */
+/**
+ * Cephes logf of u = k · 2^-24, given k (a float32 integer in [1, 2^24)), lane by lane. Scaling by
+ * 2^-24 only moves the exponent, so u's biased exponent is k's minus 24: the mantissa is read from
+ * k and the exponent bias is 126 + 24 = 150, which saves the multiply.
+ */
 // @ts-ignore: decorator
-@inline function logV(u: v128): v128 {
-  // u > 0, so the sign bit is clear and bits >>> 23 is the biased exponent.
+@inline function logScaledV(u: v128): v128 {
+  // k > 0, so the sign bit is clear and bits >>> 23 is the biased exponent.
   let e = i32x4.sub(i32x4.shr_u(u, 23), splatAt(I, 1));
   const f = v128.or(v128.and(u, splatAt(I, 2)), splatAt(I, 3)); // mantissa of u in [0.5, 1)
   const small = f32x4.lt(f, splatAt(F, 1));
@@ -72,7 +76,7 @@ let cachedGroup: i64 = -1;
 /** Box–Muller radius sqrt(-2 ln u(x)). */
 // @ts-ignore: decorator
 @inline function radiusV(x: v128): v128 {
-  return f32x4.sqrt(f32x4.mul(splatAt(F, 15), logV(uniformV(x))));
+  return f32x4.sqrt(f32x4.mul(splatAt(F, 15), logScaledV(scaledUniformV(x))));
 }
 
 /**
@@ -81,7 +85,7 @@ let cachedGroup: i64 = -1;
  */
 // @ts-ignore: decorator
 @inline function polarPair(r: v128, x: v128, dst: usize, toCache: bool, second: bool): void {
-  const t = f32x4.mul(uniformV(x), splatAt(F, 16));
+  const t = f32x4.mul(scaledUniformV(x), splatAt(F, 25)); // u·4 = k·2^-22, exact
   const q = f32x4.floor(f32x4.add(t, splatAt(F, 13)));
   const a = f32x4.mul(f32x4.sub(t, q), splatAt(F, 17));
   const z = f32x4.mul(a, a);
@@ -115,6 +119,129 @@ let cachedGroup: i64 = -1;
   }
 }
 
+// ---- four chains in lockstep ----------------------------------------------------------------
+// normalsTo2 runs four Box–Muller chains (two per group). Written step by step across the four, so
+// each table constant is loaded once per step (binaryen merges the loads) and the four dependent
+// chains sit side by side in V8's instruction order, where the out-of-order core overlaps them.
+
+/** y·x + c. */
+// @ts-ignore: decorator
+@inline function madd(y: v128, x: v128, c: v128): v128 {
+  return f32x4.add(f32x4.mul(y, x), c);
+}
+
+/** Exponent of log: biased exponent of k minus 150 (see logScaledV). */
+// @ts-ignore: decorator
+@inline function logExponent(k: v128): v128 {
+  return i32x4.sub(i32x4.shr_u(k, 23), splatAt(I, 1));
+}
+
+/** Mantissa of k in [0.5, 1). */
+// @ts-ignore: decorator
+@inline function logMantissa(k: v128): v128 {
+  return v128.or(v128.and(k, splatAt(I, 2)), splatAt(I, 3));
+}
+
+/** x = small ? (f + f) - 1 : f - 1. */
+// @ts-ignore: decorator
+@inline function logReduced(f: v128, small: v128): v128 {
+  return f32x4.sub(f32x4.add(f, v128.and(f, small)), splatAt(F, 2));
+}
+
+/** sqrt(-2 · ln) from the polynomial y (after its last madd), x, z = x², the exponent fe. */
+// @ts-ignore: decorator
+@inline function logRadius(y: v128, x: v128, z: v128, fe: v128): v128 {
+  let w = f32x4.mul(f32x4.mul(y, x), z);
+  w = f32x4.add(w, f32x4.mul(fe, splatAt(F, 12)));
+  w = f32x4.sub(w, f32x4.mul(splatAt(F, 13), z));
+  const ln = f32x4.add(f32x4.add(x, w), f32x4.mul(fe, splatAt(F, 14)));
+  return f32x4.sqrt(f32x4.mul(splatAt(F, 15), ln));
+}
+
+/** t = 4u, the quadrant q = floor(t + 0.5) and the reduced angle a = (t - q)·π/2 of polarPair. */
+// @ts-ignore: decorator
+@inline function quarterTurns(x: v128): v128 {
+  return f32x4.mul(scaledUniformV(x), splatAt(F, 25));
+}
+
+// @ts-ignore: decorator
+@inline function quadrantOf(t: v128): v128 {
+  return f32x4.floor(f32x4.add(t, splatAt(F, 13)));
+}
+
+// @ts-ignore: decorator
+@inline function reducedAngle(t: v128, q: v128): v128 {
+  return f32x4.mul(f32x4.sub(t, q), splatAt(F, 17));
+}
+
+/** s = (s·z)·a + a, the sine's last step. */
+// @ts-ignore: decorator
+@inline function sineLast(s: v128, z: v128, a: v128): v128 {
+  return f32x4.add(f32x4.mul(f32x4.mul(s, z), a), a);
+}
+
+/** c = ((c·z)·z - 0.5·z) + 1, the cosine's last step. */
+// @ts-ignore: decorator
+@inline function cosineLast(c: v128, z: v128): v128 {
+  return f32x4.add(f32x4.sub(f32x4.mul(f32x4.mul(c, z), z), f32x4.mul(splatAt(F, 13), z)), splatAt(F, 2));
+}
+
+/** Quadrant fix-up as in polarPair, then r·cos and r·sin stored at dst and dst + 16. */
+// @ts-ignore: decorator
+@inline function storePolar(dst: usize, r: v128, q: v128, s: v128, c: v128): void {
+  const qb = f32x4.add(q, splatAt(F, 24));
+  const half = i32x4.shr_u(qb, 1);
+  const swap = i32x4.shr_s(i32x4.shl(qb, 31), 31);
+  const diff = v128.and(v128.xor(s, c), swap);
+  const cos = v128.xor(v128.xor(c, diff), i32x4.shl(v128.xor(qb, half), 31));
+  const sin = v128.xor(v128.xor(s, diff), i32x4.shl(half, 31));
+  v128.store(dst, f32x4.mul(r, cos));
+  v128.store(dst, f32x4.mul(r, sin), 16);
+}
+
+/**
+ * The 32 normals of four Box–Muller chains: chain j takes its radius from word vector rj and its
+ * angle from aj, and writes (r·cos, r·sin) at dst + 32·j bytes.
+ */
+// @ts-ignore: decorator
+@inline export function boxMuller4(dst: usize, r0: v128, a0: v128, r1: v128, a1: v128, r2: v128, a2: v128, r3: v128, a3: v128): void {
+  const k0 = scaledUniformV(r0), k1 = scaledUniformV(r1), k2 = scaledUniformV(r2), k3 = scaledUniformV(r3);
+  const f0 = logMantissa(k0), f1 = logMantissa(k1), f2 = logMantissa(k2), f3 = logMantissa(k3);
+  const m0 = f32x4.lt(f0, splatAt(F, 1)), m1 = f32x4.lt(f1, splatAt(F, 1));
+  const m2 = f32x4.lt(f2, splatAt(F, 1)), m3 = f32x4.lt(f3, splatAt(F, 1));
+  const x0 = logReduced(f0, m0), x1 = logReduced(f1, m1), x2 = logReduced(f2, m2), x3 = logReduced(f3, m3);
+  const z0 = f32x4.mul(x0, x0), z1 = f32x4.mul(x1, x1), z2 = f32x4.mul(x2, x2), z3 = f32x4.mul(x3, x3);
+  let y0 = splatAt(F, 3), y1 = y0, y2 = y0, y3 = y0;
+  for (let i = 4; i <= 11; i++) {
+    const c = splatAt(F, i);
+    y0 = madd(y0, x0, c); y1 = madd(y1, x1, c); y2 = madd(y2, x2, c); y3 = madd(y3, x3, c);
+  }
+  const e0 = f32x4.convert_i32x4_s(i32x4.add(logExponent(k0), m0));
+  const e1 = f32x4.convert_i32x4_s(i32x4.add(logExponent(k1), m1));
+  const e2 = f32x4.convert_i32x4_s(i32x4.add(logExponent(k2), m2));
+  const e3 = f32x4.convert_i32x4_s(i32x4.add(logExponent(k3), m3));
+  const R0 = logRadius(y0, x0, z0, e0), R1 = logRadius(y1, x1, z1, e1);
+  const R2 = logRadius(y2, x2, z2, e2), R3 = logRadius(y3, x3, z3, e3);
+  const t0 = quarterTurns(a0), t1 = quarterTurns(a1), t2 = quarterTurns(a2), t3 = quarterTurns(a3);
+  const q0 = quadrantOf(t0), q1 = quadrantOf(t1), q2 = quadrantOf(t2), q3 = quadrantOf(t3);
+  const b0 = reducedAngle(t0, q0), b1 = reducedAngle(t1, q1), b2 = reducedAngle(t2, q2), b3 = reducedAngle(t3, q3);
+  const w0 = f32x4.mul(b0, b0), w1 = f32x4.mul(b1, b1), w2 = f32x4.mul(b2, b2), w3 = f32x4.mul(b3, b3);
+  let s0 = splatAt(F, 18), s1 = s0, s2 = s0, s3 = s0;
+  let c0 = splatAt(F, 21), c1 = c0, c2 = c0, c3 = c0;
+  for (let i = 0; i < 2; i++) {
+    const cs = splatAt(F, 19 + i);
+    s0 = madd(s0, w0, cs); s1 = madd(s1, w1, cs); s2 = madd(s2, w2, cs); s3 = madd(s3, w3, cs);
+    const cc = splatAt(F, 22 + i);
+    c0 = madd(c0, w0, cc); c1 = madd(c1, w1, cc); c2 = madd(c2, w2, cc); c3 = madd(c3, w3, cc);
+  }
+  s0 = sineLast(s0, w0, b0); s1 = sineLast(s1, w1, b1); s2 = sineLast(s2, w2, b2); s3 = sineLast(s3, w3, b3);
+  c0 = cosineLast(c0, w0); c1 = cosineLast(c1, w1); c2 = cosineLast(c2, w2); c3 = cosineLast(c3, w3);
+  storePolar(dst, R0, q0, s0, c0);
+  storePolar(dst + 32, R1, q1, s1, c1);
+  storePolar(dst + 64, R2, q2, s2, c2);
+  storePolar(dst + 96, R3, q3, s3, c3);
+}
+
 /** The 16 normals of elements 16·group .. 16·group + 15, to dst (or to the cache when toCache). */
 // @ts-ignore: decorator
 @inline function normalGroup(dst: usize, toCache: bool, group: u32, sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32): void {
@@ -138,14 +265,7 @@ let cachedGroup: i64 = -1;
   philox8(laneBlocks(group << 2), sample, step, stream, seedLo, seedHi);
   const x0 = PX0, x1 = PX1, x2 = PX2, x3 = PX3;
   const y0 = PY0, y1 = PY1, y2 = PY2, y3 = PY3;
-  const ra = radiusV(x0);
-  const rb = radiusV(x2);
-  const rc = radiusV(y0);
-  const rd = radiusV(y2);
-  polarPair(ra, x1, dst, false, false);
-  polarPair(rb, x3, dst + 32, false, true);
-  polarPair(rc, y1, dst + 64, false, false);
-  polarPair(rd, y3, dst + 96, false, true);
+  boxMuller4(dst, x0, x1, x2, x3, y0, y1, y2, y3);
 }
 
 /**
