@@ -1,8 +1,12 @@
 // Standard normals from Philox words (docs/KERNELS.md §1): Box–Muller with a vectorised Cephes
 // logf and a quadrant-reduced cos/sin of 2πu, every step one float32 rounding and no fma, so the
 // bits equal the Math.fround reference (src/kernels/normal.ts). normalsTo() writes the 16 normals
-// of a 16-aligned element group; ranges that start or end inside a group read single lanes from
-// a one-group cache (normalAt) that the very same vector code fills.
+// of a 16-aligned element group, normalsTo2() 32; ranges that start or end inside a group read
+// single lanes from a one-group cache (normalAt) that the very same vector code fills.
+// Speed: the chains (two per group) are written step by step across chains, so each table constant
+// is loaded once per step (binaryen merges the loads, V8 keeps one register) and the dependent
+// chains sit side by side in V8's instruction order, where the out-of-order core overlaps them:
+// written chain after chain, the 9-step log polynomials serialised (fillNormal 265 -> 340 M/s).
 
 import { splatAt } from './constants';
 import { laneBlocks, philox4, philox8, PX0, PX1, PX2, PX3, PY0, PY1, PY2, PY3 } from './philox';
@@ -10,7 +14,7 @@ import { laneBlocks, philox4, philox8, PX0, PX1, PX2, PX3, PY0, PY1, PY2, PY3 } 
 // Float constants, by index (constants.ts says why they are a table). A "y*x - c" step of the
 // contract is computed as y*x + (-c): IEEE subtraction is addition of the negation, same bits.
 const F = memory.data<f32>([
-  5.9604644775390625e-8, // 0: 2^-24
+  2.384185791015625e-7, // 0: 2^-22 (u·4 from u·2^24)
   0.70710677, // 1: sqrt(1/2) threshold of logf
   1.0, // 2
   7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1, // 3..7
@@ -19,13 +23,13 @@ const F = memory.data<f32>([
   0.5, // 13
   0.693359375, // 14: ln 2 high part
   -2.0, // 15
-  4.0, // 16
+  0.0, // 16: unused
   1.5707964, // 17: f32(π/2)
   -1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1, // 18..20: sin polynomial
   2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2, // 21..23: cos polynomial
   8388608.0, // 24: 2^23, turns a small integral float into its integer in the low mantissa bits
-  2.384185791015625e-7, // 25: 2^-22
 ], 16);
+// 150 = 126 + 24: the exponent bias of u read from the bits of k = u·2^24 (see logExponent).
 const I = memory.data<i32>([1, 150, 0x7fffff, 0x3f000000], 16);
 
 // The 16 normals of the last group computed into the cache: Zj lane l is element 16·group + 4j + l.
@@ -36,93 +40,14 @@ let Z3: v128 = i32x4(0, 0, 0, 0);
 // Which group Z0..Z3 hold; -1 = none. Kernels reset it on entry since their keys may differ.
 let cachedGroup: i64 = -1;
 
-/** f32((x >>> 8) | 1) = u(x) · 2^24: an integer in [1, 2^24), exact. */
+/**
+ * k = f32((x >>> 8) | 1) = u(x)·2^24, an integer in [1, 2^24), exact. The kernels work on k: scaling
+ * by a power of two only moves the exponent, so ln and 4u read from k give u's bits, one multiply less.
+ */
 // @ts-ignore: decorator
 @inline function scaledUniformV(x: v128): v128 {
   return f32x4.convert_i32x4_s(v128.or(i32x4.shr_u(x, 8), splatAt(I, 0)));
 }
-
-/**
- * Cephes logf of u = k · 2^-24, given k (a float32 integer in [1, 2^24)), lane by lane. Scaling by
- * 2^-24 only moves the exponent, so u's biased exponent is k's minus 24: the mantissa is read from
- * k and the exponent bias is 126 + 24 = 150, which saves the multiply.
- */
-// @ts-ignore: decorator
-@inline function logScaledV(u: v128): v128 {
-  // k > 0, so the sign bit is clear and bits >>> 23 is the biased exponent.
-  let e = i32x4.sub(i32x4.shr_u(u, 23), splatAt(I, 1));
-  const f = v128.or(v128.and(u, splatAt(I, 2)), splatAt(I, 3)); // mantissa of u in [0.5, 1)
-  const small = f32x4.lt(f, splatAt(F, 1));
-  e = i32x4.add(e, small); // the mask is -1 where f < sqrt(1/2)
-  // x = small ? (f + f) - 1 : f - 1, as f + (f or 0) - 1 (f + 0 = f exactly).
-  const x = f32x4.sub(f32x4.add(f, v128.and(f, small)), splatAt(F, 2));
-  const z = f32x4.mul(x, x);
-  let y = splatAt(F, 3);
-  y = f32x4.add(f32x4.mul(y, x), splatAt(F, 4));
-  y = f32x4.add(f32x4.mul(y, x), splatAt(F, 5));
-  y = f32x4.add(f32x4.mul(y, x), splatAt(F, 6));
-  y = f32x4.add(f32x4.mul(y, x), splatAt(F, 7));
-  y = f32x4.add(f32x4.mul(y, x), splatAt(F, 8));
-  y = f32x4.add(f32x4.mul(y, x), splatAt(F, 9));
-  y = f32x4.add(f32x4.mul(y, x), splatAt(F, 10));
-  y = f32x4.add(f32x4.mul(y, x), splatAt(F, 11));
-  y = f32x4.mul(f32x4.mul(y, x), z);
-  const fe = f32x4.convert_i32x4_s(e);
-  y = f32x4.add(y, f32x4.mul(fe, splatAt(F, 12)));
-  y = f32x4.sub(y, f32x4.mul(splatAt(F, 13), z));
-  return f32x4.add(f32x4.add(x, y), f32x4.mul(fe, splatAt(F, 14)));
-}
-
-/** Box–Muller radius sqrt(-2 ln u(x)). */
-// @ts-ignore: decorator
-@inline function radiusV(x: v128): v128 {
-  return f32x4.sqrt(f32x4.mul(splatAt(F, 15), logScaledV(scaledUniformV(x))));
-}
-
-/**
- * The pair (r·cos 2πu, r·sin 2πu), u = u(x), stored at dst and dst + 16 bytes, or into the cache
- * (Z0, Z1) / (Z2, Z3) when toCache (second picks which).
- */
-// @ts-ignore: decorator
-@inline function polarPair(r: v128, x: v128, dst: usize, toCache: bool, second: bool): void {
-  const t = f32x4.mul(scaledUniformV(x), splatAt(F, 25)); // u·4 = k·2^-22, exact
-  const q = f32x4.floor(f32x4.add(t, splatAt(F, 13)));
-  const a = f32x4.mul(f32x4.sub(t, q), splatAt(F, 17));
-  const z = f32x4.mul(a, a);
-  let s = splatAt(F, 18);
-  s = f32x4.add(f32x4.mul(s, z), splatAt(F, 19));
-  s = f32x4.add(f32x4.mul(s, z), splatAt(F, 20));
-  s = f32x4.add(f32x4.mul(f32x4.mul(s, z), a), a);
-  let c = splatAt(F, 21);
-  c = f32x4.add(f32x4.mul(c, z), splatAt(F, 22));
-  c = f32x4.add(f32x4.mul(c, z), splatAt(F, 23));
-  c = f32x4.add(f32x4.sub(f32x4.mul(f32x4.mul(c, z), z), f32x4.mul(splatAt(F, 13), z)), splatAt(F, 2));
-  // Quadrant q & 3: 0 -> (c, s), 1 -> (-s, c), 2 -> (-c, -s), 3 -> (s, -c). Odd quadrants swap;
-  // sin flips sign where bit 1 of q is set, cos where bit 0 xor bit 1 is.
-  const qb = f32x4.add(q, splatAt(F, 24)); // q in [0, 4]: its bits end in q
-  const half = i32x4.shr_u(qb, 1);
-  const swap = i32x4.shr_s(i32x4.shl(qb, 31), 31);
-  const diff = v128.and(v128.xor(s, c), swap);
-  const cos = v128.xor(v128.xor(c, diff), i32x4.shl(v128.xor(qb, half), 31));
-  const sin = v128.xor(v128.xor(s, diff), i32x4.shl(half, 31));
-  if (toCache) {
-    if (second) {
-      Z2 = f32x4.mul(r, cos);
-      Z3 = f32x4.mul(r, sin);
-    } else {
-      Z0 = f32x4.mul(r, cos);
-      Z1 = f32x4.mul(r, sin);
-    }
-  } else {
-    v128.store(dst, f32x4.mul(r, cos));
-    v128.store(dst, f32x4.mul(r, sin), 16);
-  }
-}
-
-// ---- four chains in lockstep ----------------------------------------------------------------
-// normalsTo2 runs four Box–Muller chains (two per group). Written step by step across the four, so
-// each table constant is loaded once per step (binaryen merges the loads) and the four dependent
-// chains sit side by side in V8's instruction order, where the out-of-order core overlaps them.
 
 /** y·x + c. */
 // @ts-ignore: decorator
@@ -130,13 +55,13 @@ let cachedGroup: i64 = -1;
   return f32x4.add(f32x4.mul(y, x), c);
 }
 
-/** Exponent of log: biased exponent of k minus 150 (see logScaledV). */
+/** logf's e before the f < sqrt(1/2) fix-up: u's biased exponent - 126 = k's biased exponent - 150. */
 // @ts-ignore: decorator
 @inline function logExponent(k: v128): v128 {
   return i32x4.sub(i32x4.shr_u(k, 23), splatAt(I, 1));
 }
 
-/** Mantissa of k in [0.5, 1). */
+/** logf's f: the mantissa of k (= u's) in [0.5, 1). */
 // @ts-ignore: decorator
 @inline function logMantissa(k: v128): v128 {
   return v128.or(v128.and(k, splatAt(I, 2)), splatAt(I, 3));
@@ -158,10 +83,10 @@ let cachedGroup: i64 = -1;
   return f32x4.sqrt(f32x4.mul(splatAt(F, 15), ln));
 }
 
-/** t = 4u, the quadrant q = floor(t + 0.5) and the reduced angle a = (t - q)·π/2 of polarPair. */
+/** cossin2pi's t = u·4 = k·2^-22, exact; then q = floor(t + 0.5) and a = (t - q)·π/2. */
 // @ts-ignore: decorator
 @inline function quarterTurns(x: v128): v128 {
-  return f32x4.mul(scaledUniformV(x), splatAt(F, 25));
+  return f32x4.mul(scaledUniformV(x), splatAt(F, 0));
 }
 
 // @ts-ignore: decorator
@@ -186,17 +111,29 @@ let cachedGroup: i64 = -1;
   return f32x4.add(f32x4.sub(f32x4.mul(f32x4.mul(c, z), z), f32x4.mul(splatAt(F, 13), z)), splatAt(F, 2));
 }
 
-/** Quadrant fix-up as in polarPair, then r·cos and r·sin stored at dst and dst + 16. */
+/**
+ * Quadrant q & 3: 0 -> (c, s), 1 -> (-s, c), 2 -> (-c, -s), 3 -> (s, -c). Odd quadrants swap;
+ * sin flips sign where bit 1 of q is set, cos where bit 0 xor bit 1 is. Then (r·cos, r·sin) go to
+ * dst and dst + 16 bytes, or to the cache (Z0, Z1) / (Z2, Z3) when toCache (second picks which).
+ */
 // @ts-ignore: decorator
-@inline function storePolar(dst: usize, r: v128, q: v128, s: v128, c: v128): void {
-  const qb = f32x4.add(q, splatAt(F, 24));
+@inline function storePolar(dst: usize, toCache: bool, second: bool, r: v128, q: v128, s: v128, c: v128): void {
+  const qb = f32x4.add(q, splatAt(F, 24)); // q in [0, 4]: its bits end in q
   const half = i32x4.shr_u(qb, 1);
   const swap = i32x4.shr_s(i32x4.shl(qb, 31), 31);
   const diff = v128.and(v128.xor(s, c), swap);
   const cos = v128.xor(v128.xor(c, diff), i32x4.shl(v128.xor(qb, half), 31));
   const sin = v128.xor(v128.xor(s, diff), i32x4.shl(half, 31));
-  v128.store(dst, f32x4.mul(r, cos));
-  v128.store(dst, f32x4.mul(r, sin), 16);
+  if (!toCache) {
+    v128.store(dst, f32x4.mul(r, cos));
+    v128.store(dst, f32x4.mul(r, sin), 16);
+  } else if (second) {
+    Z2 = f32x4.mul(r, cos);
+    Z3 = f32x4.mul(r, sin);
+  } else {
+    Z0 = f32x4.mul(r, cos);
+    Z1 = f32x4.mul(r, sin);
+  }
 }
 
 /**
@@ -204,7 +141,7 @@ let cachedGroup: i64 = -1;
  * angle from aj, and writes (r·cos, r·sin) at dst + 32·j bytes.
  */
 // @ts-ignore: decorator
-@inline export function boxMuller4(dst: usize, r0: v128, a0: v128, r1: v128, a1: v128, r2: v128, a2: v128, r3: v128, a3: v128): void {
+@inline function boxMuller4(dst: usize, r0: v128, a0: v128, r1: v128, a1: v128, r2: v128, a2: v128, r3: v128, a3: v128): void {
   const k0 = scaledUniformV(r0), k1 = scaledUniformV(r1), k2 = scaledUniformV(r2), k3 = scaledUniformV(r3);
   const f0 = logMantissa(k0), f1 = logMantissa(k1), f2 = logMantissa(k2), f3 = logMantissa(k3);
   const m0 = f32x4.lt(f0, splatAt(F, 1)), m1 = f32x4.lt(f1, splatAt(F, 1));
@@ -236,21 +173,54 @@ let cachedGroup: i64 = -1;
   }
   s0 = sineLast(s0, w0, b0); s1 = sineLast(s1, w1, b1); s2 = sineLast(s2, w2, b2); s3 = sineLast(s3, w3, b3);
   c0 = cosineLast(c0, w0); c1 = cosineLast(c1, w1); c2 = cosineLast(c2, w2); c3 = cosineLast(c3, w3);
-  storePolar(dst, R0, q0, s0, c0);
-  storePolar(dst + 32, R1, q1, s1, c1);
-  storePolar(dst + 64, R2, q2, s2, c2);
-  storePolar(dst + 96, R3, q3, s3, c3);
+  storePolar(dst, false, false, R0, q0, s0, c0);
+  storePolar(dst + 32, false, false, R1, q1, s1, c1);
+  storePolar(dst + 64, false, false, R2, q2, s2, c2);
+  storePolar(dst + 96, false, false, R3, q3, s3, c3);
+}
+
+/**
+ * The 16 normals of two Box–Muller chains (one group): chain j takes its radius from rj and its
+ * angle from aj; (r·cos, r·sin) go to dst + 32·j bytes, or to the cache (Z0, Z1), (Z2, Z3).
+ */
+// @ts-ignore: decorator
+@inline function boxMuller2(dst: usize, toCache: bool, r0: v128, a0: v128, r1: v128, a1: v128): void {
+  const k0 = scaledUniformV(r0), k1 = scaledUniformV(r1);
+  const f0 = logMantissa(k0), f1 = logMantissa(k1);
+  const m0 = f32x4.lt(f0, splatAt(F, 1)), m1 = f32x4.lt(f1, splatAt(F, 1));
+  const x0 = logReduced(f0, m0), x1 = logReduced(f1, m1);
+  const z0 = f32x4.mul(x0, x0), z1 = f32x4.mul(x1, x1);
+  let y0 = splatAt(F, 3), y1 = y0;
+  for (let i = 4; i <= 11; i++) {
+    const c = splatAt(F, i);
+    y0 = madd(y0, x0, c); y1 = madd(y1, x1, c);
+  }
+  const e0 = f32x4.convert_i32x4_s(i32x4.add(logExponent(k0), m0));
+  const e1 = f32x4.convert_i32x4_s(i32x4.add(logExponent(k1), m1));
+  const R0 = logRadius(y0, x0, z0, e0), R1 = logRadius(y1, x1, z1, e1);
+  const t0 = quarterTurns(a0), t1 = quarterTurns(a1);
+  const q0 = quadrantOf(t0), q1 = quadrantOf(t1);
+  const b0 = reducedAngle(t0, q0), b1 = reducedAngle(t1, q1);
+  const w0 = f32x4.mul(b0, b0), w1 = f32x4.mul(b1, b1);
+  let s0 = splatAt(F, 18), s1 = s0;
+  let c0 = splatAt(F, 21), c1 = c0;
+  for (let i = 0; i < 2; i++) {
+    const cs = splatAt(F, 19 + i);
+    s0 = madd(s0, w0, cs); s1 = madd(s1, w1, cs);
+    const cc = splatAt(F, 22 + i);
+    c0 = madd(c0, w0, cc); c1 = madd(c1, w1, cc);
+  }
+  s0 = sineLast(s0, w0, b0); s1 = sineLast(s1, w1, b1);
+  c0 = cosineLast(c0, w0); c1 = cosineLast(c1, w1);
+  storePolar(dst, toCache, false, R0, q0, s0, c0);
+  storePolar(dst + 32, toCache, true, R1, q1, s1, c1);
 }
 
 /** The 16 normals of elements 16·group .. 16·group + 15, to dst (or to the cache when toCache). */
 // @ts-ignore: decorator
 @inline function normalGroup(dst: usize, toCache: bool, group: u32, sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32): void {
   philox4(laneBlocks(group << 2), sample, step, stream, seedLo, seedHi);
-  const x1 = PX1;
-  const x2 = PX2;
-  const x3 = PX3;
-  polarPair(radiusV(PX0), x1, dst, toCache, false);
-  polarPair(radiusV(x2), x3, dst + 32, toCache, true);
+  boxMuller2(dst, toCache, PX0, PX1, PX2, PX3);
 }
 
 /** Writes z(16·group + k), k = 0..15, to dst[k]. */
