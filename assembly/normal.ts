@@ -23,11 +23,10 @@ const F = memory.data<f32>([
   0.5, // 13
   0.693359375, // 14: ln 2 high part
   -2.0, // 15
-  0.0, // 16: unused
+  8388608.0, // 16: 2^23, turns a small integral float into its integer in the low mantissa bits
   1.5707964, // 17: f32(π/2)
   -1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1, // 18..20: sin polynomial
   2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2, // 21..23: cos polynomial
-  8388608.0, // 24: 2^23, turns a small integral float into its integer in the low mantissa bits
 ], 16);
 // 150 = 126 + 24: the exponent bias of u read from the bits of k = u·2^24 (see logExponent).
 const I = memory.data<i32>([1, 150, 0x7fffff, 0x3f000000], 16);
@@ -118,7 +117,7 @@ let cachedGroup: i64 = -1;
  */
 // @ts-ignore: decorator
 @inline function storePolar(dst: usize, toCache: bool, second: bool, r: v128, q: v128, s: v128, c: v128): void {
-  const qb = f32x4.add(q, splatAt(F, 24)); // q in [0, 4]: its bits end in q
+  const qb = f32x4.add(q, splatAt(F, 16)); // q in [0, 4]: its bits end in q
   const half = i32x4.shr_u(qb, 1);
   const swap = i32x4.shr_s(i32x4.shl(qb, 31), 31);
   const diff = v128.and(v128.xor(s, c), swap);
@@ -138,7 +137,9 @@ let cachedGroup: i64 = -1;
 
 /**
  * The 32 normals of four Box–Muller chains: chain j takes its radius from word vector rj and its
- * angle from aj, and writes (r·cos, r·sin) at dst + 32·j bytes.
+ * angle from aj, and writes (r·cos, r·sin) at dst + 32·j bytes. The polynomial steps stay loops on
+ * purpose: written out, binaryen merges all their table loads into long-lived locals and V8 spills
+ * them (measured slower); in the loop each constant is loaded where it is used.
  */
 // @ts-ignore: decorator
 @inline function boxMuller4(dst: usize, r0: v128, a0: v128, r1: v128, a1: v128, r2: v128, a2: v128, r3: v128, a3: v128): void {
