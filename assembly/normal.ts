@@ -31,13 +31,19 @@ const F = memory.data<f32>([
 // 150 = 126 + 24: the exponent bias of u read from the bits of k = u·2^24 (see logExponent).
 const I = memory.data<i32>([1, 150, 0x7fffff, 0x3f000000], 16);
 
-// The 16 normals of the last group computed into the cache: Zj lane l is element 16·group + 4j + l.
+// The 16 normals of the cached group: Zj lane l is element 16·group + 4j + l; Z4..Z7 likewise
+// hold the next group when nextCached (normalsToCache computes two groups at once).
 let Z0: v128 = i32x4(0, 0, 0, 0);
 let Z1: v128 = i32x4(0, 0, 0, 0);
 let Z2: v128 = i32x4(0, 0, 0, 0);
 let Z3: v128 = i32x4(0, 0, 0, 0);
+let Z4: v128 = i32x4(0, 0, 0, 0);
+let Z5: v128 = i32x4(0, 0, 0, 0);
+let Z6: v128 = i32x4(0, 0, 0, 0);
+let Z7: v128 = i32x4(0, 0, 0, 0);
 // Which group Z0..Z3 hold; -1 = none. Kernels reset it on entry since their keys may differ.
 let cachedGroup: i64 = -1;
+let nextCached = false;
 
 /**
  * k = f32((x >>> 8) | 1) = u(x)·2^24, an integer in [1, 2^24), exact. The kernels work on k: scaling
@@ -113,10 +119,10 @@ let cachedGroup: i64 = -1;
 /**
  * Quadrant q & 3: 0 -> (c, s), 1 -> (-s, c), 2 -> (-c, -s), 3 -> (s, -c). Odd quadrants swap;
  * sin flips sign where bit 1 of q is set, cos where bit 0 xor bit 1 is. Then (r·cos, r·sin) go to
- * dst and dst + 16 bytes, or to the cache (Z0, Z1) / (Z2, Z3) when toCache (second picks which).
+ * dst and dst + 16 bytes, or when toCache to the cache pair `slot`: (Z0, Z1), (Z2, Z3), (Z4, Z5), (Z6, Z7).
  */
 // @ts-ignore: decorator
-@inline function storePolar(dst: usize, toCache: bool, second: bool, r: v128, q: v128, s: v128, c: v128): void {
+@inline function storePolar(dst: usize, toCache: bool, slot: i32, r: v128, q: v128, s: v128, c: v128): void {
   const qb = f32x4.add(q, splatAt(F, 16)); // q in [0, 4]: its bits end in q
   const half = i32x4.shr_u(qb, 1);
   const swap = i32x4.shr_s(i32x4.shl(qb, 31), 31);
@@ -126,23 +132,30 @@ let cachedGroup: i64 = -1;
   if (!toCache) {
     v128.store(dst, f32x4.mul(r, cos));
     v128.store(dst, f32x4.mul(r, sin), 16);
-  } else if (second) {
-    Z2 = f32x4.mul(r, cos);
-    Z3 = f32x4.mul(r, sin);
-  } else {
+  } else if (slot == 0) {
     Z0 = f32x4.mul(r, cos);
     Z1 = f32x4.mul(r, sin);
+  } else if (slot == 1) {
+    Z2 = f32x4.mul(r, cos);
+    Z3 = f32x4.mul(r, sin);
+  } else if (slot == 2) {
+    Z4 = f32x4.mul(r, cos);
+    Z5 = f32x4.mul(r, sin);
+  } else {
+    Z6 = f32x4.mul(r, cos);
+    Z7 = f32x4.mul(r, sin);
   }
 }
 
 /**
  * The 32 normals of four Box–Muller chains: chain j takes its radius from word vector rj and its
- * angle from aj, and writes (r·cos, r·sin) at dst + 32·j bytes. The polynomial steps stay loops on
- * purpose: written out, binaryen merges all their table loads into long-lived locals and V8 spills
- * them (measured slower); in the loop each constant is loaded where it is used.
+ * angle from aj, and writes (r·cos, r·sin) at dst + 32·j bytes (to cache slot j when toCache).
+ * The polynomial steps stay loops on purpose: written out, binaryen merges all their table loads
+ * into long-lived locals and V8 spills them (measured slower); in the loop each constant is loaded
+ * where it is used.
  */
 // @ts-ignore: decorator
-@inline function boxMuller4(dst: usize, r0: v128, a0: v128, r1: v128, a1: v128, r2: v128, a2: v128, r3: v128, a3: v128): void {
+@inline function boxMuller4(dst: usize, toCache: bool, r0: v128, a0: v128, r1: v128, a1: v128, r2: v128, a2: v128, r3: v128, a3: v128): void {
   const k0 = scaledUniformV(r0), k1 = scaledUniformV(r1), k2 = scaledUniformV(r2), k3 = scaledUniformV(r3);
   const f0 = logMantissa(k0), f1 = logMantissa(k1), f2 = logMantissa(k2), f3 = logMantissa(k3);
   const m0 = f32x4.lt(f0, splatAt(F, 1)), m1 = f32x4.lt(f1, splatAt(F, 1));
@@ -174,10 +187,10 @@ let cachedGroup: i64 = -1;
   }
   s0 = sineLast(s0, w0, b0); s1 = sineLast(s1, w1, b1); s2 = sineLast(s2, w2, b2); s3 = sineLast(s3, w3, b3);
   c0 = cosineLast(c0, w0); c1 = cosineLast(c1, w1); c2 = cosineLast(c2, w2); c3 = cosineLast(c3, w3);
-  storePolar(dst, false, false, R0, q0, s0, c0);
-  storePolar(dst + 32, false, false, R1, q1, s1, c1);
-  storePolar(dst + 64, false, false, R2, q2, s2, c2);
-  storePolar(dst + 96, false, false, R3, q3, s3, c3);
+  storePolar(dst, toCache, 0, R0, q0, s0, c0);
+  storePolar(dst + 32, toCache, 1, R1, q1, s1, c1);
+  storePolar(dst + 64, toCache, 2, R2, q2, s2, c2);
+  storePolar(dst + 96, toCache, 3, R3, q3, s3, c3);
 }
 
 /**
@@ -213,8 +226,8 @@ let cachedGroup: i64 = -1;
   }
   s0 = sineLast(s0, w0, b0); s1 = sineLast(s1, w1, b1);
   c0 = cosineLast(c0, w0); c1 = cosineLast(c1, w1);
-  storePolar(dst, toCache, false, R0, q0, s0, c0);
-  storePolar(dst + 32, toCache, true, R1, q1, s1, c1);
+  storePolar(dst, toCache, 0, R0, q0, s0, c0);
+  storePolar(dst + 32, toCache, 1, R1, q1, s1, c1);
 }
 
 /** The 16 normals of elements 16·group .. 16·group + 15, to dst (or to the cache when toCache). */
@@ -230,22 +243,39 @@ let cachedGroup: i64 = -1;
   normalGroup(dst, false, group, sample, step, stream, seedLo, seedHi);
 }
 
-/** Writes the normals of groups `group` and `group + 1` (32 elements) to dst. */
+/** The normals of groups `group` and `group + 1` (32 elements) to dst, or to the cache Z0..Z7. */
 // @ts-ignore: decorator
-@inline export function normalsTo2(dst: usize, group: u32, sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32): void {
+@inline function normalGroups2(dst: usize, toCache: bool, group: u32, sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32): void {
   philox8(laneBlocks(group << 2), sample, step, stream, seedLo, seedHi);
   const x0 = PX0, x1 = PX1, x2 = PX2, x3 = PX3;
   const y0 = PY0, y1 = PY1, y2 = PY2, y3 = PY3;
-  boxMuller4(dst, x0, x1, x2, x3, y0, y1, y2, y3);
+  boxMuller4(dst, toCache, x0, x1, x2, x3, y0, y1, y2, y3);
+}
+
+/** Writes the normals of groups `group` and `group + 1` (32 elements) to dst. */
+// @ts-ignore: decorator
+@inline export function normalsTo2(dst: usize, group: u32, sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32): void {
+  normalGroups2(dst, false, group, sample, step, stream, seedLo, seedHi);
 }
 
 /**
- * Computes the 16 normals of `group` into the per-instance cache (wasm globals, so workers sharing
- * one memory never collide); read them with cachedNormals(j), j = 0..3 → elements 16·group + 4j ..
+ * Puts the 16 normals of `group` into the per-instance cache (wasm globals, so workers sharing one
+ * memory never collide); read them with cachedNormals(j), j = 0..3 → elements 16·group + 4j ..
+ * Computes `group + 1` alongside (two interleaved Philox chains cost far less than two single
+ * ones), so a loop over consecutive groups pays a Philox8 every second call and a copy otherwise.
  */
 // @ts-ignore: decorator
 @inline export function normalsToCache(group: u32, sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32): void {
-  normalGroup(0, true, group, sample, step, stream, seedLo, seedHi);
+  if (nextCached && <i64>group == cachedGroup + 1) {
+    Z0 = Z4;
+    Z1 = Z5;
+    Z2 = Z6;
+    Z3 = Z7;
+    nextCached = false;
+  } else if (cachedGroup != <i64>group) {
+    normalGroups2(0, true, group, sample, step, stream, seedLo, seedHi);
+    nextCached = true;
+  }
   cachedGroup = <i64>group;
 }
 
@@ -258,6 +288,7 @@ let cachedGroup: i64 = -1;
 // @ts-ignore: decorator
 @inline export function resetNormalCache(): void {
   cachedGroup = -1;
+  nextCached = false;
 }
 
 /** z(e) for one element, via the one-group cache (for range heads and tails). */
@@ -266,6 +297,7 @@ export function normalAt(e: u32, sample: u32, step: u32, stream: u32, seedLo: u3
   if (cachedGroup != <i64>group) {
     normalGroup(0, true, group, sample, step, stream, seedLo, seedHi);
     cachedGroup = <i64>group;
+    nextCached = false;
   }
   const j = (e >>> 2) & 3;
   const v = j == 0 ? Z0 : j == 1 ? Z1 : j == 2 ? Z2 : Z3;
