@@ -3,7 +3,7 @@
 
 export { philoxBlocks } from './philox';
 export { fillNormal } from './normal';
-export { ivonSample, ivonSampleGiven, ivonAccumulate, ivonUpdate, ivonUpdateFused, ivonDraw, ivonUpdateRedraw, ivonUpdateAndDraw } from './ivon';
+export { ivonSample, ivonSampleGiven, ivonAccumulate, ivonUpdate, ivonUpdateFused, ivonDraw, ivonUpdateRedraw, ivonUpdateAndDraw, ivonUpdateFusedAndSample } from './ivon';
 export { adamwUpdate } from './adamw';
 export { sgdUpdate } from './sgd';
 export { copy, triad, countNonFinite } from './probe';

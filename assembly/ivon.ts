@@ -302,3 +302,77 @@ export function ivonUpdateAndDraw(
     hessApprox, ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
   ivonDraw(mean, hess, theta, count, first, 0, step + 1, 0, seedLo, seedHi, ess, weightDecay);
 }
+
+// @ts-ignore: decorator
+@inline function updateFusedQuad(
+  mean: usize, hess: usize, momentum: usize, grad: usize, noise: usize, price: bool,
+  ess: v128, wd: v128, b1: v128, omb1: v128, b2: v128, omb2: v128, c: v128, db: v128, a: v128, clip: v128, negClip: v128,
+): void {
+  const g = v128.load(grad);
+  const x = price ? f32x4.mul(v128.load(noise), g) : f32x4.mul(g, g);
+  updateQuad(mean, hess, momentum, g, x, price, ess, wd, b1, omb1, b2, omb2, c, db, a, clip, negClip);
+}
+
+/**
+ * ivonUpdateFused, then the next step's first sample (ivonSample with counter (0, step + 1, 0))
+ * from the new mean and hess, 32 elements at a time while they are in L1: one pass over memory for
+ * a whole IVON step with the noise stored. `sample` and `stream` name the current sample (its noise
+ * is read from `noise`) and are kept for the argument order shared with ivonUpdateAndDraw.
+ */
+export function ivonUpdateFusedAndSample(
+  mean: usize, hess: usize, momentum: usize, grad: usize, noise: usize, theta: usize, count: i32, first: u32,
+  sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32,
+  hessApprox: i32, ess: f32, weightDecay: f32, beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32,
+  curvCoef: f32, invDebias: f32, alpha: f32, clipRadius: f32,
+): void {
+  resetNormalCache();
+  const price = hessApprox == 0;
+  const next = step + 1;
+  const essV = f32x4.splat(ess), wdV = f32x4.splat(weightDecay), b1V = f32x4.splat(beta1), omb1V = f32x4.splat(oneMinusBeta1);
+  const b2V = f32x4.splat(beta2), omb2V = f32x4.splat(oneMinusBeta2), cV = f32x4.splat(curvCoef), dbV = f32x4.splat(invDebias);
+  const aV = f32x4.splat(alpha), clipV = f32x4.splat(clipRadius), negClipV = f32x4.splat(-clipRadius);
+  let i: i32 = 0;
+  // Elements before the first 32-element chunk and after the last: update, then draw, one by one.
+  while (i < count && ((first + <u32>i) & 15) != 0) {
+    fusedAndSampleOne(i, mean, hess, momentum, grad, noise, theta, first, next, seedLo, seedHi, price,
+      ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
+    i++;
+  }
+  for (; i + 32 <= count; i += 32) {
+    const o = <usize>i << 2;
+    for (let k: usize = 0; k < 128; k += 16) {
+      updateFusedQuad(mean + o + k, hess + o + k, momentum + o + k, grad + o + k, noise + o + k, price, essV, wdV, b1V, omb1V, b2V, omb2V, cV, dbV, aV, clipV, negClipV);
+    }
+    normalsTo2(noise + o, (first + <u32>i) >>> 4, 0, next, 0, seedLo, seedHi);
+    for (let k: usize = 0; k < 128; k += 16) {
+      sampleQuad(mean + o + k, hess + o + k, noise + o + k, theta + o + k, v128.load(noise + o + k), essV, wdV);
+    }
+  }
+  for (; i + 16 <= count; i += 16) {
+    const o = <usize>i << 2;
+    for (let k: usize = 0; k < 64; k += 16) {
+      updateFusedQuad(mean + o + k, hess + o + k, momentum + o + k, grad + o + k, noise + o + k, price, essV, wdV, b1V, omb1V, b2V, omb2V, cV, dbV, aV, clipV, negClipV);
+    }
+    normalsTo(noise + o, (first + <u32>i) >>> 4, 0, next, 0, seedLo, seedHi);
+    for (let k: usize = 0; k < 64; k += 16) {
+      sampleQuad(mean + o + k, hess + o + k, noise + o + k, theta + o + k, v128.load(noise + o + k), essV, wdV);
+    }
+  }
+  for (; i < count; i++) {
+    fusedAndSampleOne(i, mean, hess, momentum, grad, noise, theta, first, next, seedLo, seedHi, price,
+      ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function fusedAndSampleOne(
+  i: i32, mean: usize, hess: usize, momentum: usize, grad: usize, noise: usize, theta: usize, first: u32,
+  next: u32, seedLo: u32, seedHi: u32, price: bool,
+  ess: f32, wd: f32, beta1: f32, omb1: f32, beta2: f32, omb2: f32, curvCoef: f32, invDebias: f32, alpha: f32, clip: f32,
+): void {
+  const o = <usize>i << 2;
+  const g = load<f32>(grad + o);
+  const x: f32 = price ? load<f32>(noise + o) * g : g * g;
+  updateOne(mean + o, hess + o, momentum + o, g, x, price, ess, wd, beta1, omb1, beta2, omb2, curvCoef, invDebias, alpha, clip);
+  sampleOne(mean + o, hess + o, noise + o, theta + o, normalAt(first + <u32>i, 0, next, 0, seedLo, seedHi), ess, wd);
+}

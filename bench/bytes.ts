@@ -28,6 +28,13 @@ export const KERNEL_TRAFFIC = {
   ivonDraw: { reads: ['mean', 'hess'], writes: ['theta'] },
   // the fused update with the noise regenerated: reads mean, hess, momentum, grad; writes mean, hess, momentum. 28 B/element.
   ivonUpdateRedraw: { reads: ['mean', 'hess', 'momentum', 'grad'], writes: ['mean', 'hess', 'momentum'] },
+  // the fused update, then the next step's first sample into noise and theta in the same pass:
+  // reads mean, hess, momentum, grad, noise; writes mean, hess, momentum, noise, theta. 40 B/element —
+  // the whole steady-state IVON step where the noise is stored.
+  ivonUpdateFusedAndSample: {
+    reads: ['mean', 'hess', 'momentum', 'grad', 'noise'],
+    writes: ['mean', 'hess', 'momentum', 'noise', 'theta'],
+  },
   // update with the noise regenerated, then the next step's first θ drawn in the same pass:
   // reads mean, hess, momentum, grad; writes mean, hess, momentum, theta. 32 B/element — the
   // whole steady-state IVON step where the noise is regenerated (the θ of the next block is ready).

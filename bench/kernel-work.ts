@@ -91,8 +91,11 @@ function kernelWork(backend: Backend, arena: Arena, range: Range, enqueue: Recor
 }
 
 /**
- * IVON with one sample: 'step' is the path the backend prefers (stored noise on CPUs, regenerated
- * on GPUs), 'step-stored' / 'step-redraw' both paths, plus each kernel alone.
+ * IVON with one sample per step. 'step' is what the optimizer runs in the steady state on this
+ * backend: one pass that updates and draws the next step's first sample, with the noise stored
+ * (CPU: ivonUpdateFusedAndSample, 40 B/element) or regenerated (GPU: ivonUpdateAndDraw, 32 B).
+ * 'step-stored' / 'step-redraw' are those two one-pass steps, 'step-two-pass' the sample kernel
+ * followed by the fused update (48 B), plus each kernel alone.
  */
 export function ivonWork(backend: Backend, n: number): KernelWork {
   const { arena, range } = filledArena(backend, n, IVON_ROLES);
@@ -101,25 +104,22 @@ export function ivonWork(backend: Backend, n: number): KernelWork {
   const update = () => backend.ivonUpdateFused(arena, range, ivonArgs(++t));
   const draw = () => backend.ivonDraw(arena, range, sampleArgs(t));
   const redraw = () => backend.ivonUpdateRedraw(arena, range, sampleArgs(t), ivonArgs(++t));
-  const stored = () => {
-    sample();
-    update();
-  };
-  const regenerated = () => {
-    draw();
-    redraw();
-  };
-  // Steady state with regenerated noise: the update also draws the next step's θ (one pass).
+  const updateAndSample = () => backend.ivonUpdateFusedAndSample(arena, range, sampleArgs(t), ivonArgs(++t));
   const updateAndDraw = () => backend.ivonUpdateAndDraw(arena, range, sampleArgs(t), ivonArgs(++t));
   return kernelWork(backend, arena, range, {
-    step: backend.prefersRedraw ? updateAndDraw : stored,
-    'step-stored': stored,
-    'step-redraw': regenerated,
+    step: backend.prefersRedraw ? updateAndDraw : updateAndSample,
+    'step-stored': updateAndSample,
+    'step-redraw': updateAndDraw,
+    'step-two-pass': () => {
+      sample();
+      update();
+    },
     ivonSample: sample,
     ivonUpdateFused: update,
     ivonDraw: draw,
     ivonUpdateRedraw: redraw,
     ivonUpdateAndDraw: updateAndDraw,
+    ivonUpdateFusedAndSample: updateAndSample,
   });
 }
 

@@ -202,3 +202,26 @@ fn run(inv: u32, lid: u32) {
   theta[v] = select(theta[v], mean[v] + sigma * next, laneMask(done));
 }
 `;
+
+/**
+ * `ivonUpdateFusedAndSample`: ivonUpdateFused (noise read from its buffer), then the next step's
+ * first sample (counter (0, step + 1, 0)) into noise and theta. Scalars as ivonUpdateRedraw.
+ */
+export const ivonUpdateFusedAndSampleBody = /* wgsl */ `
+${rngWgsl}
+${groupNormalsWgsl}
+${ivonStepWgsl}
+fn run(inv: u32, lid: u32) {
+  let b = params.ints1;
+  let next = groupEpsilon(inv, lid, vec4<u32>(0u, b.y + 1u, 0u, 0u), vec2<u32>(b.w, params.ints0.y));
+  let done = inv * 4u;
+  if (done >= params.count) { return; }
+  let v = params.base / 4u + inv;
+  let g = grad[v];
+  ivonStep(v, done, g, select(g * g, noise[v] * g, params.ints0.x == 0u));
+  let n = (1.0 / sqrt(params.f0.x * (hess[v] + params.f0.y))) * next;
+  let keep = laneMask(done);
+  noise[v] = select(noise[v], n, keep);
+  theta[v] = select(theta[v], mean[v] + n, keep);
+}
+`;

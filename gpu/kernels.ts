@@ -12,6 +12,7 @@ import {
   ivonUpdateFusedBody,
   ivonUpdateRedrawBody,
   ivonUpdateAndDrawBody,
+  ivonUpdateFusedAndSampleBody,
 } from './ivon.wgsl.js';
 import { fillNormalBody, philoxBlocksBody } from './philox.wgsl.js';
 import type { StorageBinding } from './prelude.wgsl.js';
@@ -45,6 +46,11 @@ export const KERNELS = {
     storage: [rw('mean'), rw('hess'), rw('momentum'), r('grad'), rw('theta')],
     elementsPerInvocation: 4,
     body: ivonUpdateAndDrawBody,
+  },
+  ivonUpdateFusedAndSample: {
+    storage: [rw('mean'), rw('hess'), rw('momentum'), r('grad'), rw('noise'), rw('theta')],
+    elementsPerInvocation: 4,
+    body: ivonUpdateFusedAndSampleBody,
   },
   ivonSampleGiven: { storage: [r('mean'), r('hess'), rw('noise'), rw('theta')], elementsPerInvocation: 4, body: ivonSampleGivenBody },
   ivonAccumulate: { storage: [r('grad'), r('noise'), rw('gradMean'), rw('curvMean')], elementsPerInvocation: 4, body: ivonAccumulateBody },

@@ -246,6 +246,12 @@ export class WebGpuBackend implements Backend {
     this.elementwise('ivonUpdateAndDraw', arena, ['mean', 'hess', 'momentum', 'grad', 'theta'], range, redrawScalars('ivonUpdateAndDraw', s, a));
   }
 
+  ivonUpdateFusedAndSample(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs): void {
+    this.ensureUsable();
+    this.checkRange(arena, range, 16, 'ivonUpdateFusedAndSample');
+    this.elementwise('ivonUpdateFusedAndSample', arena, ['mean', 'hess', 'momentum', 'grad', 'noise', 'theta'], range, redrawScalars('ivonUpdateFusedAndSample', s, a));
+  }
+
   ivonSampleGiven(arena: Arena, range: Range, ess: number, weightDecay: number): void {
     this.ensureUsable();
     this.checkRange(arena, range, 4, 'ivonSampleGiven');

@@ -118,6 +118,11 @@ export interface Backend {
    * the new mean and hess: a whole IVON step in one pass where compute is cheap.
    */
   ivonUpdateAndDraw(arena: Arena, range: Range, sample: SampleArgs, args: IvonUpdateArgs): void;
+  /**
+   * ivonUpdateFused, then the next step's first sample (counter (0, sample.step + 1, 0)) into noise
+   * and θ: a whole IVON step in one pass with the noise stored.
+   */
+  ivonUpdateFusedAndSample(arena: Arena, range: Range, sample: SampleArgs, args: IvonUpdateArgs): void;
   /** Whether this backend prefers regenerating noise to storing it (bandwidth vs compute). */
   readonly prefersRedraw: boolean;
   adamwUpdate(arena: Arena, range: Range, args: AdamwUpdateArgs): void;

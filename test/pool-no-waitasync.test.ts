@@ -24,8 +24,9 @@ describe('worker pool without Atomics.waitAsync', () => {
     const single = await createRuntime({ backend: 'wasm', workers: 0 });
     const want = await train(single);
     await single.dispose();
-    const saved = Atomics.waitAsync;
-    delete (Atomics as { waitAsync?: unknown }).waitAsync;
+    const atomics = Atomics as unknown as { waitAsync?: unknown };
+    const saved = atomics.waitAsync;
+    delete atomics.waitAsync;
     try {
       const rt = await createRuntime({ backend: 'wasm', workers: 1, minElementsPerWorker: 1024 });
       expect(rt.workers).toBe(1);
@@ -33,7 +34,7 @@ describe('worker pool without Atomics.waitAsync', () => {
       expect(Array.from(await train(rt))).toEqual(Array.from(want));
       await rt.dispose();
     } finally {
-      (Atomics as { waitAsync?: unknown }).waitAsync = saved;
+      atomics.waitAsync = saved;
     }
   });
 });

@@ -169,6 +169,8 @@ describe('wasm kernels equal the TypeScript reference bit for bit', () => {
     ['ivonDraw', (b, a, r) => b.ivonDraw(a, r, { sample: 2, step: 4, stream: 1, seedLo: 11, seedHi: 0, ess: 300, weightDecay: 1e-3 })],
     ['ivonUpdateRedraw price', (b, a, r) => b.ivonUpdateRedraw(a, r, { sample: 0, step: 4, stream: 0, seedLo: 11, seedHi: 5, ess: 500, weightDecay: 1e-3 }, updateArgs('price', 1e-3))],
     ['ivonUpdateAndDraw price', (b, a, r) => b.ivonUpdateAndDraw(a, r, { sample: 0, step: 4, stream: 0, seedLo: 11, seedHi: 5, ess: 500, weightDecay: 1e-3 }, updateArgs('price', Infinity))],
+    ['ivonUpdateFusedAndSample price', (b, a, r) => b.ivonUpdateFusedAndSample(a, r, { sample: 0, step: 4, stream: 0, seedLo: 11, seedHi: 5, ess: 500, weightDecay: 1e-3 }, updateArgs('price', Infinity))],
+    ['ivonUpdateFusedAndSample gradsq clipped', (b, a, r) => b.ivonUpdateFusedAndSample(a, r, { sample: 0, step: 4, stream: 0, seedLo: 11, seedHi: 5, ess: 500, weightDecay: 1e-3 }, updateArgs('gradsq', 1e-3))],
     ['ivonUpdateAndDraw gradsq', (b, a, r) => b.ivonUpdateAndDraw(a, r, { sample: 0, step: 4, stream: 0, seedLo: 11, seedHi: 5, ess: 500, weightDecay: 1e-3 }, updateArgs('gradsq', Infinity))],
     ['adamwUpdate', (b, a, r) => b.adamwUpdate(a, r, {
       stepSize: 1e-3 / (1 - 0.9 ** 5), decayFactor: 1 - 1e-3 * 1e-2, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999,

@@ -83,6 +83,7 @@ const KERNEL_CALLS: Array<[string, (b: Backend, a: Arena, range: Range) => void]
   ['ivonUpdateFused', (b, a, r) => b.ivonUpdateFused(a, r, IVON_ARGS)],
   ['ivonDraw', (b, a, r) => b.ivonDraw(a, r, { sample: 0, step: 4, stream: 1, seedLo: 99, seedHi: 3, ess: 50, weightDecay: 1e-3 })],
   ['ivonUpdateRedraw', (b, a, r) => b.ivonUpdateRedraw(a, r, { sample: 0, step: 4, stream: 0, seedLo: 99, seedHi: 3, ess: 50, weightDecay: 1e-3 }, IVON_ARGS)],
+  ['ivonUpdateFusedAndSample', (b, a, r) => b.ivonUpdateFusedAndSample(a, r, { sample: 0, step: 4, stream: 0, seedLo: 99, seedHi: 3, ess: 50, weightDecay: 1e-3 }, IVON_ARGS)],
   ['ivonUpdateAndDraw', (b, a, r) => b.ivonUpdateAndDraw(a, r, { sample: 0, step: 4, stream: 0, seedLo: 99, seedHi: 3, ess: 50, weightDecay: 1e-3 }, IVON_ARGS)],
   [
     'adamwUpdate',

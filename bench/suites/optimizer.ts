@@ -50,14 +50,19 @@ export async function optimizerRows(ctx: SuiteContext, suite: string, runtime: R
     for (const opt of OPTIMIZERS) {
       const kw = opt.kernels(backend, n);
       try {
-        const traffic = opt.name === 'ivon' && backend.prefersRedraw ? 'ivonUpdateAndDraw' : opt.traffic;
+        const traffic = opt.name !== 'ivon' ? opt.traffic : backend.prefersRedraw ? 'ivonUpdateAndDraw' : 'ivonUpdateFusedAndSample';
         const summary = await ctx.time(kw.work.step);
         rows.push(measurement({ suite, backend: backend.kind, optimizer: opt.name, name: 'step', params: n, workers }, summary, { bytes: bytesMoved(traffic, n) }));
         if (opt.name === 'ivon') {
           // The other noise strategy, measured in the same run (docs/KERNELS.md §3).
-          const [name, other] = backend.prefersRedraw ? (['step-stored', 'ivonStep'] as const) : (['step-redraw', 'ivonStepRedraw'] as const);
-          const alt = await ctx.time(kw.work[name]);
-          rows.push(measurement({ suite, backend: backend.kind, optimizer: 'ivon', name, params: n, workers }, alt, { bytes: bytesMoved(other, n) }));
+          const alternatives = [
+            backend.prefersRedraw ? (['step-stored', 'ivonUpdateFusedAndSample'] as const) : (['step-redraw', 'ivonUpdateAndDraw'] as const),
+            ['step-two-pass', 'ivonStep'] as const,
+          ];
+          for (const [name, bytes] of alternatives) {
+            const alt = await ctx.time(kw.work[name]);
+            rows.push(measurement({ suite, backend: backend.kind, optimizer: 'ivon', name, params: n, workers }, alt, { bytes: bytesMoved(bytes, n) }));
+          }
         }
       } finally {
         kw.dispose();

@@ -21,6 +21,7 @@ import {
   ivonSampleGiven,
   ivonUpdate,
   ivonUpdateAndDraw,
+  ivonUpdateFusedAndSample,
   ivonUpdateFused,
   ivonUpdateRedraw,
 } from '../kernels/ivon.js';
@@ -130,6 +131,22 @@ export class JsBackend implements Backend {
       buffer(arena, 'hess', range),
       buffer(arena, 'momentum', range),
       buffer(arena, 'grad', range),
+      buffer(arena, 'theta', range),
+      range.count,
+      range.start,
+      s.sample, s.step, s.stream, s.seedLo, s.seedHi,
+      hessApproxCode(a.hessApprox),
+      a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.invDebias, a.alpha, a.clipRadius,
+    );
+  }
+
+  ivonUpdateFusedAndSample(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs): void {
+    ivonUpdateFusedAndSample(
+      buffer(arena, 'mean', range),
+      buffer(arena, 'hess', range),
+      buffer(arena, 'momentum', range),
+      buffer(arena, 'grad', range),
+      buffer(arena, 'noise', range),
       buffer(arena, 'theta', range),
       range.count,
       range.start,

@@ -16,6 +16,7 @@ export const IN_PLACE_ROLES: Readonly<Record<ElementwiseKernel, readonly Role[]>
   ivonDraw: [],
   ivonUpdateRedraw: ['mean', 'hess', 'momentum'],
   ivonUpdateAndDraw: ['mean', 'hess', 'momentum'], // theta is a fresh output
+  ivonUpdateFusedAndSample: ['mean', 'hess', 'momentum', 'noise'], // noise: read as this step's, rewritten as the next one's
   adamwUpdate: ['mean', 'momentum', 'expAvgSq'],
   sgdUpdate: ['mean', 'momentum'],
   copy: [],

@@ -19,6 +19,7 @@ export type ElementwiseKernel =
   | 'ivonDraw'
   | 'ivonUpdateRedraw'
   | 'ivonUpdateAndDraw'
+  | 'ivonUpdateFusedAndSample'
   | 'adamwUpdate'
   | 'sgdUpdate'
   | 'copy'

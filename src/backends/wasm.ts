@@ -157,6 +157,13 @@ export class WasmBackend implements Backend {
     });
   }
 
+  ivonUpdateFusedAndSample(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs): void {
+    this.run(arena, range, {
+      kernel: 'ivonUpdateFusedAndSample',
+      args: [R('mean'), R('hess'), R('momentum'), R('grad'), R('noise'), R('theta'), 'count', 'first', s.sample, s.step, s.stream, s.seedLo, s.seedHi, ...ivonUpdateScalars(a)],
+    });
+  }
+
   ivonSampleGiven(arena: Arena, range: Range, ess: number, weightDecay: number): void {
     this.run(arena, range, { kernel: 'ivonSampleGiven', args: [R('mean'), R('hess'), R('noise'), R('theta'), 'count', ess, weightDecay] });
   }

@@ -260,3 +260,40 @@ export function ivonUpdateAndDraw(
   ivonUpdateRedraw(mean, hess, momentum, grad, count, first, sample, step, stream, seedLo, seedHi, hessApprox, ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
   ivonDraw(mean, hess, theta, count, first, 0, step + 1, 0, seedLo, seedHi, ess, weightDecay);
 }
+
+/**
+ * Kernel `ivonUpdateFusedAndSample`: ivonUpdateFused, then the next step's first sample (ivonSample
+ * with counter (0, step + 1, 0)) from the new mean and hess into noise and theta. The WASM kernel
+ * does both per 32-element chunk: one pass over memory per IVON step with the noise stored.
+ */
+export function ivonUpdateFusedAndSample(
+  mean: Float32Array,
+  hess: Float32Array,
+  momentum: Float32Array,
+  grad: Float32Array,
+  noise: Float32Array,
+  theta: Float32Array,
+  count: number,
+  first: number,
+  sample: number,
+  step: number,
+  stream: number,
+  seedLo: number,
+  seedHi: number,
+  hessApprox: number,
+  ess: number,
+  weightDecay: number,
+  beta1: number,
+  oneMinusBeta1: number,
+  beta2: number,
+  oneMinusBeta2: number,
+  curvCoef: number,
+  invDebias: number,
+  alpha: number,
+  clipRadius: number,
+): void {
+  void sample;
+  void stream;
+  ivonUpdateFused(mean, hess, momentum, grad, noise, count, hessApprox, ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
+  ivonSample(mean, hess, noise, theta, count, first, 0, step + 1, 0, seedLo, seedHi, ess, weightDecay);
+}

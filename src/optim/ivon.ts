@@ -84,10 +84,13 @@ export class IVON extends Optimizer<IvonGroupHyper> {
   /** How the current block's noise exists (set by beforeBlock, used by accumulate). */
   private blockNoise: 'stored' | 'redraw' = 'stored';
   private regenerateNoise_: boolean | undefined;
-  /** θ already holds this step's first train sample, drawn by the last update (ivonUpdateAndDraw). */
-  private predrawn = false;
-  /** The update in flight draws the next sample; becomes `predrawn` once it completes. */
-  private drawsNext = false;
+  /**
+   * This step's first train sample was drawn by the last update: into θ alone (ivonUpdateAndDraw,
+   * noise regenerated) or into θ and noise (ivonUpdateFusedAndSample, noise stored).
+   */
+  private predrawn: 'none' | 'theta' | 'thetaAndNoise' = 'none';
+  /** What the update in flight draws for the next step; becomes `predrawn` once it completes. */
+  private drawsNext: 'none' | 'theta' | 'thetaAndNoise' = 'none';
 
   constructor(runtime: Runtime, options: IvonOptions) {
     const where = 'IVON';
@@ -168,8 +171,9 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     // Only a step's first sample can take the fused path, so only it may skip storing its noise.
     this.blockNoise = train && !options.epsilon && this.samples === 0 && this.regeneratesNoise ? 'redraw' : 'stored';
     // Any other block overwrites θ, so the pre-drawn sample is good for this block or never.
-    const usePredrawn = this.predrawn && this.blockNoise === 'redraw';
-    this.predrawn = false;
+    const firstTrainSample = train && !options.epsilon && this.samples === 0;
+    const usePredrawn = firstTrainSample && (this.predrawn === 'thetaAndNoise' || (this.predrawn === 'theta' && this.blockNoise === 'redraw'));
+    this.predrawn = 'none';
     this.layout.groups.forEach((group, i) => {
       if (group.frozen) return;
       const h = this.hyper[i];
@@ -180,7 +184,7 @@ export class IVON extends Optimizer<IvonGroupHyper> {
         this.backend.ivonSampleGiven(this.arena, group.range, h.ess, h.weightDecay);
       } else if (!train || this.blockNoise === 'redraw') {
         if (!usePredrawn) this.backend.ivonDraw(this.arena, group.range, args);
-      } else {
+      } else if (!usePredrawn) {
         this.backend.ivonSample(this.arena, group.range, args);
       }
     });
@@ -201,7 +205,8 @@ export class IVON extends Optimizer<IvonGroupHyper> {
 
   protected applyUpdate(t: number): void {
     const fused = this.pending !== 'none' && this.samples === 1;
-    this.drawsNext = fused && this.pending === 'redraw';
+    // A fused step draws the next step's first sample in the same pass (one trip over memory).
+    this.drawsNext = !fused ? 'none' : this.pending === 'redraw' ? 'theta' : 'thetaAndNoise';
     if (this.pending !== 'none' && !fused) this.foldPendingSample();
     this.layout.groups.forEach((group, i) => {
       if (group.frozen) return;
@@ -210,7 +215,7 @@ export class IVON extends Optimizer<IvonGroupHyper> {
       if (!fused) this.backend.ivonUpdate(this.arena, group.range, args);
       // Regenerating the noise means compute is cheap here: draw the next step's first sample in the same pass.
       else if (this.pending === 'redraw') this.backend.ivonUpdateAndDraw(this.arena, group.range, this.sampleArgs(h, TRAIN_STREAM, 0), args);
-      else this.backend.ivonUpdateFused(this.arena, group.range, args);
+      else this.backend.ivonUpdateFusedAndSample(this.arena, group.range, this.sampleArgs(h, TRAIN_STREAM, 0), args);
     });
     // `pending` is cleared by discardSamples() once the update has completed: if it fails,
     // a retried step still finds the single sample in grad/noise.
@@ -222,11 +227,11 @@ export class IVON extends Optimizer<IvonGroupHyper> {
 
   protected override afterUpdate(): void {
     this.predrawn = this.drawsNext;
-    this.drawsNext = false;
+    this.drawsNext = 'none';
   }
 
   override async restore(snapshot: OptimizerSnapshot): Promise<void> {
-    this.predrawn = false; // θ belongs to the state being replaced
+    this.predrawn = 'none'; // θ belongs to the state being replaced
     await super.restore(snapshot);
   }
 

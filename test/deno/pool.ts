@@ -1,6 +1,6 @@
 // Deno run of the worker pool: the runtime shards IVON over Deno Web Workers on one shared
 // WebAssembly.Memory, and the result must equal the single-thread run bit for bit. Prints JSON.
-import { createRuntime, IVON } from '../../src/index.ts';
+import { createRuntime, IVON } from '../../src/index.js';
 
 async function train(workers: number): Promise<{ backend: string; workers: number; mean: number[]; hess: number[] }> {
   const rt = await createRuntime({ backend: 'wasm', workers, minElementsPerWorker: 1024 });
