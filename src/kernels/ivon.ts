@@ -292,8 +292,8 @@ export function ivonUpdateFusedAndSample(
   alpha: number,
   clipRadius: number,
 ): void {
-  void sample;
-  void stream;
+  // `sample` and `stream` name the current sample (its noise is read from `noise`): unused here,
+  // kept for the argument order shared with ivonUpdateAndDraw.
   ivonUpdateFused(mean, hess, momentum, grad, noise, count, hessApprox, ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
   ivonSample(mean, hess, noise, theta, count, first, 0, step + 1, 0, seedLo, seedHi, ess, weightDecay);
 }
