@@ -60,6 +60,61 @@ function gemmRow(backend: string, p: Product, shape: GemmShape, s: Summary, note
   return m;
 }
 
+/**
+ * The tiled WGSL GEMM (gpu/nn) on the runtime's device: `repeat` products recorded into one submit,
+ * host time until onSubmittedWorkDone divided by `repeat`. A software adapter runs the CPU shape; a
+ * real GPU gets a batch of 8192 so the products are large enough to time.
+ */
+async function webgpuGemmRows(ctx: SuiteContext, nnOps: typeof import('../../src/nn/runtime-ops.js'), cpuShape: GemmShape): Promise<Measurement[]> {
+  const opened = await openRuntime('webgpu');
+  if (!opened.ok) {
+    ctx.skip('gemm', 'webgpu', opened.reason);
+    return [];
+  }
+  const rows: Measurement[] = [];
+  try {
+    const ops = nnOps.createModelOps(opened.runtime);
+    if (ops.kind !== 'webgpu') throw new Error(`expected GPU model ops, got ${ops.kind}`);
+    await ops.ready();
+    const software = (opened.runtime.compute as { isSoftwareAdapter?: boolean }).isSoftwareAdapter ?? true;
+    const shape: GemmShape = software ? cpuShape : { batch: 8192, inF: 2048, outF: 2048 };
+    const repeat = software ? 1 : 20;
+    const products = trainingProducts(shape);
+    const tensors = {
+      X: { buffer: ops.createBuffer(shape.batch * shape.inF, 'X'), offset: 0 },
+      W: { buffer: ops.createBuffer(shape.inF * shape.outF, 'W'), offset: 0 },
+      dY: { buffer: ops.createBuffer(shape.batch * shape.outF, 'dY'), offset: 0 },
+      C: { buffer: ops.createBuffer(Math.max(...products.map((p) => p.m * p.n)), 'C'), offset: 0 },
+    };
+    ops.upload(tensors.X, filled(shape.batch * shape.inF, 1));
+    ops.upload(tensors.W, filled(shape.inF * shape.outF, 2));
+    ops.upload(tensors.dY, filled(shape.batch * shape.outF, 3));
+    const note = `WGSL tiled GEMM, ${repeat} per submit${software ? '; software adapter: not GPU performance' : ''}`;
+    try {
+      for (const p of products) {
+        const s = await ctx.time(async () => {
+          const recording = ops.record();
+          for (let r = 0; r < repeat; r++) {
+            recording.gemm({ transA: p.transA, transB: p.transB, m: p.m, n: p.n, k: p.k, a: tensors[p.a], b: tensors[p.b], c: tensors.C });
+          }
+          ops.submit(recording);
+          await ops.device.queue.onSubmittedWorkDone();
+        });
+        const perProduct = { ...s, median_ms: s.median_ms / repeat, p90_ms: s.p90_ms / repeat, min_ms: s.min_ms / repeat, mean_ms: s.mean_ms / repeat };
+        rows.push(gemmRow('webgpu', p, shape, perProduct, note));
+      }
+    } finally {
+      ops.forget(Object.values(tensors).map((t) => t.buffer));
+      for (const t of Object.values(tensors)) t.buffer.destroy();
+    }
+  } catch (error) {
+    ctx.skip('gemm', 'webgpu', reasonOf(error));
+  } finally {
+    await opened.runtime.dispose();
+  }
+  return rows;
+}
+
 export async function runGemmSuite(ctx: SuiteContext): Promise<void> {
   ctx.log('\n## gemm: GFLOP/s of the three training products (target ≥ 20 per core), TensorFlow.js side by side');
   const shape: GemmShape = ctx.options.quick ? { batch: 128, inF: 512, outF: 512 } : { batch: 256, inF: 1024, outF: 1024 };
@@ -75,7 +130,7 @@ export async function runGemmSuite(ctx: SuiteContext): Promise<void> {
   for (const kind of ctx.options.backends) {
     if (!nnOps) break;
     if (kind === 'webgpu') {
-      ctx.skip('gemm', 'webgpu', 'no WGSL GEMM is benchmarked yet (the toolkit trains on js/wasm)');
+      rows.push(...(await webgpuGemmRows(ctx, nnOps, shape)));
       continue;
     }
     const opened = await openRuntime(kind);
