@@ -3,7 +3,7 @@
 // accumulate, explicit leading dimensions and row shards — on the plain-TS and the WASM ops.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JsOps, gemmRowShard, type GemmSpec, type NnOps } from '../src/nn/ops.js';
-import { devWasmOps } from '../src/nn/dev-wasm.js';
+import { wasmOps } from './nn-wasm-ops.js';
 import { Rng } from '../src/nn/random.js';
 
 function naive(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array): Float64Array {
@@ -37,7 +37,7 @@ const shapes: [number, number, number][] = [
 
 const opsUnderTest: [string, () => Promise<NnOps>][] = [
   ['js', async () => new JsOps()],
-  ['wasm', devWasmOps],
+  ['wasm', wasmOps],
 ];
 
 describe.each(opsUnderTest)('gemm on %s ops', (_name, make) => {
@@ -104,7 +104,7 @@ describe.each(opsUnderTest)('gemm on %s ops', (_name, make) => {
 
 describe('wasm ops', () => {
   it('refuses arrays outside its memory with a message that says what to do', async () => {
-    const ops = await devWasmOps();
+    const ops = await wasmOps();
     const a = new Float32Array(4);
     expect(() => ops.gemm({ transA: false, transB: false, m: 2, n: 2, k: 2, a, b: ops.alloc(4).view(), c: ops.alloc(4).view() })).toThrow(/not a view of the WASM memory/);
   });

@@ -3,7 +3,7 @@
 // ReLU, GELU, Tanh) against an independent float64 forward — on the plain-TS and WASM ops.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { activate, JsOps, type ActivationKind, type NnOps } from '../src/nn/ops.js';
-import { devWasmOps } from '../src/nn/dev-wasm.js';
+import { wasmOps } from './nn-wasm-ops.js';
 import { Linear, gelu, relu, tanh } from '../src/nn/layers.js';
 import { Sequential } from '../src/nn/network.js';
 import { gaussianNll, meanSquaredError, softmaxCrossEntropy } from '../src/nn/losses.js';
@@ -92,7 +92,7 @@ function forward64(params: Record<string, Float64Array>, x: Float64Array, rows: 
 
 const opsUnderTest: [string, () => Promise<NnOps>][] = [
   ['js', async () => new JsOps()],
-  ['wasm', devWasmOps],
+  ['wasm', wasmOps],
 ];
 
 describe.each(opsUnderTest)('network gradients on %s ops', (_name, make) => {

@@ -139,20 +139,8 @@ export async function runGemmSuite(ctx: SuiteContext): Promise<void> {
       continue;
     }
     try {
-      let ops = nnOps.createNnOps(opened.runtime);
-      let where = ops.kind === 'wasm' ? 'WASM SIMD, 1 thread' : 'plain TypeScript';
-      if (ops.kind !== kind) {
-        // The wasm backend does not hand its module to the toolkit (nnHost) yet: run the same
-        // kernels (assembly/nn.ts) compiled on their own, and say so in the row.
-        try {
-          const { devWasmOps } = await import('../../src/nn/dev-wasm.js');
-          ops = await devWasmOps();
-          where = 'WASM SIMD, 1 thread, standalone assembly/nn.ts (the wasm backend has no nnHost yet)';
-        } catch (error) {
-          ctx.skip('gemm', kind, `the ${kind} runtime gives ${ops.kind} model kernels and the standalone nn module failed: ${reasonOf(error)}`);
-          continue;
-        }
-      }
+      const ops = nnOps.createNnOps(opened.runtime);
+      const where = ops.kind === 'wasm' ? 'WASM SIMD, 1 thread' : 'plain TypeScript';
       const bufs = {
         X: ops.alloc(source.X.length),
         W: ops.alloc(source.W.length),

@@ -107,34 +107,3 @@ export class WasmOps implements NnOps {
     else this.k.nnGeluBackward(this.ptr(x, 'x'), pdy, pdx, count);
   }
 }
-
-/**
- * A host owning its own memory, for running the model kernels without the optimizer's WASM
- * backend (tests, benchmarks). `bytes` is a module compiled from assembly/nn.ts (or index.ts) with
- * --enable simd --runtime stub --importMemory. The allocator is a bump pointer that grows memory
- * (detaching views) only past `initialBytes`.
- */
-export async function standaloneWasmHost(bytes: BufferSource, initialBytes = 16 << 20): Promise<WasmNnHost> {
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(initialBytes / 65536) });
-  const module = await WebAssembly.compile(bytes);
-  const instance = await WebAssembly.instantiate(module, {
-    env: {
-      memory,
-      abort: () => {
-        throw new Error('assembly/nn.ts aborted');
-      },
-    },
-  });
-  let top = 65536; // leave the first page to the module's static data
-  return {
-    memory,
-    exports: instance.exports as unknown as NnKernelExports,
-    alloc(bytesWanted: number): number {
-      const ptr = (top + 15) & ~15;
-      top = ptr + bytesWanted;
-      const missing = top - memory.buffer.byteLength;
-      if (missing > 0) memory.grow(Math.ceil(missing / 65536));
-      return ptr;
-    },
-  };
-}
