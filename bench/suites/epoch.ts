@@ -42,9 +42,9 @@ export async function runEpochSuite(ctx: SuiteContext): Promise<void> {
       import('../../src/optim/ivon.js'),
       import('../../src/optim/adamw.js'),
     ]);
-    nn = { mlp: network.mlp, relu: layers.relu, fit: fitModule.fit, createNnOps: runtimeOps.createNnOps, IVON: ivon.IVON, AdamW: adamw.AdamW };
+    nn = { mlp: network.mlp, relu: layers.relu, fit: fitModule.fit, createModelOps: runtimeOps.createModelOps, IVON: ivon.IVON, AdamW: adamw.AdamW };
   } catch (error) {
-    ctx.skip('epoch', null, `the model toolkit (src/nn: mlp, fit, createNnOps) is not available: ${reasonOf(error)}`);
+    ctx.skip('epoch', null, `the model toolkit (src/nn: mlp, fit, createModelOps) is not available: ${reasonOf(error)}`);
     return;
   }
   const batchSize = 64;
@@ -54,18 +54,14 @@ export async function runEpochSuite(ctx: SuiteContext): Promise<void> {
   const params = Object.values(init).reduce((n, v) => n + v.length, 0);
   const rows: Measurement[] = [];
   for (const kind of ctx.options.backends) {
-    if (kind === 'webgpu') {
-      ctx.skip('epoch', 'webgpu', 'the model toolkit trains on js/wasm (createNnOps refuses webgpu)');
-      continue;
-    }
     const opened = await openRuntime(kind);
     if (!opened.ok) {
       ctx.skip('epoch', kind, opened.reason);
       continue;
     }
     try {
-      const ops = nn.createNnOps(opened.runtime);
-      const net = model.bind(ops, batchSize);
+      const ops = nn.createModelOps(opened.runtime);
+      const net = ops.kind === 'webgpu' ? model.bind(await ops.ready(), batchSize) : model.bind(ops, batchSize);
       const note = `${data.rows} rows, batch ${batchSize}, model kernels: ${ops.kind}`;
       for (const optimizer of ['ivon', 'adamw'] as const) {
         const opt =
