@@ -31,3 +31,6 @@ export {
 export type { CheckpointExpectation, DecodeOptions } from './checkpoint/index.js';
 export * from './nn/index.js';
 export * from './metrics/index.js';
+export { NoBackendError } from './scheduler/errors.js';
+export { WorkerCrashedError, WorkerTimeoutError } from './backends/pool-errors.js';
+export { DeviceLostError, WebGpuUnavailableError, WebGpuLimitError } from '../gpu/errors.js';
