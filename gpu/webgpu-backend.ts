@@ -15,6 +15,7 @@ import type {
   SampleArgs,
   SgdUpdateArgs,
 } from '../src/backend.js';
+import { hessApproxCode } from '../src/kernels/args.js';
 import { acquireDevice, type DeviceOptions } from './device.js';
 import { planChunks, type DispatchLimits } from './dispatch-plan.js';
 import { DeviceLostError, WebGpuLimitError } from './errors.js';
@@ -45,7 +46,6 @@ interface GpuArena extends Arena {
 }
 
 const FLOAT32_MAX = 3.4028234663852886e38;
-const hessApproxCode = (h: HessApprox): number => (h === 'price' ? 0 : 1);
 
 export async function createWebGpuBackend(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
   const acquired = await acquireDevice(options);

@@ -28,12 +28,11 @@ import {
 import { fillNormal } from '../kernels/normal.js';
 import { philoxBlocks } from '../kernels/philox.js';
 import { countNonFinite } from '../kernels/probe.js';
+import { counterArgs, hessApproxCode, updateScalars } from '../kernels/args.js';
 
 interface JsArena extends Arena {
   readonly buffers: Map<Role, Float32Array>;
 }
-
-export const hessApproxCode = (h: HessApprox): number => (h === 'price' ? 0 : 1);
 
 function buffer(arena: Arena, role: Role, range: Range): Float32Array {
   const whole = (arena as JsArena).buffers.get(role);
@@ -90,11 +89,7 @@ export class JsBackend implements Backend {
       buffer(arena, 'theta', range),
       range.count,
       range.start,
-      a.sample,
-      a.step,
-      a.stream,
-      a.seedLo,
-      a.seedHi,
+      ...counterArgs(a),
       a.ess,
       a.weightDecay,
     );
@@ -107,7 +102,9 @@ export class JsBackend implements Backend {
       buffer(arena, 'theta', range),
       range.count,
       range.start,
-      a.sample, a.step, a.stream, a.seedLo, a.seedHi, a.ess, a.weightDecay,
+      ...counterArgs(a),
+      a.ess,
+      a.weightDecay,
     );
   }
 
@@ -119,9 +116,8 @@ export class JsBackend implements Backend {
       buffer(arena, 'grad', range),
       range.count,
       range.start,
-      s.sample, s.step, s.stream, s.seedLo, s.seedHi,
-      hessApproxCode(a.hessApprox),
-      a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.invDebias, a.alpha, a.clipRadius,
+      ...counterArgs(s),
+      ...updateScalars(a),
     );
   }
 
@@ -134,9 +130,8 @@ export class JsBackend implements Backend {
       buffer(arena, 'theta', range),
       range.count,
       range.start,
-      s.sample, s.step, s.stream, s.seedLo, s.seedHi,
-      hessApproxCode(a.hessApprox),
-      a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.invDebias, a.alpha, a.clipRadius,
+      ...counterArgs(s),
+      ...updateScalars(a),
     );
   }
 
@@ -150,9 +145,8 @@ export class JsBackend implements Backend {
       buffer(arena, 'theta', range),
       range.count,
       range.start,
-      s.sample, s.step, s.stream, s.seedLo, s.seedHi,
-      hessApproxCode(a.hessApprox),
-      a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.invDebias, a.alpha, a.clipRadius,
+      ...counterArgs(s),
+      ...updateScalars(a),
     );
   }
 
@@ -188,8 +182,7 @@ export class JsBackend implements Backend {
       buffer(arena, 'gradMean', range),
       buffer(arena, 'curvMean', range),
       range.count,
-      hessApproxCode(a.hessApprox),
-      a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.invDebias, a.alpha, a.clipRadius,
+      ...updateScalars(a),
     );
   }
 
@@ -201,8 +194,7 @@ export class JsBackend implements Backend {
       buffer(arena, 'grad', range),
       buffer(arena, 'noise', range),
       range.count,
-      hessApproxCode(a.hessApprox),
-      a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.invDebias, a.alpha, a.clipRadius,
+      ...updateScalars(a),
     );
   }
 

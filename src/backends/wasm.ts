@@ -15,6 +15,7 @@ import type {
   SampleArgs,
   SgdUpdateArgs,
 } from '../backend.js';
+import { counterArgs, hessApproxCode, updateScalars } from '../kernels/args.js';
 import { InPlaceRunner, roleArg, type KernelCall, type KernelRunner, type RoleBases } from './wasm-calls.js';
 import { WasmHeap } from './wasm-heap.js';
 import {
@@ -56,12 +57,8 @@ export interface WasmNnHostBlocks {
   free(ptr: number): void;
 }
 
-const hessApproxCode = (h: HessApprox): number => (h === 'price' ? 0 : 1);
 const R = roleArg;
 
-function ivonUpdateScalars(a: IvonUpdateArgs): number[] {
-  return [hessApproxCode(a.hessApprox), a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.invDebias, a.alpha, a.clipRadius];
-}
 
 export class WasmBackend implements Backend {
   readonly kind = 'wasm' as const;
@@ -132,35 +129,35 @@ export class WasmBackend implements Backend {
   ivonSample(arena: Arena, range: Range, a: SampleArgs): void {
     this.run(arena, range, {
       kernel: 'ivonSample',
-      args: [R('mean'), R('hess'), R('noise'), R('theta'), 'count', 'first', a.sample, a.step, a.stream, a.seedLo, a.seedHi, a.ess, a.weightDecay],
+      args: [R('mean'), R('hess'), R('noise'), R('theta'), 'count', 'first', ...counterArgs(a), a.ess, a.weightDecay],
     });
   }
 
   ivonDraw(arena: Arena, range: Range, a: SampleArgs): void {
     this.run(arena, range, {
       kernel: 'ivonDraw',
-      args: [R('mean'), R('hess'), R('theta'), 'count', 'first', a.sample, a.step, a.stream, a.seedLo, a.seedHi, a.ess, a.weightDecay],
+      args: [R('mean'), R('hess'), R('theta'), 'count', 'first', ...counterArgs(a), a.ess, a.weightDecay],
     });
   }
 
   ivonUpdateRedraw(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs): void {
     this.run(arena, range, {
       kernel: 'ivonUpdateRedraw',
-      args: [R('mean'), R('hess'), R('momentum'), R('grad'), 'count', 'first', s.sample, s.step, s.stream, s.seedLo, s.seedHi, ...ivonUpdateScalars(a)],
+      args: [R('mean'), R('hess'), R('momentum'), R('grad'), 'count', 'first', ...counterArgs(s), ...updateScalars(a)],
     });
   }
 
   ivonUpdateAndDraw(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs): void {
     this.run(arena, range, {
       kernel: 'ivonUpdateAndDraw',
-      args: [R('mean'), R('hess'), R('momentum'), R('grad'), R('theta'), 'count', 'first', s.sample, s.step, s.stream, s.seedLo, s.seedHi, ...ivonUpdateScalars(a)],
+      args: [R('mean'), R('hess'), R('momentum'), R('grad'), R('theta'), 'count', 'first', ...counterArgs(s), ...updateScalars(a)],
     });
   }
 
   ivonUpdateFusedAndSample(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs): void {
     this.run(arena, range, {
       kernel: 'ivonUpdateFusedAndSample',
-      args: [R('mean'), R('hess'), R('momentum'), R('grad'), R('noise'), R('theta'), 'count', 'first', s.sample, s.step, s.stream, s.seedLo, s.seedHi, ...ivonUpdateScalars(a)],
+      args: [R('mean'), R('hess'), R('momentum'), R('grad'), R('noise'), R('theta'), 'count', 'first', ...counterArgs(s), ...updateScalars(a)],
     });
   }
 
@@ -178,14 +175,14 @@ export class WasmBackend implements Backend {
   ivonUpdate(arena: Arena, range: Range, a: IvonUpdateArgs): void {
     this.run(arena, range, {
       kernel: 'ivonUpdate',
-      args: [R('mean'), R('hess'), R('momentum'), R('gradMean'), R('curvMean'), 'count', ...ivonUpdateScalars(a)],
+      args: [R('mean'), R('hess'), R('momentum'), R('gradMean'), R('curvMean'), 'count', ...updateScalars(a)],
     });
   }
 
   ivonUpdateFused(arena: Arena, range: Range, a: IvonUpdateArgs): void {
     this.run(arena, range, {
       kernel: 'ivonUpdateFused',
-      args: [R('mean'), R('hess'), R('momentum'), R('grad'), R('noise'), 'count', ...ivonUpdateScalars(a)],
+      args: [R('mean'), R('hess'), R('momentum'), R('grad'), R('noise'), 'count', ...updateScalars(a)],
     });
   }
 
