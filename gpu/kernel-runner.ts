@@ -9,6 +9,7 @@
 // a call no two dispatches share a slot. So no queued dispatch ever sees a later call's uniforms
 // (the hazard: writeBuffer applies at once on the queue, recorded passes run when submitted).
 
+import { BindGroupCache } from './bind-group-cache.js';
 import type { DispatchLimits, Grid } from './dispatch-plan.js';
 import { gridFor } from './dispatch-plan.js';
 import { KERNELS, type KernelName } from './kernels.js';
@@ -47,9 +48,7 @@ export class KernelRunner {
   private readonly uniformRing: GPUBuffer;
   private readonly staging = new ArrayBuffer(SLOT_BYTES * RING_SLOTS);
   private ringCursor = 0;
-  private readonly bindGroups = new Map<string, GPUBindGroup>();
-  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
-  private nextBufferId = 1;
+  private readonly bindGroups = new BindGroupCache();
   private timestamps: { querySet: GPUQuerySet; capacity: number; used: number } | undefined;
 
   private constructor(
@@ -90,14 +89,7 @@ export class KernelRunner {
 
   /** Drops cached bind groups that reference any of these buffers (before they are destroyed). */
   forget(buffers: Iterable<GPUBuffer>): void {
-    const ids = new Set<string>();
-    for (const b of buffers) {
-      const id = this.bufferIds.get(b);
-      if (id !== undefined) ids.add(`#${id}@`);
-    }
-    for (const key of [...this.bindGroups.keys()]) {
-      for (const id of ids) if (key.includes(id)) this.bindGroups.delete(key);
-    }
+    this.bindGroups.forget(buffers);
   }
 
   /**
@@ -162,27 +154,15 @@ export class KernelRunner {
   }
 
   private bindGroupFor(kernel: KernelName, layout: GPUBindGroupLayout, d: Dispatch): GPUBindGroup {
-    const key = d.cacheBindGroup ? `${kernel}|${d.bindings.map((b) => `#${this.idOf(b.buffer)}@${b.offset ?? 0}+${b.size}`).join('|')}` : '';
-    const cached = key ? this.bindGroups.get(key) : undefined;
-    if (cached) return cached;
-    const group = this.device.createBindGroup({
-      layout,
-      entries: [
-        { binding: 0, resource: { buffer: this.uniformRing, offset: 0, size: PARAMS_BYTES } },
-        ...d.bindings.map((resource, i) => ({ binding: i + 1, resource })),
-      ],
-    });
-    if (key) this.bindGroups.set(key, group);
-    return group;
-  }
-
-  private idOf(buffer: GPUBuffer): number {
-    let id = this.bufferIds.get(buffer);
-    if (id === undefined) {
-      id = this.nextBufferId++;
-      this.bufferIds.set(buffer, id);
-    }
-    return id;
+    const create = () =>
+      this.device.createBindGroup({
+        layout,
+        entries: [
+          { binding: 0, resource: { buffer: this.uniformRing, offset: 0, size: PARAMS_BYTES } },
+          ...d.bindings.map((resource, i) => ({ binding: i + 1, resource })),
+        ],
+      });
+    return d.cacheBindGroup ? this.bindGroups.get(kernel, d.bindings, create) : create();
   }
 }
 

@@ -5,6 +5,7 @@
 // before the submit that uses it (a writeBuffer is a queue operation, so it never changes what an
 // earlier submit reads); a whole forward/backward pass is one compute pass and one submit.
 
+import { BindGroupCache } from '../bind-group-cache.js';
 import { BufferUsage, ShaderStage } from '../usage.js';
 import { NN_KERNELS, type NnKernelName } from './nn-kernels.js';
 
@@ -30,9 +31,7 @@ export class NnRunner {
   private readonly ring: GPUBuffer;
   private readonly staging = new Uint32Array((SLOT_BYTES / 4) * RING_SLOTS);
   private cursor = 0;
-  private readonly bindGroups = new Map<string, GPUBindGroup>();
-  private readonly ids = new WeakMap<GPUBuffer, number>();
-  private nextId = 1;
+  private readonly bindGroups = new BindGroupCache();
 
   private constructor(
     readonly device: GPUDevice,
@@ -59,14 +58,7 @@ export class NnRunner {
 
   /** Drops cached bind groups that use any of these buffers (call before destroying them). */
   forget(buffers: Iterable<GPUBuffer>): void {
-    const gone = new Set<string>();
-    for (const b of buffers) {
-      const id = this.ids.get(b);
-      if (id !== undefined) gone.add(`#${id}`);
-    }
-    for (const key of [...this.bindGroups.keys()]) {
-      if (key.split('|').some((part) => gone.has(part))) this.bindGroups.delete(key);
-    }
+    this.bindGroups.forget(buffers);
   }
 
   destroy(): void {
@@ -102,28 +94,18 @@ export class NnRunner {
   }
 
   private bindGroupFor(d: NnDispatch, layout: GPUBindGroupLayout): GPUBindGroup {
-    const key = [d.kernel, ...d.buffers.map((b) => `#${this.idOf(b)}`)].join('|');
-    let group = this.bindGroups.get(key);
-    if (!group) {
-      group = this.device.createBindGroup({
-        layout,
-        entries: [
-          { binding: 0, resource: { buffer: this.ring, offset: 0, size: UNIFORM_BYTES } },
-          ...d.buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
-        ],
-      });
-      this.bindGroups.set(key, group);
-    }
-    return group;
-  }
-
-  private idOf(buffer: GPUBuffer): number {
-    let id = this.ids.get(buffer);
-    if (id === undefined) {
-      id = this.nextId++;
-      this.ids.set(buffer, id);
-    }
-    return id;
+    return this.bindGroups.get(
+      d.kernel,
+      d.buffers.map((buffer) => ({ buffer })),
+      () =>
+        this.device.createBindGroup({
+          layout,
+          entries: [
+            { binding: 0, resource: { buffer: this.ring, offset: 0, size: UNIFORM_BYTES } },
+            ...d.buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
+          ],
+        }),
+    );
   }
 }
 
