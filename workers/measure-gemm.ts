@@ -8,6 +8,7 @@ import { createPoolBackend, type PoolBackend } from '../src/backends/pool.js';
 import { createWasmBackend, type WasmBackend } from '../src/backends/wasm.js';
 import { WasmOps, type WasmNnHost } from '../src/nn/ops-wasm.js';
 import type { GemmSpec } from '../src/nn/ops.js';
+import { trainingProducts, type Product } from '../bench/suites/gemm.js';
 
 const workers = Number(process.argv[2] ?? 1);
 
@@ -21,24 +22,6 @@ function median(repeats: number, fn: () => void): number {
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
-}
-
-interface Product {
-  name: string;
-  transA: boolean;
-  transB: boolean;
-  m: number;
-  n: number;
-  k: number;
-}
-
-/** The three products of a Linear in×out layer on a batch. */
-function trainingProducts(batch: number, inF: number, outF: number): Product[] {
-  return [
-    { name: 'X·W   (forward)', transA: false, transB: false, m: batch, n: outF, k: inF },
-    { name: 'dY·Wᵀ (input grad)', transA: false, transB: true, m: batch, n: inF, k: outF },
-    { name: 'Xᵀ·dY (weight grad)', transA: true, transB: false, m: inF, n: outF, k: batch },
-  ];
 }
 
 /** Milliseconds (median) of one product on `backend`'s memory. */
@@ -60,14 +43,14 @@ const inline = await createPoolBackend({ workers, minGemmFlopsPerWorker: Number.
 const always = await createPoolBackend({ workers, minGemmFlopsPerWorker: 1 });
 try {
   console.log(`GEMM GFLOP/s, batch 256, Linear 1024→1024: 1 thread vs pool (${workers} worker(s) + main thread), median of 15`);
-  for (const p of trainingProducts(256, 1024, 1024)) {
+  for (const p of trainingProducts({ batch: 256, inF: 1024, outF: 1024 })) {
     const one = time(single, p, 15);
     const many = time(pool, p, 15);
     console.log(`  ${p.name.padEnd(20)} ${p.m}×${p.k}·${p.k}×${p.n}: 1 thread ${gflops(p, one).toFixed(1)}, pool ${gflops(p, many).toFixed(1)} (${(one / many).toFixed(2)}x, ${pool.gemmShardsFor(p.m, p.n, p.k)} shards)`);
   }
   console.log(`\nBreak-even, same pool: inline vs sharded over ${workers + 1} threads (median ms; flops per shard)`);
   for (const size of [16, 24, 32, 48, 64, 96, 128, 192, 256]) {
-    for (const p of trainingProducts(size, size, size).slice(0, 1)) {
+    for (const p of trainingProducts({ batch: size, inF: size, outF: size }).slice(0, 1)) {
       const repeats = size < 100 ? 200 : 40;
       const t1 = time(inline, p, repeats);
       const tn = time(always, p, repeats);

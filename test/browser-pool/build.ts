@@ -1,35 +1,17 @@
 // Bundles the browser pool page and the kernel worker with rollup (types stripped by TypeScript's
 // transpileModule; comlink resolved from node_modules) and serves them from 127.0.0.1, with or
 // without the COOP/COEP headers that make a page crossOriginIsolated.
-import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, resolve } from 'node:path';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
-import { rollup, type Plugin } from 'rollup';
-import ts from 'typescript';
-
-function stripTypes(): Plugin {
-  return {
-    name: 'strip-types',
-    resolveId(source, importer) {
-      if (!importer || !source.startsWith('.')) return null;
-      const candidate = resolve(dirname(importer), source.replace(/\.js$/, '.ts'));
-      return existsSync(candidate) ? candidate : null;
-    },
-    transform(code, id) {
-      if (!id.endsWith('.ts')) return null;
-      const out = ts.transpileModule(code, { fileName: id, compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } });
-      return { code: out.outputText, map: null };
-    },
-  };
-}
+import { rollup } from 'rollup';
+import { typescriptStrip } from '../browser/serve.js';
 
 /** One ES module with everything `entry` imports (dynamic imports inlined). */
 export async function bundleModule(entry: string): Promise<string> {
   const build = await rollup({
     input: entry,
-    plugins: [stripTypes(), nodeResolve({ browser: true })],
+    plugins: [typescriptStrip(), nodeResolve({ browser: true })],
     external: (id) => id.startsWith('node:') || id === 'webgpu',
     onwarn: () => {},
   });

@@ -10,7 +10,7 @@ import { rollup, type Plugin } from 'rollup';
 import ts from 'typescript';
 
 /** Rollup plugin: `./x.js` imports resolve to `./x.ts` files, whose types are stripped. */
-function typescriptStrip(): Plugin {
+export function typescriptStrip(): Plugin {
   return {
     name: 'typescript-strip',
     resolveId(source, importer) {
