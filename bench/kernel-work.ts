@@ -52,7 +52,7 @@ export function adamwArgs(t: number): AdamwUpdateArgs {
     beta2: 0.999,
     oneMinusBeta2: 0.001,
     eps: 1e-8,
-    biasCorrection2Sqrt: Math.sqrt(1 - Math.pow(0.999, t)),
+    invBiasCorrection2Sqrt: 1 / Math.sqrt(1 - Math.pow(0.999, t)),
   };
 }
 

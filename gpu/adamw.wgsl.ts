@@ -3,7 +3,7 @@
 
 /**
  * `adamwUpdate` over (param = mean, grad, expAvg = momentum, expAvgSq). f0 = (stepSize,
- * decayFactor, beta1, oneMinusBeta1), f1 = (beta2, oneMinusBeta2, eps, biasCorrection2Sqrt).
+ * decayFactor, beta1, oneMinusBeta1), f1 = (beta2, oneMinusBeta2, eps, invBiasCorrection2Sqrt).
  */
 export const adamwUpdateBody = /* wgsl */ `
 fn run(inv: u32, lid: u32) {
@@ -17,7 +17,7 @@ fn run(inv: u32, lid: u32) {
   let p = p0 * params.f0.y;
   let m = params.f0.z * m0 + params.f0.w * g;
   let s = params.f1.x * s0 + (params.f1.y * g) * g;
-  let denom = sqrt(s) / params.f1.w + params.f1.z;
+  let denom = sqrt(s) * params.f1.w + params.f1.z;
   let keep = laneMask(done);
   expAvg[v] = select(m0, m, keep);
   expAvgSq[v] = select(s0, s, keep);

@@ -284,7 +284,7 @@ export class WebGpuBackend implements Backend {
     this.ensureUsable();
     this.checkRange(arena, range, 4, 'adamwUpdate');
     this.elementwise('adamwUpdate', arena, ['mean', 'grad', 'momentum', 'expAvgSq'], range, {
-      floats: [a.stepSize, a.decayFactor, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.eps, a.biasCorrection2Sqrt],
+      floats: [a.stepSize, a.decayFactor, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.eps, a.invBiasCorrection2Sqrt],
     });
   }
 

@@ -71,7 +71,7 @@ export interface AdamwUpdateArgs {
   beta2: number;
   oneMinusBeta2: number;
   eps: number;
-  biasCorrection2Sqrt: number;
+  invBiasCorrection2Sqrt: number;
 }
 
 export interface SgdUpdateArgs {

@@ -36,7 +36,7 @@ async function program(backend: Backend, length: number, range: Range): Promise<
   backend.ivonUpdate(arena, range, { ...UPDATE, hessApprox: 'gradsq' });
   backend.copy(arena, 'noise', 'grad', range);
   backend.ivonSampleGiven(arena, range, 50, 0.01);
-  backend.adamwUpdate(arena, range, { stepSize: 0.01, decayFactor: 0.999, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.99, oneMinusBeta2: 0.01, eps: 1e-8, biasCorrection2Sqrt: 0.3 });
+  backend.adamwUpdate(arena, range, { stepSize: 0.01, decayFactor: 0.999, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.99, oneMinusBeta2: 0.01, eps: 1e-8, invBiasCorrection2Sqrt: 3.3 });
   backend.sgdUpdate(arena, range, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
   await backend.flush();
   backend.write(arena, 'grad', range.start + 3, Float32Array.of(NaN, Infinity, -Infinity));

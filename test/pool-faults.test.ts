@@ -22,7 +22,7 @@ const KERNELS: Record<KernelName, { writes: Role[]; run: (b: Backend, a: Arena) 
   ivonAccumulate: { writes: ['gradMean', 'curvMean'], run: (b, a) => b.ivonAccumulate(a, ALL, 3, 'price') },
   adamwUpdate: {
     writes: ['mean', 'momentum', 'expAvgSq'],
-    run: (b, a) => b.adamwUpdate(a, ALL, { stepSize: 0.01, decayFactor: 0.999, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.99, oneMinusBeta2: 0.01, eps: 1e-8, biasCorrection2Sqrt: 0.3 }),
+    run: (b, a) => b.adamwUpdate(a, ALL, { stepSize: 0.01, decayFactor: 0.999, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.99, oneMinusBeta2: 0.01, eps: 1e-8, invBiasCorrection2Sqrt: 3.3 }),
   },
 };
 

@@ -174,7 +174,7 @@ describe('wasm kernels equal the TypeScript reference bit for bit', () => {
     ['ivonUpdateAndDraw gradsq', (b, a, r) => b.ivonUpdateAndDraw(a, r, { sample: 0, step: 4, stream: 0, seedLo: 11, seedHi: 5, ess: 500, weightDecay: 1e-3 }, updateArgs('gradsq', Infinity))],
     ['adamwUpdate', (b, a, r) => b.adamwUpdate(a, r, {
       stepSize: 1e-3 / (1 - 0.9 ** 5), decayFactor: 1 - 1e-3 * 1e-2, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999,
-      oneMinusBeta2: 1 - 0.999, eps: 1e-8, biasCorrection2Sqrt: Math.sqrt(1 - 0.999 ** 5),
+      oneMinusBeta2: 1 - 0.999, eps: 1e-8, invBiasCorrection2Sqrt: 1 / Math.sqrt(1 - 0.999 ** 5),
     })],
     ['sgdUpdate', (b, a, r) => b.sgdUpdate(a, r, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 })],
     ['copy', (b, a, r) => b.copy(a, 'theta', 'grad', r)],

@@ -96,7 +96,7 @@ const KERNEL_CALLS: Array<[string, (b: Backend, a: Arena, range: Range) => void]
         beta2: 0.999,
         oneMinusBeta2: 1 - 0.999,
         eps: 1e-8,
-        biasCorrection2Sqrt: Math.sqrt(1 - 0.999 ** 2),
+        invBiasCorrection2Sqrt: 1 / Math.sqrt(1 - 0.999 ** 2),
       }),
   ],
   ['sgdUpdate', (b, a, r) => b.sgdUpdate(a, r, { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 })],

@@ -205,7 +205,7 @@ export class JsBackend implements Backend {
       buffer(arena, 'momentum', range),
       buffer(arena, 'expAvgSq', range),
       range.count,
-      a.stepSize, a.decayFactor, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.eps, a.biasCorrection2Sqrt,
+      a.stepSize, a.decayFactor, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.eps, a.invBiasCorrection2Sqrt,
     );
   }
 

@@ -190,7 +190,7 @@ export class WasmBackend implements Backend {
     this.run(arena, range, {
       kernel: 'adamwUpdate',
       args: [R('mean'), R('grad'), R('momentum'), R('expAvgSq'), 'count',
-        a.stepSize, a.decayFactor, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.eps, a.biasCorrection2Sqrt],
+        a.stepSize, a.decayFactor, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.eps, a.invBiasCorrection2Sqrt],
     });
   }
 

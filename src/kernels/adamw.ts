@@ -17,15 +17,15 @@ export function adamwUpdate(
   beta2: number,
   oneMinusBeta2: number,
   eps: number,
-  biasCorrection2Sqrt: number,
+  invBiasCorrection2Sqrt: number,
 ): void {
-  const [ss, df, b1, omb1, b2, omb2, ep, bc2] = [stepSize, decayFactor, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, biasCorrection2Sqrt].map(f);
+  const [ss, df, b1, omb1, b2, omb2, ep, invBc2] = [stepSize, decayFactor, beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps, invBiasCorrection2Sqrt].map(f);
   for (let i = 0; i < count; i++) {
     const g = grad[i];
     const p = f(param[i] * df);
     const m = f(f(b1 * expAvg[i]) + f(omb1 * g));
     const v = f(f(b2 * expAvgSq[i]) + f(f(omb2 * g) * g));
-    const denom = f(f(f(Math.sqrt(v)) / bc2) + ep);
+    const denom = f(f(f(Math.sqrt(v)) * invBc2) + ep);
     expAvg[i] = m;
     expAvgSq[i] = v;
     param[i] = f(p - f(ss * f(m / denom)));

@@ -66,7 +66,7 @@ export class AdamW extends DeterministicOptimizer<AdamwGroupHyper> {
         beta2: h.beta2,
         oneMinusBeta2: 1 - h.beta2,
         eps: h.eps,
-        biasCorrection2Sqrt: Math.sqrt(1 - Math.pow(h.beta2, t)),
+        invBiasCorrection2Sqrt: 1 / Math.sqrt(1 - Math.pow(h.beta2, t)),
       });
     });
   }
