@@ -13,6 +13,7 @@ export interface WasmLowLevel {
     copy(dst: number, src: number, count: number): void;
     triad(z: number, x: number, y: number, count: number, a: number): void;
     fillNormal(out: number, count: number, first: number, sample: number, step: number, stream: number, seedLo: number, seedHi: number): void;
+    philoxBlocks(out: number, blocks: number, firstBlock: number, c1: number, c2: number, c3: number, k0: number, k1: number): void;
   };
 }
 
@@ -20,7 +21,7 @@ export interface WasmLowLevel {
 export function wasmLowLevel(backend: Backend): WasmLowLevel | string {
   const b = backend as unknown as Partial<WasmLowLevel>;
   if (!(b.memory instanceof WebAssembly.Memory) || !b.exports) return 'the wasm backend exposes no memory/exports (expected WasmBackend.memory and .exports)';
-  for (const name of ['copy', 'triad', 'fillNormal'] as const) {
+  for (const name of ['copy', 'triad', 'fillNormal', 'philoxBlocks'] as const) {
     if (typeof b.exports[name] !== 'function') return `the wasm module does not export '${name}'`;
   }
   return b as WasmLowLevel;

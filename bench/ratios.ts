@@ -80,6 +80,12 @@ export function computeRatios(results: readonly Measurement[]): Ratio[] {
     }
   }
 
+  // Where a normal's time goes: the Philox words alone over the whole normal (no target).
+  for (const philox of rows((m) => m.name === 'philoxBlocks')) {
+    const normal = results.find((m) => m.name === 'fillNormal' && same(m, philox));
+    if (normal) out.push(ratio('Philox words / whole normals (time)', philox, philox.median_ms / normal.median_ms, '', null));
+  }
+
   // RNG throughput against 300 M normals/s on one core.
   for (const r of rows((m) => m.normals_per_s !== undefined && m.workers === 0)) {
     out.push(ratio(`${r.name} normals/s`, r, (r.normals_per_s as number) / 1e6, 'M/s', { op: '>=', value: TARGETS.normalsPerSecondM }));

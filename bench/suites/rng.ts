@@ -1,6 +1,8 @@
 // Suite 'rng': normals per second of the counter-based generator (docs/KERNELS.md §1), through
 // the Backend interface (randomNormals: includes copying the result out) and, on wasm, the raw
-// fillNormal kernel writing into the arena's memory (the cost the sample kernel pays).
+// fillNormal kernel writing into the arena's memory (the cost the sample kernel pays), and the
+// raw Philox words alone (philoxBlocks: one 32-bit word per normal), which splits a normal's
+// cost into the generator's and Box–Muller's.
 
 import type { Backend } from '../../src/backend.js';
 import { openRuntime } from '../backends.js';
@@ -44,6 +46,10 @@ export async function runRngSuite(ctx: SuiteContext): Promise<void> {
           try {
             const raw = await ctx.time(() => low.exports.fillNormal(ptr, n, 0, 0, step++, 0, 7, 0));
             rows.push(normalsRow(kind, 'fillNormal', n, raw, 'raw kernel into the arena'));
+            const words = await ctx.time(() => low.exports.philoxBlocks(ptr, n / 4, 0, 0, step++, 0, 7, 0));
+            const wordsPerS = n / (words.median_ms / 1000);
+            const note = `${(wordsPerS / 1e6).toPrecision(4)} M words/s; raw Philox4x32-10 words (one per normal), no Box–Muller`;
+            rows.push(measurement({ suite: 'rng', backend: kind, optimizer: null, name: 'philoxBlocks', params: n, workers: 0, note }, words, { bytes: 4 * n }));
           } finally {
             backend.destroyArena(arena);
           }
