@@ -2,8 +2,10 @@
 // default config, wasm backend) on seeds 0–4, asserting that IVON's BMA beats AdamW on NLL and ECE
 // averaged over the seeds, with accuracy within one point. One seed alone is not a verdict: on a
 // 359-row test split the per-seed winner flips with the last bit of a float (IVON wins NLL and ECE
-// on 3 of these 5 seeds); and the command line itself (--epochs 2) writing report.json
-// whose numbers are the printed table's, plus two well-formed, labelled SVG figures.
+// on 3 of these 5 seeds, and the 95% paired-bootstrap interval of the NLL gap is as wide as the
+// gaps between seeds: it holds 0 on seeds 0 and 2, favours AdamW on seed 1 and IVON on 3 and 4);
+// and the command line itself (--epochs 2) writing report.json whose numbers are the printed
+// table's and intervals, plus two well-formed, labelled SVG figures.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,6 +51,13 @@ describe('main job (digits, AdamW vs IVON)', () => {
           expect(o.entropy).toBeGreaterThan(0.9);
         }
         expect(r.reliability.ivonBma.reduce((n, b) => n + b.count, 0)).toBe(r.data.test);
+        // The printed IVON − AdamW intervals: centred on the table's own difference, which they bracket.
+        for (const metric of ['accuracy', 'nll', 'ece', 'brier'] as const) {
+          const d = r.comparison[metric];
+          expect(d.difference).toBeCloseTo(ivonBma[metric] - adamw[metric], 12);
+          expect(d.lower).toBeLessThanOrEqual(d.difference);
+          expect(d.upper).toBeGreaterThanOrEqual(d.difference);
+        }
         for (const key of ['adamw', 'ivonBma'] as const) {
           for (const metric of ['nll', 'ece', 'accuracy'] as const) mean[key][metric] += r.table[key][metric] / seeds.length;
         }
@@ -79,6 +88,10 @@ describe('main job (digits, AdamW vs IVON)', () => {
       expect(Number(cells[4])).toBeCloseTo(t.ece, 4);
       expect(Number(cells[5])).toBeCloseTo(t.brier, 4);
     }
+    // The intervals line prints report.json's comparison (NLL: difference [lower, upper]).
+    const nll = report.comparison.nll;
+    const sign = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(4)}`;
+    expect(stdout).toContain(`NLL ${sign(nll.difference)} [${sign(nll.lower)}, ${sign(nll.upper)}]`);
     const reliability = readFileSync(join(out, 'reliability.svg'), 'utf8');
     const entropy = readFileSync(join(out, 'entropy.svg'), 'utf8');
     for (const svg of [reliability, entropy]) {
