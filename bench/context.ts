@@ -5,7 +5,7 @@ import type { BenchOptions } from './cli.js';
 import { formatMeasurements } from './format.js';
 import type { Measurement, Skip } from './results.js';
 import type { GpuInfo } from './suites/webgpu.js';
-import { FULL_PLAN, QUICK_PLAN, summarize, timeRuns, type Summary, type TimingPlan } from './stats.js';
+import { FULL_PLAN, QUICK_PLAN, summarize, timeInterleaved, timeRuns, type Summary, type TimingPlan } from './stats.js';
 
 export class SuiteContext {
   readonly results: Measurement[] = [];
@@ -43,6 +43,15 @@ export class SuiteContext {
     await run();
     const plan = this.planFor(performance.now() - t0);
     return summarize(await timeRuns(run, { ...plan, warmup: Math.max(0, plan.warmup - 1) }));
+  }
+
+  /** ctx.time for runs compared with each other, timed in alternation (stats.ts: timeInterleaved). */
+  async timeInterleaved(runs: ReadonlyArray<() => void | Promise<void>>): Promise<Summary[]> {
+    const t0 = performance.now();
+    for (const run of runs) await run();
+    const plan = this.planFor((performance.now() - t0) / runs.length);
+    const samples = await timeInterleaved(runs, { ...plan, warmup: Math.max(0, plan.warmup - 1) });
+    return samples.map(summarize);
   }
 
   /** A plan for work that takes about `msPerRun`: fewer reps so a slow backend stays within budget. */

@@ -54,15 +54,27 @@ export type Clock = () => number;
  * are reached, or maxReps. `run` may return a promise (GPU / worker backends finish in flush()).
  */
 export async function timeRuns(run: () => void | Promise<void>, plan: TimingPlan, clock: Clock = () => performance.now()): Promise<number[]> {
+  return (await timeInterleaved([run], plan, clock))[0];
+}
+
+/**
+ * timeRuns for several runs compared with each other: round after round, each run once in turn
+ * (warm-up rounds first), so a slow spell of the shared machine lands on all of them alike instead
+ * of on whichever was being timed. Returns each run's samples; a round counts once toward the plan.
+ */
+export async function timeInterleaved(runs: ReadonlyArray<() => void | Promise<void>>, plan: TimingPlan, clock: Clock = () => performance.now()): Promise<number[][]> {
   if (plan.minReps < 1 || plan.maxReps < plan.minReps) throw new Error(`timeRuns: need 1 <= minReps <= maxReps, got ${plan.minReps}, ${plan.maxReps}`);
-  for (let i = 0; i < plan.warmup; i++) await run();
-  const samples: number[] = [];
+  if (runs.length === 0) throw new Error('timeInterleaved: no runs to time');
+  for (let i = 0; i < plan.warmup; i++) for (const run of runs) await run();
+  const samples = runs.map((): number[] => []);
   const start = clock();
-  while (samples.length < plan.maxReps) {
-    const t0 = clock();
-    await run();
-    samples.push(clock() - t0);
-    if (samples.length >= plan.minReps && clock() - start >= plan.minTimeMs) break;
+  for (let round = 1; round <= plan.maxReps; round++) {
+    for (const [i, run] of runs.entries()) {
+      const t0 = clock();
+      await run();
+      samples[i].push(clock() - t0);
+    }
+    if (round >= plan.minReps && clock() - start >= plan.minTimeMs) break;
   }
   return samples;
 }

@@ -2,7 +2,7 @@
 // the numbers the tables print are only as good as these. No timing is asserted here.
 import { describe, expect, it } from 'vitest';
 import { bytesMoved, bytesPerElement, gemmFlops, KERNEL_TRAFFIC } from '../bench/bytes.js';
-import { gbPerSecond, nsPerElement, quantile, summarize, timeRuns } from '../bench/stats.js';
+import { gbPerSecond, nsPerElement, quantile, summarize, timeInterleaved, timeRuns } from '../bench/stats.js';
 
 describe('bench statistics', () => {
   it('median and p90 interpolate between ranks', () => {
@@ -41,6 +41,20 @@ describe('bench statistics', () => {
     now = 0;
     expect((await timeRuns(run, { warmup: 0, minReps: 5, maxReps: 9, minTimeMs: 0 }, clock)).length).toBe(5);
     await expect(timeRuns(run, { warmup: 0, minReps: 3, maxReps: 2, minTimeMs: 0 })).rejects.toThrow(/minReps/);
+  });
+
+  it('timeInterleaved alternates the runs round by round, warm-up rounds first', async () => {
+    let now = 0;
+    const order: string[] = [];
+    const run = (name: string, ms: number) => () => {
+      order.push(name);
+      now += ms;
+    };
+    const [a, b] = await timeInterleaved([run('a', 10), run('b', 30)], { warmup: 1, minReps: 2, maxReps: 50, minTimeMs: 100 }, () => now);
+    expect(order).toEqual(['a', 'b', 'a', 'b', 'a', 'b', 'a', 'b']); // warm-up round, then rounds of 40 ms until ≥ 100 ms
+    expect(a).toEqual([10, 10, 10]);
+    expect(b).toEqual([30, 30, 30]);
+    await expect(timeInterleaved([], { warmup: 0, minReps: 1, maxReps: 1, minTimeMs: 0 })).rejects.toThrow(/no runs/);
   });
 
   it('converts bytes and time to GB/s and ns/element', () => {

@@ -2,7 +2,7 @@
 // (one MC sample per step) and with AdamW, same model, data, backend and run — the cost a user
 // pays for IVON's uncertainty (target ≤ 1.2× AdamW). The data are seeded synthetic digits-sized
 // inputs (64 features, 10 classes, labels from a random linear teacher): epoch time does not
-// depend on what the numbers mean.
+// depend on what the numbers mean. The two optimizers' epochs are timed in alternation.
 
 import { openRuntime } from '../backends.js';
 import type { SuiteContext } from '../context.js';
@@ -63,20 +63,20 @@ export async function runEpochSuite(ctx: SuiteContext): Promise<void> {
       const ops = nn.createModelOps(opened.runtime);
       const net = ops.kind === 'webgpu' ? model.bind(await ops.ready(), batchSize) : model.bind(ops, batchSize);
       const note = `${data.rows} rows, batch ${batchSize}, model kernels: ${ops.kind}`;
-      for (const optimizer of ['ivon', 'adamw'] as const) {
-        const opt =
-          optimizer === 'ivon'
-            ? new nn.IVON(opened.runtime, { params: init, shapes: model.shapes(), lr: 0.1, ess: data.rows })
-            : new nn.AdamW(opened.runtime, { params: init, shapes: model.shapes(), lr: 1e-3, weightDecay: 1e-2 });
-        try {
-          const lr = optimizer === 'ivon' ? 0.1 : 1e-3;
-          const s = await ctx.time(async () => {
-            await nn.fit(net, opt, data, { loss: 'cross-entropy', epochs: 1, batchSize, lr, seed: 3 });
-          });
-          rows.push(measurement({ suite: 'epoch', backend: kind, optimizer, name: 'epoch', params, workers: 0, note }, s, { perElement: false }));
-        } finally {
-          opt.dispose();
-        }
+      // Both optimizers live side by side and their epochs alternate, so the machine's drift (±20%
+      // here) lands on both alike instead of on whichever was timed second.
+      const ivon = new nn.IVON(opened.runtime, { params: init, shapes: model.shapes(), lr: 0.1, ess: data.rows });
+      const adamw = new nn.AdamW(opened.runtime, { params: init, shapes: model.shapes(), lr: 1e-3, weightDecay: 1e-2 });
+      try {
+        const epochOf = (opt: typeof ivon | typeof adamw, lr: number) => async () => {
+          await nn.fit(net, opt, data, { loss: 'cross-entropy', epochs: 1, batchSize, lr, seed: 3 });
+        };
+        const [sIvon, sAdamw] = await ctx.timeInterleaved([epochOf(ivon, 0.1), epochOf(adamw, 1e-3)]);
+        rows.push(measurement({ suite: 'epoch', backend: kind, optimizer: 'ivon', name: 'epoch', params, workers: 0, note }, sIvon, { perElement: false }));
+        rows.push(measurement({ suite: 'epoch', backend: kind, optimizer: 'adamw', name: 'epoch', params, workers: 0, note }, sAdamw, { perElement: false }));
+      } finally {
+        ivon.dispose();
+        adamw.dispose();
       }
     } finally {
       await opened.runtime.dispose();
