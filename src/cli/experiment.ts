@@ -126,13 +126,27 @@ async function train(
   seconds[phase] = (performance.now() - t0) / 1000;
 }
 
+/** The in-domain scores the OOD check ranks rows by (higher = more likely a known class). */
+function inDomainScores(p: ClassPrediction): { maxProb: Float64Array; negEntropy: Float64Array } {
+  return { maxProb: maxProbability(p.probs, p.classes), negEntropy: p.entropy.map((h) => -h) };
+}
+
 function oodScores(known: ClassPrediction, unknown: ClassPrediction, knownLabels: Int32Array): OodScores {
-  const c = known.classes;
+  const [k, u] = [inDomainScores(known), inDomainScores(unknown)];
   return {
-    maxProb: auroc(maxProbability(known.probs, c), maxProbability(unknown.probs, c)),
-    entropy: auroc(known.entropy.map((h) => -h), unknown.entropy.map((h) => -h)),
-    accuracy: classificationReport(known.logProbs, knownLabels, c).accuracy,
+    maxProb: auroc(k.maxProb, u.maxProb),
+    entropy: auroc(k.negEntropy, u.negEntropy),
+    accuracy: classificationReport(known.logProbs, knownLabels, known.classes).accuracy,
     ...(known.samples > 1 ? { mutualInformation: auroc(known.mutualInformation.map((m) => -m), unknown.mutualInformation.map((m) => -m)) } : {}),
+  };
+}
+
+/** IVON − AdamW AUROCs with paired-bootstrap intervals; each pair is (known rows, unknown rows). */
+function oodComparison(ivon: [ClassPrediction, ClassPrediction], adamw: [ClassPrediction, ClassPrediction], seed: number) {
+  const [ik, iu, ak, au] = [...ivon, ...adamw].map(inDomainScores);
+  return {
+    maxProb: pairedAurocBootstrap(ik.maxProb, iu.maxProb, ak.maxProb, au.maxProb, { seed }),
+    entropy: pairedAurocBootstrap(ik.negEntropy, iu.negEntropy, ak.negEntropy, au.negEntropy, { seed }),
   };
 }
 
@@ -182,15 +196,7 @@ export async function runDigitsExperiment(
     ood: {
       adamw: oodScores(aKnown, aUnknown, knownTest.labels),
       ivonBma: oodScores(iKnown, iUnknown, knownTest.labels),
-      comparison: {
-        maxProb: pairedAurocBootstrap(
-          maxProbability(iKnown.probs, config.knownClasses), maxProbability(iUnknown.probs, config.knownClasses),
-          maxProbability(aKnown.probs, config.knownClasses), maxProbability(aUnknown.probs, config.knownClasses), { seed: config.seed },
-        ),
-        entropy: pairedAurocBootstrap(
-          iKnown.entropy.map((h) => -h), iUnknown.entropy.map((h) => -h), aKnown.entropy.map((h) => -h), aUnknown.entropy.map((h) => -h), { seed: config.seed },
-        ),
-      },
+      comparison: oodComparison([iKnown, iUnknown], [aKnown, aUnknown], config.seed),
     },
     reliability: {
       adamw: reliabilityBins(pAdamw.probs, test.labels, 10),

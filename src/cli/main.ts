@@ -95,6 +95,8 @@ function interval(d: DifferenceInterval, points: boolean): string {
   return `${f(d.difference)} [${f(d.lower)}, ${f(d.upper)}]`;
 }
 
+const METRIC_LABELS = { accuracy: 'accuracy', nll: 'NLL', ece: 'ECE', brier: 'Brier' } as const;
+
 function row(name: string, r: ClassificationReport): string {
   return `| ${name.padEnd(16)} | ${pct(r.accuracy).padStart(8)} | ${r.nll.toFixed(4).padStart(6)} | ${r.ece.toFixed(4).padStart(6)} | ${r.brier.toFixed(4).padStart(6)} |`;
 }
@@ -111,7 +113,7 @@ export function formatReport(r: ExperimentResult): string {
     row(`IVON (BMA ${r.config.bmaSamples})`, t.ivonBma),
     '',
     `IVON BMA − AdamW on these ${r.data.test} rows, with 95% paired-bootstrap intervals (an interval holding 0 is a gap this split cannot resolve):`,
-    `  ${(['accuracy', 'nll', 'ece', 'brier'] as const).map((m) => `${m === 'nll' ? 'NLL' : m === 'ece' ? 'ECE' : m === 'brier' ? 'Brier' : 'accuracy'} ${interval(r.comparison[m], m === 'accuracy')}`).join(', ')}`,
+    `  ${(Object.keys(METRIC_LABELS) as (keyof typeof METRIC_LABELS)[]).map((m) => `${METRIC_LABELS[m]} ${interval(r.comparison[m], m === 'accuracy')}`).join(', ')}`,
     '',
     `Out-of-distribution: trained on digits 0-${r.config.knownClasses - 1}, digits ${r.config.knownClasses}-9 are unknown (${r.data.oodKnownTest} known / ${r.data.oodUnknownTest} unknown test rows)`,
     '',
