@@ -39,4 +39,32 @@ describe.each(['js', 'wasm'] as const)('zero-copy views on %s', (backend) => {
     opt.dispose();
     await rt.dispose();
   });
+
+  it("grad(name, { overwrite: true }) skips the zero-fill: stale until written, then the same step as a zeroed view", async () => {
+    const rt = await createRuntime({ backend });
+    const init = { w: Float32Array.from([1, 2, 3, 4, 5]) };
+    const zeroed = new IVON(rt, { params: init, lr: 0.1, ess: 10, seed: 4 });
+    const overwritten = new IVON(rt, { params: init, lr: 0.1, ess: 10, seed: 4 });
+    const grads = [Float32Array.from([0.5, -1, 2, 0, 3]), Float32Array.from([1, 1, -2, 0.25, 0])];
+    for (const g of grads) {
+      await zeroed.sampledParams((ctx) => ctx.grad('w').set(g));
+      await overwritten.sampledParams((ctx) => {
+        const view = ctx.grad('w', { overwrite: true });
+        if (g === grads[1]) expect(Array.from(view)).toEqual(Array.from(grads[0])); // the last block's values: not zeroed
+        view.set(g);
+      });
+      await zeroed.step();
+      await overwritten.step();
+    }
+    const [a, b] = [await overwritten.read('w'), await zeroed.read('w')];
+    for (const key of ['mean', 'hess', 'momentum'] as const) expect(a[key]).toEqual(b[key]);
+    // Options are validated before anything changes; the optimizer stays usable.
+    await expect(overwritten.sampledParams((ctx) => ctx.grad('w', { zero: false } as never))).rejects.toThrow(/unknown option 'zero'/);
+    await expect(overwritten.sampledParams((ctx) => ctx.grad('w', { overwrite: 1 } as never))).rejects.toThrow(/overwrite must be true or false/);
+    await overwritten.sampledParams((ctx) => ctx.grad('w').set(grads[0]));
+    expect((await overwritten.step()).step).toBe(3);
+    zeroed.dispose();
+    overwritten.dispose();
+    await rt.dispose();
+  });
 });

@@ -13,11 +13,15 @@ export interface TrainableOptimizer {
   param(name: string): Float32Array;
 }
 
-/** Gradient sink for a sampled block: the optimizer's grad view, or undefined for frozen parameters. */
+/**
+ * Gradient sink for a sampled block: the optimizer's grad view, or undefined for frozen parameters.
+ * The backward pass writes every gradient element (Network.backward overwrites), so the views skip
+ * the zero-fill.
+ */
 export function gradSinkOf(opt: TrainableOptimizer, ctx: SampleContext): (name: string) => Float32Array | undefined {
   return (name) => {
     const slot = opt.layout.params.get(name);
     if (slot && opt.layout.groups[slot.group].frozen) return undefined;
-    return ctx.grad(name);
+    return ctx.grad(name, { overwrite: true });
   };
 }

@@ -6,6 +6,22 @@ import type { Arena, Backend, BufferBinding, Role } from '../backend.js';
 import { UsageError } from '../errors.js';
 import type { Layout, ParamSlot } from './layout.js';
 
+/** Validates ctx.grad's options; returns whether the zero-fill is skipped. */
+function gradOptions(name: string, options: unknown): boolean {
+  if (options === undefined) return false;
+  if (typeof options !== 'object' || options === null) {
+    throw new UsageError(`grad('${name}', options): options must be an object like { overwrite: true }, got ${String(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'overwrite') throw new UsageError(`grad('${name}', options): unknown option '${key}'; the only option is 'overwrite'`);
+  }
+  const { overwrite } = options as { overwrite?: unknown };
+  if (overwrite !== undefined && typeof overwrite !== 'boolean') {
+    throw new UsageError(`grad('${name}', options): overwrite must be true or false, got ${String(overwrite)}`);
+  }
+  return overwrite === true;
+}
+
 export class SampleContext {
   /** Trainable parameters whose gradient the callback asked for or set. */
   readonly provided = new Set<string>();
@@ -35,10 +51,16 @@ export class SampleContext {
     return this.backend.read(this.arena, this.thetaRole(slot), slot);
   }
 
-  /** The gradient buffer of a trainable parameter, zero-filled on first request in the block. */
-  grad(name: string): Float32Array {
+  /**
+   * The gradient buffer of a trainable parameter, zero-filled on first request in the block. With
+   * `{ overwrite: true }` the caller promises to write every element (as the toolkit's backward
+   * pass does) and the zero-fill, a 4 B/element pass over memory, is skipped: until written, the
+   * view holds whatever an earlier block left there.
+   */
+  grad(name: string, options?: { overwrite?: boolean }): Float32Array {
     const slot = this.gradSlot(name, 'grad');
-    if (!this.provided.has(name)) this.backend.fill(this.arena, 'grad', slot, 0);
+    const overwrite = gradOptions(name, options);
+    if (!overwrite && !this.provided.has(name)) this.backend.fill(this.arena, 'grad', slot, 0);
     this.provided.add(name);
     return this.cpuView('grad', slot, 'grad', 'gradBinding');
   }
