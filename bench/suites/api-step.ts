@@ -1,6 +1,7 @@
 // One training step through the public optimizer API with no model: the callback only marks every
-// gradient (ctx.grad zero-fills it on CPU backends; ctx.gradBinding on the GPU), so what is timed
-// is the optimizer's own cost per step as a user pays it.
+// gradient, as a model that writes all of them would take them (ctx.grad(name, { overwrite: true })
+// on CPU backends, so no zero-fill; ctx.gradBinding on the GPU), so what is timed is the optimizer's
+// own cost per step as a user pays it: the non-finite check, the kernels, the bookkeeping.
 
 import { AdamW } from '../../src/optim/adamw.js';
 import { IVON } from '../../src/optim/ivon.js';
@@ -24,7 +25,7 @@ export function apiStep(runtime: Runtime, optimizer: 'ivon' | 'adamw' | 'sgd', n
   const onGpu = runtime.compute.kind === 'webgpu';
   const markGrads = (ctx: SampleContext) => {
     if (onGpu) ctx.gradBinding('w');
-    else ctx.grad('w');
+    else ctx.grad('w', { overwrite: true });
     return 0;
   };
   return {
