@@ -5,21 +5,16 @@
 import type { Arena, Backend, BufferBinding, Role } from '../backend.js';
 import { UsageError } from '../errors.js';
 import type { Layout, ParamSlot } from './layout.js';
+import * as check from './validate.js';
 
-/** Validates ctx.grad's options; returns whether the zero-fill is skipped. */
+/** Validates ctx.grad's options (as sampledParams validates its own); returns whether the zero-fill is skipped. */
 function gradOptions(name: string, options: unknown): boolean {
   if (options === undefined) return false;
-  if (typeof options !== 'object' || options === null) {
-    throw new UsageError(`grad('${name}', options): options must be an object like { overwrite: true }, got ${String(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'overwrite') throw new UsageError(`grad('${name}', options): unknown option '${key}'; the only option is 'overwrite'`);
-  }
+  const where = `grad('${name}', options)`;
+  if (options === null || typeof options !== 'object') throw new UsageError(`${where}: options must be an object like { overwrite: true }`);
+  check.knownKeys(where, options, ['overwrite']);
   const { overwrite } = options as { overwrite?: unknown };
-  if (overwrite !== undefined && typeof overwrite !== 'boolean') {
-    throw new UsageError(`grad('${name}', options): overwrite must be true or false, got ${String(overwrite)}`);
-  }
-  return overwrite === true;
+  return overwrite === undefined ? false : check.boolean(where, 'overwrite', overwrite);
 }
 
 export class SampleContext {
