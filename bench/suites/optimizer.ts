@@ -1,8 +1,9 @@
-// Suite 'optimizer': per-step time of IVON (one MC sample: ivonSample + ivonUpdateFused), AdamW
-// and SGD at each size on each CPU backend, twice: the kernels alone through the Backend interface
-// ('step'), and the public optimizer API ('api-step': sampledParams with a callback that only
-// marks the gradients, then step()). The difference is the API's overhead: zero-filling the
-// gradients, the non-finite check, bookkeeping. WebGPU rows come from the 'webgpu' suite.
+// Suite 'optimizer': per-step time of IVON (one MC sample: the one-pass update + next sample the
+// backend prefers, with the other noise strategy and the two-pass step beside it), AdamW and SGD
+// at each size on each CPU backend, twice: the kernels alone through the Backend interface
+// ('step'), and the public optimizer API ('api-step': sampledParams with a callback that takes
+// every gradient view as a model that writes them all would, then step()). The difference is the
+// API's overhead: the non-finite check and bookkeeping. WebGPU rows come from the 'webgpu' suite.
 
 import type { Backend } from '../../src/backend.js';
 import type { Runtime } from '../../src/runtime.js';
