@@ -2,7 +2,7 @@
 // must give the same difference, the binomial interval where the answer is known in closed form,
 // reproducible from its seed, and clear errors on inputs that cannot be paired.
 import { describe, expect, it } from 'vitest';
-import { auroc, pairedAurocBootstrap, pairedBootstrap } from '../src/metrics/index.js';
+import { auroc, classificationReport, ECE_BINS, pairedAurocBootstrap, pairedBootstrap, rowScores } from '../src/metrics/index.js';
 
 /** Rows × 2 log-probabilities: `confident` puts all mass on the label, otherwise 50/50. */
 function twoClassLogProbs(labels: Int32Array, confident: boolean): Float64Array {
@@ -19,6 +19,27 @@ describe('pairedBootstrap', () => {
   const labels = Int32Array.from({ length: n }, (_, i) => i % 2);
   const perfect = twoClassLogProbs(labels, true);
   const uniform = twoClassLogProbs(labels, false);
+
+  it('the per-row scores the resamples are built from add up to classificationReport', () => {
+    // 50 rows × 4 classes of softmax log-probabilities, confident and unsure rows mixed.
+    const classes = 4;
+    const rowLabels = Int32Array.from({ length: 50 }, (_, i) => (i * 7) % classes);
+    const logProbs = new Float64Array(50 * classes);
+    for (let i = 0; i < 50; i++) {
+      const logits = Array.from({ length: classes }, (_, k) => 3 * Math.sin(i * 1.3 + k * 2.1));
+      const z = Math.log(logits.reduce((s, v) => s + Math.exp(v), 0));
+      logits.forEach((v, k) => (logProbs[i * classes + k] = v - z));
+    }
+    const s = rowScores(logProbs, rowLabels, classes);
+    const mean = (a: ArrayLike<number>) => Array.from(a).reduce((x, y) => x + y, 0) / a.length;
+    const binSums = new Float64Array(ECE_BINS);
+    s.bin.forEach((b, i) => (binSums[b] += s.correct[i] - s.confidence[i]));
+    const report = classificationReport(logProbs, rowLabels, classes);
+    expect(mean(s.correct)).toBeCloseTo(report.accuracy, 12);
+    expect(mean(s.nll)).toBeCloseTo(report.nll, 12);
+    expect(mean(s.brier)).toBeCloseTo(report.brier, 12);
+    expect(Array.from(binSums).reduce((x, v) => x + Math.abs(v), 0) / 50).toBeCloseTo(report.ece, 12);
+  });
 
   it('a model against itself: every difference and bound is exactly 0', () => {
     const d = pairedBootstrap(uniform, uniform, labels, 2, { resamples: 200 });

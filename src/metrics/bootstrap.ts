@@ -7,7 +7,7 @@
 
 import { Rng } from '../nn/random.js';
 import { auroc } from './auroc.js';
-import { classificationReport, type ClassificationReport } from './classification.js';
+import { classificationReport, ECE_BINS, rowScores, type ClassificationReport, type RowScores } from './classification.js';
 
 export interface DifferenceInterval {
   /** metric(a) − metric(b) on all rows. */
@@ -48,6 +48,24 @@ function quantileSorted(sorted: Float64Array, q: number): number {
   return sorted[lo] + (at - lo) * (sorted[hi] - sorted[lo]);
 }
 
+/** classificationReport of the rows `drawn` (with repeats), from their RowScores; binSums is scratch. */
+function reportOfRows(scores: RowScores, drawn: Int32Array, binSums: Float64Array): ClassificationReport {
+  let correct = 0;
+  let nll = 0;
+  let brier = 0;
+  binSums.fill(0);
+  for (const i of drawn) {
+    correct += scores.correct[i];
+    nll += scores.nll[i];
+    brier += scores.brier[i];
+    binSums[scores.bin[i]] += scores.correct[i] - scores.confidence[i];
+  }
+  let ece = 0;
+  for (const sum of binSums) ece += Math.abs(sum);
+  const n = drawn.length;
+  return { accuracy: correct / n, nll: nll / n, ece: ece / n, brier: brier / n };
+}
+
 /**
  * Paired bootstrap of classificationReport(a) − classificationReport(b): `logProbsA` and
  * `logProbsB` are rows × classes log-probabilities of the same rows, `labels` their classes.
@@ -68,23 +86,16 @@ export function pairedBootstrap(
   const fullA = classificationReport(logProbsA, labels, classes);
   const fullB = classificationReport(logProbsB, labels, classes);
   const metrics = Object.keys(fullA) as (keyof ClassificationReport)[];
+  const [rowsA, rowsB] = [rowScores(logProbsA, labels, classes), rowScores(logProbsB, labels, classes)];
   const rows = labels.length;
   const rng = new Rng(seed);
-  const sampleA = new Float64Array(rows * classes);
-  const sampleB = new Float64Array(rows * classes);
-  const sampleLabels = new Int32Array(rows);
+  const drawn = new Int32Array(rows);
+  const binSums = new Float64Array(ECE_BINS);
   const differences = Object.fromEntries(metrics.map((m) => [m, new Float64Array(resamples)])) as Record<keyof ClassificationReport, Float64Array>;
   for (let r = 0; r < resamples; r++) {
-    for (let i = 0; i < rows; i++) {
-      const row = rng.below(rows);
-      sampleLabels[i] = labels[row];
-      for (let k = 0; k < classes; k++) {
-        sampleA[i * classes + k] = logProbsA[row * classes + k];
-        sampleB[i * classes + k] = logProbsB[row * classes + k];
-      }
-    }
-    const a = classificationReport(sampleA, sampleLabels, classes);
-    const b = classificationReport(sampleB, sampleLabels, classes);
+    for (let i = 0; i < rows; i++) drawn[i] = rng.below(rows);
+    const a = reportOfRows(rowsA, drawn, binSums);
+    const b = reportOfRows(rowsB, drawn, binSums);
     for (const m of metrics) differences[m][r] = a[m] - b[m];
   }
   const out = {} as ReportDifference;
