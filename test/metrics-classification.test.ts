@@ -76,7 +76,16 @@ describe('OOD AUROC', () => {
     expect(auroc([1, 1, 1], [1, 1])).toBe(0.5);
   });
 
-  it('needs both sets', () => {
+  it('equals the pairwise count P(in > out) + ½ P(in = out) on unsorted scores with many ties and ±0', () => {
+    const scoresIn = Array.from({ length: 97 }, (_, i) => Math.round(4 * Math.sin(i * 2.3)) / 2);
+    const scoresOut = Array.from({ length: 41 }, (_, i) => (i === 0 ? -0 : Math.round(4 * Math.cos(i * 1.7)) / 2 - 0.5));
+    let pairs = 0;
+    for (const a of scoresIn) for (const b of scoresOut) pairs += a > b ? 1 : a === b ? 0.5 : 0;
+    expect(auroc(scoresIn, scoresOut)).toBe(pairs / (97 * 41));
+  });
+
+  it('needs both sets and no NaN', () => {
     expect(() => auroc([], [1])).toThrow(/at least one in-domain/);
+    expect(() => auroc([1, Number.NaN], [1])).toThrow(/NaN/);
   });
 });
