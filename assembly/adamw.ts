@@ -1,10 +1,10 @@
 // AdamW (decoupled weight decay) as docs/KERNELS.md §2 orders it; the host folds lr, the bias
 // corrections and the decay into stepSize, invBiasCorrection2Sqrt and decayFactor. The second bias
 // correction is a multiply by a host reciprocal, not PyTorch's divide: at 4 lanes the divider, not
-// memory, bounded this kernel (one divide per element left; 16M params 1.5 -> 1.2 ns/param).
-// SIMD for groups of 4, four groups per loop trip (V8 checks for interrupts on every loop back
-// edge: unrolled, 16M params went 1.3 -> 1.1 ns/param), scalar code with the same operations for
-// the last count % 4 elements.
+// memory, bounded this kernel, and one divide per element is left. SIMD for groups of 4, four
+// groups per loop trip (V8 checks for interrupts on every loop back edge), scalar code with the
+// same operations for the last count % 4 elements. Both together: 16M params 1.70-1.77 -> 1.28
+// ns/param, 64K 1.8-2.2 -> 0.8-1.2 (bench/results/cpu-2core-adamw-before-after.txt).
 
 // @ts-ignore: decorator
 @inline function adamwQuad(param: usize, grad: usize, expAvg: usize, expAvgSq: usize,
