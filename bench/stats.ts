@@ -63,7 +63,7 @@ export async function timeRuns(run: () => void | Promise<void>, plan: TimingPlan
  * of on whichever was being timed. Returns each run's samples; a round counts once toward the plan.
  */
 export async function timeInterleaved(runs: ReadonlyArray<() => void | Promise<void>>, plan: TimingPlan, clock: Clock = () => performance.now()): Promise<number[][]> {
-  if (plan.minReps < 1 || plan.maxReps < plan.minReps) throw new Error(`timeRuns: need 1 <= minReps <= maxReps, got ${plan.minReps}, ${plan.maxReps}`);
+  if (plan.minReps < 1 || plan.maxReps < plan.minReps) throw new Error(`timing plan: need 1 <= minReps <= maxReps, got ${plan.minReps}, ${plan.maxReps}`);
   if (runs.length === 0) throw new Error('timeInterleaved: no runs to time');
   for (let i = 0; i < plan.warmup; i++) for (const run of runs) await run();
   const samples = runs.map((): number[] => []);
