@@ -285,6 +285,30 @@ describe('wasm memory and heap', () => {
     expect(backend.heap.highWater).toBe(a.block); // everything returned: the bump pointer is back
   });
 
+  it('spreads the role buffers of a page-multiple arena across a 4 KiB page, without overlap', async () => {
+    const backend = await wasm.createWasmBackend();
+    const roles: Role[] = ['mean', 'hess', 'momentum', 'grad', 'noise', 'theta'];
+    const length = 1 << 16; // 256 KiB per role: unpadded, every base would share its page offset
+    const arena = backend.createArena(length, roles) as WasmArena;
+    const bases = roles.map((role) => arena.bases[role]!);
+    const pageOffsets = bases.map((base) => base % 4096);
+    expect(new Set(pageOffsets).size).toBe(roles.length);
+    expect(pageOffsets.every((offset) => offset % 64 === 0)).toBe(true);
+    const sorted = [...pageOffsets].sort((a, b) => a - b);
+    const gaps = sorted.map((offset, i) => (i === 0 ? offset + 4096 - sorted[sorted.length - 1] : offset - sorted[i - 1]));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(640); // 4096 / 6 rounded down to whole lines
+    for (let i = 1; i < bases.length; i++) expect(bases[i] - bases[i - 1]).toBeGreaterThanOrEqual(4 * length);
+    roles.forEach((role, index) => backend.fill(arena, role, { start: 0, count: length }, index));
+    for (const [index, role] of roles.entries()) {
+      const values = await backend.read(arena, role, { start: 0, count: length });
+      expect(values[0]).toBe(index);
+      expect(values[length - 1]).toBe(index);
+    }
+    expect(wasm.roleStride(100, 6)).toBe(448); // under a page: whole groups only, nothing added
+    expect(wasm.roleStride(1 << 20, 1)).toBe(4 << 20); // one role: nothing to spread
+    backend.destroyArena(arena);
+  });
+
   it('rejects ranges outside the arena, unknown roles and destroyed arenas with clear errors', async () => {
     const backend = await wasm.createWasmBackend();
     const arena = backend.createArena(10, ['mean']);

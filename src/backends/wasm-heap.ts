@@ -6,14 +6,35 @@
 
 import { WASM_PAGE_BYTES } from './wasm-module.js';
 
+const alignUp = (value: number, align: number) => Math.ceil(value / align) * align;
+
 export const HEAP_ALIGN = 64;
+
+/** The page whose low address bits the CPU's caches and load/store checks index by. */
+const PAGE_BYTES = 4096;
+
+/**
+ * Bytes between consecutive role buffers of an arena of `length` float32 elements and `roleCount`
+ * roles: whole 16-element groups, then padded so that the role bases sit spread across a 4 KiB
+ * page instead of at the same offset. A kernel streams every role at once; with a 2^k-element
+ * arena (16M parameters: 64 MiB strides) all its streams would share their low 12 address bits,
+ * so element i of each lands in the same L1 set and each load is checked against the stores of
+ * the other streams as if they might alias (4K aliasing). Measured on the one-pass IVON step at
+ * 16M parameters: 7.8 -> 6.2 ns/param (docs/KERNELS.md, "Arena layout"). Strides under a page
+ * are left alone: the roles already start at different offsets and the whole arena is cached.
+ */
+export function roleStride(length: number, roleCount: number): number {
+  const bytes = Math.ceil(length / 16) * 64;
+  if (bytes < PAGE_BYTES || roleCount < 2) return bytes;
+  const spread = Math.max(HEAP_ALIGN, Math.floor(PAGE_BYTES / roleCount / HEAP_ALIGN) * HEAP_ALIGN);
+  const pad = (((spread - bytes) % PAGE_BYTES) + PAGE_BYTES) % PAGE_BYTES;
+  return bytes + pad;
+}
 
 interface FreeBlock {
   ptr: number;
   bytes: number;
 }
-
-const alignUp = (value: number, align: number) => Math.ceil(value / align) * align;
 
 export class WasmHeap {
   private top: number;

@@ -17,7 +17,7 @@ import type {
 } from '../backend.js';
 import { counterArgs, hessApproxCode, updateScalars } from '../kernels/args.js';
 import { InPlaceRunner, roleArg, type KernelCall, type KernelRunner, type RoleBases } from './wasm-calls.js';
-import { WasmHeap } from './wasm-heap.js';
+import { roleStride, WasmHeap } from './wasm-heap.js';
 import {
   compileKernelModule,
   createKernelMemory,
@@ -82,7 +82,7 @@ export class WasmBackend implements Backend {
     if (roles.length === 0 || new Set(roles).size !== roles.length) {
       throw new Error(`wasm backend: an arena needs distinct roles, got [${roles.join(', ')}]`);
     }
-    const stride = Math.ceil(length / 16) * 64; // whole 16-element groups, 64-byte aligned
+    const stride = roleStride(length, roles.length);
     const block = this.heap.alloc(stride * roles.length);
     new Uint8Array(this.memory.buffer, block, stride * roles.length).fill(0);
     const bases: Partial<Record<Role, number>> = {};
