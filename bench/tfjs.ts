@@ -1,4 +1,4 @@
-// Optional TensorFlow.js (wasm backend, SIMD) for the side-by-side GEMM rows. It is a dev
+// Optional TensorFlow.js (wasm backend, SIMD) for the side-by-side GEMM and Adam-step rows. It is a dev
 // dependency of the bench only and may be absent: then the reason is printed and no tfjs row is
 // written. Imported by variable names so TypeScript and bundlers never require it.
 
@@ -13,6 +13,9 @@ export interface Tf {
   version_core: string;
   tensor2d(values: Float32Array, shape: [number, number]): TfTensor;
   matMul(a: TfTensor, b: TfTensor, transposeA: boolean, transposeB: boolean): TfTensor;
+  tensor1d(values: Float32Array): TfTensor;
+  variable(initial: TfTensor, trainable: boolean, name: string): TfTensor;
+  train: { adam(learningRate: number, beta1: number, beta2: number, epsilon: number): TfOptimizer };
   setBackend(name: string): Promise<boolean>;
   getBackend(): string;
   ready(): Promise<void>;
@@ -20,6 +23,11 @@ export interface Tf {
 
 export interface TfTensor {
   dataSync(): Float32Array;
+  dispose(): void;
+}
+
+export interface TfOptimizer {
+  applyGradients(gradients: Record<string, TfTensor>): void;
   dispose(): void;
 }
 

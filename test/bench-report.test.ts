@@ -39,6 +39,23 @@ describe('bench ratios', () => {
     expect(find(ratios, 'IVON step / AdamW step', 'js')).toHaveLength(0);
   });
 
+  it('the wasm IVON step is divided by TensorFlow.js Adam of the same size, target ≤ 1', () => {
+    const ratios = computeRatios([
+      row({ backend: 'wasm', optimizer: 'ivon', name: 'step' }, 6),
+      row({ backend: 'wasm', optimizer: 'ivon', name: 'step', params: 16 * M }, 90),
+      row({ backend: 'tfjs-wasm', optimizer: 'adam', name: 'step' }, 10),
+      row({ backend: 'tfjs-wasm', optimizer: 'adam', name: 'step', params: 16 * M }, 80),
+      row({ backend: 'js', optimizer: 'ivon', name: 'step' }, 50), // only the wasm step is compared
+    ]);
+    const pairs = find(ratios, 'IVON step / TF.js Adam step');
+    expect(pairs.map((r) => [r.backend, r.params, r.value, r.meets])).toEqual([
+      ['wasm', M, 0.6, true],
+      ['wasm', 16 * M, 1.125, false],
+    ]);
+    expect(pairs[0].target).toEqual({ op: '<=', value: TARGETS.ivonOverTfjsAdam });
+    expect(find(ratios, 'IVON step / AdamW step')).toHaveLength(0); // TF.js Adam is not our AdamW
+  });
+
   it('wasm vs js speed-up pairs the same optimizer and size; only IVON has the 5× target', () => {
     const ratios = computeRatios([
       row({ backend: 'js', optimizer: 'ivon', name: 'step' }, 50),

@@ -13,6 +13,7 @@ import { sizesFor } from '../cli.js';
 import type { SuiteContext } from '../context.js';
 import { adamwWork, ivonWork, sgdWork, type KernelWork } from '../kernel-work.js';
 import { measurement, type Measurement } from '../results.js';
+import { loadTfjsWasm } from '../tfjs.js';
 import { apiStep } from './api-step.js';
 
 export const OPTIMIZERS: ReadonlyArray<{ name: 'ivon' | 'adamw' | 'sgd'; kernels: (b: Backend, n: number) => KernelWork; traffic: CountedKernel }> = [
@@ -40,7 +41,39 @@ export async function runOptimizerSuite(ctx: SuiteContext): Promise<void> {
       await opened.runtime.dispose();
     }
   }
+  if (ctx.options.backends.includes('wasm')) rows.push(...(await tfjsAdamRows(ctx, sizesFor(ctx.options))));
   ctx.printTable('optimizer', rows);
+}
+
+/**
+ * TensorFlow.js's own Adam step (tf.train.adam, wasm backend, one thread) on one variable of each
+ * size: the yardstick issue 2 names for the IVON step ("faster than TensorFlow.js's Adam step"),
+ * timed in the same run so the comparison survives this machine's drift. No GB/s: its unfused
+ * kernels move more than the 28 B an Adam step needs.
+ */
+async function tfjsAdamRows(ctx: SuiteContext, sizes: readonly number[]): Promise<Measurement[]> {
+  const tfjs = await loadTfjsWasm();
+  if (typeof tfjs === 'string') {
+    ctx.skip('optimizer', 'tfjs-wasm', tfjs);
+    return [];
+  }
+  const { tf } = tfjs;
+  const rows: Measurement[] = [];
+  for (const n of sizes) {
+    const weights = tf.variable(tf.tensor1d(new Float32Array(n).fill(0.05)), true, `adam-bench-${n}`);
+    const gradient = tf.tensor1d(new Float32Array(n).fill(1e-3));
+    const adam = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
+    try {
+      const summary = await ctx.time(() => adam.applyGradients({ [`adam-bench-${n}`]: gradient }));
+      rows.push(measurement({ suite: 'optimizer', backend: 'tfjs-wasm', optimizer: 'adam', name: 'step', params: n, workers: 0, note: tfjs.description }, summary));
+    } finally {
+      adam.dispose();
+      gradient.dispose();
+      weights.dispose();
+    }
+  }
+  rows.forEach((r) => ctx.record(r));
+  return rows;
 }
 
 /** Kernel-path and API-path step rows for every optimizer and size on one runtime. */
