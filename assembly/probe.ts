@@ -27,9 +27,17 @@ export function triad(z: usize, x: usize, y: usize, count: i32, a: f32): void {
 /** The number of NaN / ±Infinity entries of x. */
 export function countNonFinite(x: usize, count: i32): i32 {
   const inf = f32x4.splat(Infinity);
-  let nonFinite = i32x4.splat(0); // lanes count down by one per non-finite entry
+  // Lanes count down by one per non-finite entry; four vectors per loop trip (adamw.ts says why).
+  let nonFinite = i32x4.splat(0);
   let o: usize = 0;
   const end = <usize>count << 2;
+  for (; o + 64 <= end; o += 64) {
+    const a = v128.not(f32x4.lt(f32x4.abs(v128.load(x + o)), inf));
+    const b = v128.not(f32x4.lt(f32x4.abs(v128.load(x + o + 16)), inf));
+    const c = v128.not(f32x4.lt(f32x4.abs(v128.load(x + o + 32)), inf));
+    const d = v128.not(f32x4.lt(f32x4.abs(v128.load(x + o + 48)), inf));
+    nonFinite = i32x4.add(nonFinite, i32x4.add(i32x4.add(a, b), i32x4.add(c, d)));
+  }
   for (; o + 16 <= end; o += 16) {
     nonFinite = i32x4.add(nonFinite, v128.not(f32x4.lt(f32x4.abs(v128.load(x + o)), inf)));
   }
