@@ -19,9 +19,9 @@ const PAGE_BYTES = 4096;
  * page instead of at the same offset. A kernel streams every role at once; with a 2^k-element
  * arena (16M parameters: 64 MiB strides) all its streams would share their low 12 address bits,
  * so element i of each lands in the same L1 set and each load is checked against the stores of
- * the other streams as if they might alias (4K aliasing). Measured on the one-pass IVON step at
- * 16M parameters: 7.8 -> 6.2 ns/param (docs/KERNELS.md, "Arena layout"). Strides under a page
- * are left alone: the roles already start at different offsets and the whole arena is cached.
+ * the other streams as if they might alias (4K aliasing). The one-pass IVON step at 16M parameters
+ * runs 13-18% faster for it (docs/KERNELS.md §4). Strides under a page are left alone: the roles
+ * already start at different offsets and the whole arena is cached.
  */
 export function roleStride(length: number, roleCount: number): number {
   const bytes = Math.ceil(length / 16) * 64;
