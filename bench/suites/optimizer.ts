@@ -76,35 +76,39 @@ async function tfjsAdamRows(ctx: SuiteContext, sizes: readonly number[]): Promis
   return rows;
 }
 
-/** Kernel-path and API-path step rows for every optimizer and size on one runtime. */
+/**
+ * Kernel-path and API-path step rows for every optimizer and size on one runtime. The three
+ * optimizers' kernel steps are timed in alternation (timeInterleaved), so the IVON / AdamW ratio
+ * is not skewed by a slow spell of the machine landing on one of them.
+ */
 export async function optimizerRows(ctx: SuiteContext, suite: string, runtime: Runtime, sizes: readonly number[], workers: number): Promise<Measurement[]> {
   const backend = runtime.compute;
   const rows: Measurement[] = [];
+  const row = (optimizer: string, name: string, n: number) => ({ suite, backend: backend.kind, optimizer, name, params: n, workers });
   for (const n of sizes) {
-    for (const opt of OPTIMIZERS) {
-      const kw = opt.kernels(backend, n);
-      try {
+    const works = OPTIMIZERS.map((opt) => opt.kernels(backend, n));
+    try {
+      const steps = await ctx.timeInterleaved(works.map((kw) => kw.work.step));
+      OPTIMIZERS.forEach((opt, i) => {
         const traffic = opt.name !== 'ivon' ? opt.traffic : backend.prefersRedraw ? 'ivonUpdateAndDraw' : 'ivonUpdateFusedAndSample';
-        const summary = await ctx.time(kw.work.step);
-        rows.push(measurement({ suite, backend: backend.kind, optimizer: opt.name, name: 'step', params: n, workers }, summary, { bytes: bytesMoved(traffic, n) }));
-        if (opt.name === 'ivon') {
-          // The other noise strategy, measured in the same run (docs/KERNELS.md §3).
-          const alternatives = [
-            backend.prefersRedraw ? (['step-stored', 'ivonUpdateFusedAndSample'] as const) : (['step-redraw', 'ivonUpdateAndDraw'] as const),
-            ['step-two-pass', 'ivonStep'] as const,
-          ];
-          for (const [name, bytes] of alternatives) {
-            const alt = await ctx.time(kw.work[name]);
-            rows.push(measurement({ suite, backend: backend.kind, optimizer: 'ivon', name, params: n, workers }, alt, { bytes: bytesMoved(bytes, n) }));
-          }
-        }
-      } finally {
-        kw.dispose();
+        rows.push(measurement(row(opt.name, 'step', n), steps[i], { bytes: bytesMoved(traffic, n) }));
+      });
+      // IVON's other noise strategy and its two-pass step, measured in the same run (docs/KERNELS.md §3).
+      const ivon = works[OPTIMIZERS.findIndex((opt) => opt.name === 'ivon')];
+      const alternatives = [
+        backend.prefersRedraw ? (['step-stored', 'ivonUpdateFusedAndSample'] as const) : (['step-redraw', 'ivonUpdateAndDraw'] as const),
+        ['step-two-pass', 'ivonStep'] as const,
+      ];
+      for (const [name, bytes] of alternatives) {
+        rows.push(measurement(row('ivon', name, n), await ctx.time(ivon.work[name]), { bytes: bytesMoved(bytes, n) }));
       }
+    } finally {
+      works.forEach((kw) => kw.dispose());
+    }
+    for (const opt of OPTIMIZERS) {
       const api = apiStep(runtime, opt.name, n);
       try {
-        const summary = await ctx.time(api.run);
-        rows.push(measurement({ suite, backend: backend.kind, optimizer: opt.name, name: 'api-step', params: n, workers }, summary));
+        rows.push(measurement(row(opt.name, 'api-step', n), await ctx.time(api.run)));
       } finally {
         api.dispose();
       }
