@@ -10,7 +10,7 @@ import type { Runtime } from '../../src/runtime.js';
 import { openRuntime } from '../backends.js';
 import { bytesMoved, type CountedKernel } from '../bytes.js';
 import { sizesFor } from '../cli.js';
-import type { SuiteContext } from '../context.js';
+import { reasonOf, type SuiteContext } from '../context.js';
 import { adamwWork, ivonWork, sgdWork, type KernelWork } from '../kernel-work.js';
 import { measurement, type Measurement } from '../results.js';
 import { loadTfjsWasm } from '../tfjs.js';
@@ -66,6 +66,9 @@ async function tfjsAdamRows(ctx: SuiteContext, sizes: readonly number[]): Promis
     try {
       const summary = await ctx.time(() => adam.applyGradients({ [`adam-bench-${n}`]: gradient }));
       rows.push(measurement({ suite: 'optimizer', backend: 'tfjs-wasm', optimizer: 'adam', name: 'step', params: n, workers: 0, note: tfjs.description }, summary));
+    } catch (error) {
+      // TF.js is only the yardstick: if it fails at a size (out of memory, say), that row is skipped, not the suite.
+      ctx.skip('optimizer', `tfjs-wasm at ${n} parameters`, reasonOf(error));
     } finally {
       adam.dispose();
       gradient.dispose();
