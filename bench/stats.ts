@@ -2,6 +2,10 @@
 // median and p90. Medians resist the noise of a shared 2-core machine better than means; p90 shows
 // how bad the tail is. The clock is injectable so the loop's logic is testable without timing.
 
+import { quantile } from '../src/metrics/quantile.js';
+
+export { quantile };
+
 export interface Summary {
   reps: number;
   median_ms: number;
@@ -23,16 +27,6 @@ export interface TimingPlan {
 
 export const QUICK_PLAN: TimingPlan = { warmup: 1, minReps: 3, maxReps: 10, minTimeMs: 150 };
 export const FULL_PLAN: TimingPlan = { warmup: 3, minReps: 10, maxReps: 60, minTimeMs: 1500 };
-
-/** The value at quantile q (0..1) of ascending `sorted`, interpolating linearly between ranks. */
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) throw new Error('quantile: no samples');
-  if (!(q >= 0 && q <= 1)) throw new Error(`quantile: q must be in [0, 1], got ${q}`);
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
 
 export function summarize(samplesMs: readonly number[]): Summary {
   if (samplesMs.length === 0) throw new Error('summarize: no samples');

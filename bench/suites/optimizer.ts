@@ -60,11 +60,12 @@ async function tfjsAdamRows(ctx: SuiteContext, sizes: readonly number[]): Promis
   const { tf } = tfjs;
   const rows: Measurement[] = [];
   for (const n of sizes) {
-    const weights = tf.variable(tf.tensor1d(new Float32Array(n).fill(0.05)), true, `adam-bench-${n}`);
+    const name = `adam-bench-${n}`; // applyGradients finds the variable by this name
+    const weights = tf.variable(tf.tensor1d(new Float32Array(n).fill(0.05)), true, name);
     const gradient = tf.tensor1d(new Float32Array(n).fill(1e-3));
     const adam = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
     try {
-      const summary = await ctx.time(() => adam.applyGradients({ [`adam-bench-${n}`]: gradient }));
+      const summary = await ctx.time(() => adam.applyGradients({ [name]: gradient }));
       rows.push(measurement({ suite: 'optimizer', backend: 'tfjs-wasm', optimizer: 'adam', name: 'step', params: n, workers: 0, note: tfjs.description }, summary));
     } catch (error) {
       // TF.js is only the yardstick: if it fails at a size (out of memory, say), that row is skipped, not the suite.

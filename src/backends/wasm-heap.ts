@@ -20,8 +20,8 @@ const PAGE_BYTES = 4096;
  * arena (16M parameters: 64 MiB strides) all its streams would share their low 12 address bits,
  * so element i of each lands in the same L1 set and each load is checked against the stores of
  * the other streams as if they might alias (4K aliasing). The one-pass IVON step at 16M parameters
- * runs 13-18% faster for it (docs/KERNELS.md §4). Strides under a page are left alone: the roles
- * already start at different offsets and the whole arena is cached.
+ * ran 7-18% faster for it in three alternating runs (docs/KERNELS.md §4). Strides under a page are
+ * left alone: the roles already start at different offsets and the whole arena is cached.
  */
 export function roleStride(length: number, roleCount: number): number {
   const bytes = Math.ceil(length / 16) * 64;

@@ -7,6 +7,7 @@
 
 import { Rng } from '../nn/random.js';
 import { auroc } from './auroc.js';
+import { quantile } from './quantile.js';
 import { classificationReport, ECE_BINS, rowScores, type ClassificationReport, type RowScores } from './classification.js';
 
 export interface DifferenceInterval {
@@ -37,15 +38,7 @@ function checkOptions(fn: string, resamples: number, level: number): void {
 function intervalOf(difference: number, resampled: Float64Array, level: number): DifferenceInterval {
   const sorted = resampled.sort();
   const tail = (1 - level) / 2;
-  return { difference, lower: quantileSorted(sorted, tail), upper: quantileSorted(sorted, 1 - tail) };
-}
-
-/** The q-quantile of sorted values, linear between order statistics. */
-function quantileSorted(sorted: Float64Array, q: number): number {
-  const at = q * (sorted.length - 1);
-  const lo = Math.floor(at);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo] + (at - lo) * (sorted[hi] - sorted[lo]);
+  return { difference, lower: quantile(sorted, tail), upper: quantile(sorted, 1 - tail) };
 }
 
 /** classificationReport of the rows `drawn` (with repeats), from their RowScores; binSums is scratch. */
