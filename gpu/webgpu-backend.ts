@@ -15,6 +15,7 @@ import type {
   SampleArgs,
   SgdUpdateArgs,
 } from '../src/backend.js';
+import { UsageError } from '../src/errors.js';
 import { hessApproxCode } from '../src/kernels/args.js';
 import { acquireDevice, type DeviceOptions } from './device.js';
 import { planChunks, type DispatchLimits } from './dispatch-plan.js';
@@ -372,7 +373,7 @@ export class WebGpuBackend implements Backend {
 
   private ensureUsable(): void {
     if (this.lostInfo) throw new DeviceLostError(this.lostInfo.reason, this.lostInfo.message);
-    if (this.disposed) throw new Error('This WebGPU backend was disposed; create a new one with createWebGpuBackend().');
+    if (this.disposed) throw new UsageError('This WebGPU backend was disposed; create a new one with createWebGpuBackend().');
   }
 
   /** Races a GPU promise against device loss, so nothing waits forever on a dead device. */

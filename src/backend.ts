@@ -125,6 +125,12 @@ export interface Backend {
   ivonUpdateFusedAndSample(arena: Arena, range: Range, sample: SampleArgs, args: IvonUpdateArgs): void;
   /** Whether this backend prefers regenerating noise to storing it (bandwidth vs compute). */
   readonly prefersRedraw: boolean;
+  /**
+   * True where one kernel call can fail after earlier calls of the same step committed (the worker
+   * pool: a worker crashes or times out). Optimizers then copy what a step writes first and put it
+   * back on failure. Absent or false: a failure changes nothing (or, on a lost GPU, everything).
+   */
+  readonly failsMidStep?: boolean;
   adamwUpdate(arena: Arena, range: Range, args: AdamwUpdateArgs): void;
   sgdUpdate(arena: Arena, range: Range, args: SgdUpdateArgs): void;
 

@@ -141,11 +141,32 @@ export class PoolRunner implements KernelRunner {
     void this.schedule(() => this.execute(call, bases, range));
   }
 
-  sum(call: KernelCall, bases: RoleBases, range: Range): Promise<number> {
-    if (range.count === 0) return this.flush().then(() => 0);
+  /**
+   * A reduction (countNonFinite). Fails closed: a call that cannot run (a worker failed in it or
+   * before it, or the pool was disposed) rejects; it never answers 0.
+   */
+  async sum(call: KernelCall, bases: RoleBases, range: Range): Promise<number> {
     // Idle and too small to shard: answer at once, without a trip through the queue.
-    if (this.idle && this.shardsFor(range.count) < 2) return Promise.resolve(callKernel(this.o.exports, bases, call, range.start, range.count));
-    return this.flush().then(() => this.schedule(() => this.execute(call, bases, range))).then((n) => n ?? 0);
+    if (this.idle && this.shardsFor(range.count) < 2) return callKernel(this.o.exports, bases, call, range.start, range.count);
+    await this.flush();
+    return this.after(call.kernel, () => this.execute(call, bases, range));
+  }
+
+  /**
+   * Runs `task` after everything queued now and resolves with its result. If it cannot run — an
+   * earlier queued call failed, or the pool was disposed — or it fails, it rejects with that
+   * failure (reported here, so the next flush() does not report it again).
+   */
+  async after<T>(what: string, task: () => T | Promise<T>): Promise<T> {
+    let out: { value: T } | undefined;
+    await this.schedule(async () => {
+      out = { value: await task() };
+      return 0;
+    });
+    if (out) return out.value;
+    const failure = this.failure;
+    this.failure = undefined;
+    throw failure ?? new Error(`wasm pool: ${what} could not run: the pool was disposed`);
   }
 
   /** Runs `task` (a write, fill...) after everything queued; at once when idle. */

@@ -57,6 +57,9 @@ export interface PoolBackendOptions {
 }
 
 export class PoolBackend extends WasmBackend {
+  /** A worker can crash or time out in one group's kernel after other groups' kernels committed. */
+  readonly failsMidStep = true;
+
   constructor(
     module: WebAssembly.Module,
     memory: WebAssembly.Memory,
@@ -106,6 +109,13 @@ export class PoolBackend extends WasmBackend {
       const copy = data.slice();
       this.pool.enqueue(() => super.write(arena, role, start, copy));
     }
+  }
+
+  /** Reads after everything queued when called (not after what is queued later), like the GPU's readback. */
+  override read(arena: Arena, role: Role, range: { start: number; count: number }): Promise<Float32Array> {
+    const view = this.view(arena, role, range);
+    if (this.pool.idle) return Promise.resolve(view.slice());
+    return this.pool.after('read', () => this.view(arena, role, range).slice());
   }
 
   override fill(arena: Arena, role: Role, range: { start: number; count: number }, value: number): void {

@@ -15,6 +15,7 @@ import type {
   SampleArgs,
   SgdUpdateArgs,
 } from '../backend.js';
+import { UsageError } from '../errors.js';
 import { counterArgs, hessApproxCode, updateScalars } from '../kernels/args.js';
 import { InPlaceRunner, roleArg, type KernelCall, type KernelRunner, type RoleBases } from './wasm-calls.js';
 import { roleStride, WasmHeap } from './wasm-heap.js';
@@ -274,12 +275,12 @@ export class WasmBackend implements Backend {
 
   private own(arena: Arena): WasmArena {
     this.checkLive();
-    if (!this.arenas.has(arena as WasmArena)) throw new Error('wasm backend: unknown or destroyed arena (create it with this backend\'s createArena)');
+    if (!this.arenas.has(arena as WasmArena)) throw new UsageError('wasm backend: unknown or destroyed arena (create it with this backend\'s createArena)');
     return arena as WasmArena;
   }
 
   private checkLive(): void {
-    if (this.disposed) throw new Error('wasm backend: used after dispose()');
+    if (this.disposed) throw new UsageError('wasm backend: used after dispose(); create a new runtime');
   }
 }
 

@@ -30,11 +30,11 @@ const ROLES: Role[] = ['mean', 'grad', 'momentum', 'expAvgSq'];
 
 function parseGroup(where: string, raw: Record<string, unknown>): AdamwGroupHyper {
   return {
-    lr: check.nonNegative(where, 'lr', raw.lr ?? 1e-3),
+    lr: check.nonNegative32(where, 'lr', raw.lr ?? 1e-3),
     beta1: check.unitIntervalOpen(where, 'beta1', raw.beta1 ?? 0.9),
     beta2: check.unitIntervalOpen(where, 'beta2', raw.beta2 ?? 0.999),
-    eps: check.positive(where, 'eps', raw.eps ?? 1e-8),
-    weightDecay: check.nonNegative(where, 'weightDecay', raw.weightDecay ?? 1e-2),
+    eps: check.positive32(where, 'eps', raw.eps ?? 1e-8),
+    weightDecay: check.nonNegative32(where, 'weightDecay', raw.weightDecay ?? 1e-2),
     frozen: false,
   };
 }

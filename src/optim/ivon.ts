@@ -52,20 +52,44 @@ const ROLES: Role[] = ['mean', 'hess', 'momentum', 'theta', 'grad', 'noise', 'gr
 /** Training samples use stream 0 of the Philox counter, prediction draws stream 1. */
 const TRAIN_STREAM = 0;
 const PREDICT_STREAM = 1;
+/** Prediction draws index the counter's 32-bit sample word. */
+const MAX_PREDICT_DRAWS = 2 ** 32;
 
 function parseGroup(where: string, raw: Record<string, unknown>): IvonGroupHyper {
   if (raw.lr === undefined) throw new ConfigError(`${where}: lr is required (IVON has no default learning rate; the authors used 0.1–2.5 with rescaleLr)`);
   if (raw.ess === undefined) throw new ConfigError(`${where}: ess is required (effective sample size; start with the training-set size)`);
-  return {
-    lr: check.nonNegative(where, 'lr', raw.lr),
-    ess: check.positive(where, 'ess', raw.ess),
-    hessInit: check.positive(where, 'hessInit', raw.hessInit ?? 1.0),
-    weightDecay: check.nonNegative(where, 'weightDecay', raw.weightDecay ?? 1e-4),
+  const hyper: IvonGroupHyper = {
+    lr: check.nonNegative32(where, 'lr', raw.lr),
+    ess: check.positive32(where, 'ess', raw.ess),
+    hessInit: check.positive32(where, 'hessInit', raw.hessInit ?? 1.0),
+    weightDecay: check.nonNegative32(where, 'weightDecay', raw.weightDecay ?? 1e-4),
     beta1: check.unitIntervalOpen(where, 'beta1', raw.beta1 ?? 0.9),
     beta2: check.unitInterval(where, 'beta2', raw.beta2 ?? 0.99999),
     clipRadius: check.clipRadius(where, raw.clipRadius ?? Infinity),
     frozen: false,
   };
+  const precision = precision32(hyper.ess, hyper.hessInit, hyper.weightDecay);
+  if (!check.isNormal32(precision)) {
+    throw new ConfigError(
+      `${where}: ess·(hessInit + weightDecay) = ${hyper.ess}·(${hyper.hessInit} + ${hyper.weightDecay}) is ${precision} in float32, so σ = 1/sqrt(ess·(h+δ)) would be ${precision === 0 ? 'infinite' : 'zero or undefined'}; keep the product between 1.2e-38 and 3.4e38`,
+    );
+  }
+  checkAlpha(where, hyper);
+  return hyper;
+}
+
+/** ess·(h + δ) as the kernels compute it in float32 (the precision whose root is 1/σ). */
+function precision32(ess: number, hess: number, weightDecay: number): number {
+  const f = Math.fround;
+  return f(f(ess) * f(f(hess) + f(weightDecay)));
+}
+
+/** The rescaled step size lr·(hessInit + δ) must be finite in float32 (it is with rescaleLr on). */
+function checkAlpha(where: string, h: IvonGroupHyper): void {
+  const alpha = Math.fround(h.lr * (h.hessInit + h.weightDecay));
+  if (!Number.isFinite(alpha)) {
+    throw new ConfigError(`${where}: lr·(hessInit + weightDecay) = ${h.lr}·(${h.hessInit} + ${h.weightDecay}) overflows float32 (the rescaled step size); lower lr`);
+  }
 }
 
 export class IVON extends Optimizer<IvonGroupHyper> {
@@ -105,6 +129,14 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     this.initRoles();
   }
 
+  protected override initialValue(role: Role, hyper: IvonGroupHyper): number {
+    return role === 'hess' ? hyper.hessInit : 0;
+  }
+
+  protected override checkStepSize(where: string, hyper: IvonGroupHyper): void {
+    checkAlpha(where, hyper);
+  }
+
   protected override initRoles(): void {
     this.layout.groups.forEach((group, i) => this.backend.fill(this.arena, 'hess', group.range, this.hyper[i].hessInit));
   }
@@ -142,7 +174,10 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     return this.layout.groups[slot.group].frozen ? 'mean' : 'theta';
   }
 
-  protected checkBlockStart(_train: boolean, options: SampledParamsOptions): void {
+  protected checkBlockStart(train: boolean, options: SampledParamsOptions): void {
+    if (!train && this.predictDraws >= MAX_PREDICT_DRAWS) {
+      throw new UsageError(`sampledParams: ${this.predictDraws} prediction draws have used up the RNG counter's 32-bit sample word; restore a snapshot or start a new optimizer`);
+    }
     if (options.epsilon === undefined) return;
     const eps = options.epsilon;
     if (eps === null || typeof eps !== 'object') throw new UsageError('sampledParams: epsilon must map parameter names to Float32Array');
@@ -165,8 +200,13 @@ export class IVON extends Optimizer<IvonGroupHyper> {
 
   protected async beforeBlock(train: boolean, options: SampledParamsOptions): Promise<number> {
     // A train block (or injected ε) reuses grad/noise, so a pending single sample moves to the
-    // accumulators first. Prediction draws write θ only and leave it alone.
-    if ((train || options.epsilon) && this.pending !== 'none') this.foldPendingSample();
+    // accumulators first. Prediction draws write θ only and leave it alone. The fold rewrites the
+    // accumulators whole, so if it fails the sample simply stays pending.
+    if ((train || options.epsilon) && this.pending !== 'none') {
+      this.foldPendingSample();
+      await this.backend.flush();
+      this.pending = 'none';
+    }
     const sampleIndex = train ? this.samples : this.predictDraws;
     // Only a step's first sample can take the fused path, so only it may skip storing its noise.
     this.blockNoise = train && !options.epsilon && this.samples === 0 && this.regeneratesNoise ? 'redraw' : 'stored';
@@ -188,19 +228,33 @@ export class IVON extends Optimizer<IvonGroupHyper> {
         this.backend.ivonSample(this.arena, group.range, args);
       }
     });
-    if (!train) this.predictDraws += 1;
     await this.backend.flush();
     return sampleIndex;
   }
 
+  protected override afterBlock(train: boolean): void {
+    if (!train) this.predictDraws += 1; // only a draw that completed counts
+  }
+
   protected async accumulate(): Promise<void> {
-    this.samples += 1;
-    if (this.samples === 1) {
+    const count = this.samples + 1;
+    if (count === 1) {
       this.pending = this.blockNoise;
+      this.samples = count;
       return;
     }
-    this.forTrainableGroups((range) => this.backend.ivonAccumulate(this.arena, range, this.samples, this.hessApprox_));
-    await this.backend.flush();
+    // Welford updates the running means in place: on the pool, all groups commit or none.
+    await this.transaction(['gradMean', 'curvMean'], async () => {
+      this.forTrainableGroups((range) => this.backend.ivonAccumulate(this.arena, range, count, this.hessApprox_));
+      await this.backend.flush();
+    });
+    this.samples = count;
+  }
+
+  protected override stepWrites(): Role[] {
+    // The fused step with stored noise reads this step's noise and overwrites it with the next one's.
+    const rewritesNoise = this.pending === 'stored' && this.samples === 1;
+    return rewritesNoise ? ['mean', 'hess', 'momentum', 'noise'] : ['mean', 'hess', 'momentum'];
   }
 
   protected applyUpdate(t: number): void {
@@ -218,7 +272,7 @@ export class IVON extends Optimizer<IvonGroupHyper> {
       else this.backend.ivonUpdateFusedAndSample(this.arena, group.range, this.sampleArgs(h, TRAIN_STREAM, 0), args);
     });
     // `pending` is cleared by discardSamples() once the update has completed: if it fails,
-    // a retried step still finds the single sample in grad/noise.
+    // a retried step still finds the single sample in grad/noise (and folds it again).
   }
 
   protected discardSamples(): void {
@@ -230,9 +284,9 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     this.drawsNext = 'none';
   }
 
-  override async restore(snapshot: OptimizerSnapshot): Promise<void> {
-    this.predrawn = 'none'; // θ belongs to the state being replaced
-    await super.restore(snapshot);
+  protected override async restoreNow(snapshot: OptimizerSnapshot): Promise<void> {
+    await super.restoreNow(snapshot);
+    this.predrawn = 'none'; // θ belonged to the state that was replaced
   }
 
   protected globalOptions(): Record<string, number | boolean | string> {
@@ -266,15 +320,19 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     const rescaleLr = check.boolean(where, 'rescaleLr', o.rescaleLr);
     const seed = check.seed(where, o.seed);
     const nonFinite = check.oneOf(where, 'nonFinite', o.nonFinite, ['error', 'skip'] as const);
-    const draws = check.checkFinite(where, 'rng.predictDraws', s.rng?.predictDraws, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
+    const draws = check.checkFinite(where, 'rng.predictDraws', s.rng?.predictDraws, (v) => Number.isInteger(v) && v >= 0 && v <= MAX_PREDICT_DRAWS, `an integer in [0, 2^32]`);
     if (s.rng?.seed !== seed) throw new ConfigError(`${where}: rng.seed ${s.rng?.seed} disagrees with options.seed ${seed}`);
-    for (const [name, t] of Object.entries(s.tensors ?? {})) {
-      const slot = this.layout.params.get(name);
-      if (!slot || !t.hess) continue;
-      const g = s.groups[slot.group]?.hyper;
-      const wd = typeof g?.weightDecay === 'number' ? g.weightDecay : 0;
-      for (let i = 0; i < t.hess.length; i++) {
-        if (!(t.hess[i] + wd > 0)) throw new ConfigError(`${where}: '${name}.hess' + weightDecay must be > 0 everywhere (σ would be undefined), index ${i} has ${t.hess[i]}`);
+    // The groups' hyper-parameters were validated before the globals (Optimizer.restoreNow).
+    for (const [name, slot] of this.layout.params) {
+      const t = s.tensors[name];
+      const g = s.groups[slot.group].hyper as unknown as IvonGroupHyper;
+      for (let i = 0; i < t.hess!.length; i++) {
+        const precision = precision32(g.ess, t.hess![i], g.weightDecay);
+        if (!check.isNormal32(precision)) {
+          throw new ConfigError(
+            `${where}: '${name}.hess' at index ${i} is ${t.hess![i]}: ess·(hess + weightDecay) is ${precision} in float32, so σ = 1/sqrt(ess·(h+δ)) would be undefined; every element needs a product between 1.2e-38 and 3.4e38`,
+          );
+        }
       }
     }
     return () => {
@@ -306,6 +364,7 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     };
   }
 
+  /** Enqueues moving the pending single sample into the accumulators; the caller clears `pending` once it completed. */
   private foldPendingSample(): void {
     if (this.pending === 'redraw') {
       // Materialise the first sample's noise (same counter, same bits) for the accumulator.
@@ -318,7 +377,6 @@ export class IVON extends Optimizer<IvonGroupHyper> {
       this.backend.fill(this.arena, 'curvMean', range, 0);
       this.backend.ivonAccumulate(this.arena, range, 1, this.hessApprox_);
     });
-    this.pending = 'none';
   }
 
   /** The counter and σ inputs of a draw of this step. */

@@ -3,6 +3,7 @@
 // elements), so a group is one contiguous range and one kernel call updates it.
 
 import type { Range } from '../backend.js';
+import { FORBIDDEN_KEYS } from '../checkpoint/format.js';
 import { ConfigError } from '../errors.js';
 
 export const ALIGN_ELEMENTS = 16;
@@ -64,17 +65,30 @@ export function checkGroupParams(
   if (values === null || typeof values !== 'object' || Array.isArray(values)) {
     throw new ConfigError(`${where}: params must be an object mapping names to Float32Array initial values, got ${Array.isArray(values) ? 'an array' : typeof values}`);
   }
+  // `{ __proto__: values }` in an object literal sets the prototype instead of adding a key: the
+  // parameter would vanish without a word. Names live in null-prototype records from here on.
+  const proto = Object.getPrototypeOf(values);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new ConfigError(
+      `${where}: params has a prototype other than Object.prototype — in an object literal, '__proto__: values' sets the prototype instead of adding a parameter named '__proto__'. Write ['__proto__']: values (a computed key) or choose another name.`,
+    );
+  }
   const names = Object.keys(values);
   if (names.length === 0) throw new ConfigError(`${where}: params is empty; give at least one parameter`);
-  const shapeMap = (shapes ?? {}) as Record<string, unknown>;
-  if (typeof shapeMap !== 'object') throw new ConfigError(`${where}: shapes must be an object mapping names to number arrays`);
+  const shapeMap = (shapes ?? Object.create(null)) as Record<string, unknown>;
+  if (typeof shapeMap !== 'object' || shapeMap === null) throw new ConfigError(`${where}: shapes must be an object mapping names to number arrays`);
   for (const name of Object.keys(shapeMap)) {
     if (!names.includes(name)) throw new ConfigError(`${where}: shapes names '${name}', which is not among params (${names.join(', ')})`);
   }
-  const outValues: Record<string, Float32Array> = {};
-  const outShapes: Record<string, number[]> = {};
+  const outValues: Record<string, Float32Array> = Object.create(null);
+  const outShapes: Record<string, number[]> = Object.create(null);
   for (const name of names) {
     if (name.length === 0 || name.length > 256) throw new ConfigError(`${where}: parameter names must be 1–256 characters, got '${name}'`);
+    if (FORBIDDEN_KEYS.has(name)) {
+      throw new ConfigError(
+        `${where}: parameter name '${name}' is reserved (${[...FORBIDDEN_KEYS].join(', ')}): a checkpoint cannot hold it, since it would reach Object.prototype where the file is read. Rename the parameter.`,
+      );
+    }
     if (seen.has(name)) throw new ConfigError(`${where}: parameter '${name}' appears twice; names must be unique across groups`);
     seen.add(name);
     const raw = (values as Record<string, unknown>)[name];
@@ -86,7 +100,7 @@ export function checkGroupParams(
     for (let i = 0; i < data.length; i++) {
       if (!Number.isFinite(data[i])) throw new ConfigError(`${where}: parameter '${name}' has a non-finite initial value ${data[i]} at index ${i}`);
     }
-    const shape = shapeMap[name] ?? [data.length];
+    const shape = (Object.hasOwn(shapeMap, name) ? shapeMap[name] : undefined) ?? [data.length];
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
       throw new ConfigError(`${where}: shape of '${name}' must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
     }

@@ -2,8 +2,14 @@
 // block protocol (sampledParams → step), reading state, schedules and snapshots. Subclasses add
 // their hyper-parameters and kernels. Every public method validates first and mutates after, so
 // a thrown error leaves the optimizer exactly as it was.
+//
+// Reliability (issue #11): every public async call joins one FIFO queue per optimizer, so any
+// interleaving a user writes acts as if each call had been awaited in turn; a call from inside a
+// block's callback (which cannot wait for the block it is part of) is a UsageError. A step and a
+// block's accumulation are transactions over all groups: where a kernel can fail after other
+// groups committed (the worker pool) the roles they write are copied first and put back.
 
-import type { Arena, Backend, Role } from '../backend.js';
+import type { Arena, Backend, Range, Role } from '../backend.js';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointExpectation } from '../checkpoint/checkpoint.js';
 import { ConfigError, NonFiniteGradientError, UsageError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
@@ -54,6 +60,12 @@ export interface GroupHyperBase {
   frozen: boolean;
 }
 
+/**
+ * The most completed steps an optimizer holds: the RNG counter's step word is 32 bits
+ * (docs/KERNELS.md §1) and a step draws the next step's first sample at t + 1.
+ */
+export const MAX_STEPS = 2 ** 32 - 2;
+
 /** Which state tensor of a snapshot each arena role holds. */
 export type StateRoles = ReadonlyArray<readonly [Role, Exclude<keyof TensorState, 'shape'>]>;
 
@@ -76,7 +88,14 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
   /** A non-finite gradient was seen under nonFinite: 'skip'; the next step() is skipped. */
   protected poisoned = false;
   private inBlock = false;
+  /** A block's callback is running: calls now cannot wait for the block they would be part of. */
+  private inCallback = false;
   private disposed = false;
+  /** The tail of the per-optimizer FIFO every public async call joins. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposing: Promise<void> | undefined;
+  /** With recovery on and no snapshot kept yet: the initial weights and hyper-parameters (host copies). */
+  private initial: { means: Map<string, Float32Array>; hyper: Hyper[] } | undefined;
 
   protected constructor(
     readonly runtime: Runtime,
@@ -125,11 +144,15 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
     this.layout = buildLayout(groupParams);
     this.backend = runtime.compute;
     this.arena = this.backend.createArena(this.layout.length, roles);
+    const means = new Map<string, Float32Array>();
     for (const group of groupParams) {
       for (const [name, values] of Object.entries(group.values)) {
         this.backend.write(this.arena, 'mean', this.layout.params.get(name)!.start, values);
+        means.set(name, Float32Array.from(values));
       }
     }
+    // A device lost before the first snapshot still recovers: from the initial state.
+    if (this.recovery.snapshotEvery > 0) this.initial = { means, hyper: hyper.map((h) => ({ ...h })) };
   }
 
   /** Completed steps t. */
@@ -156,15 +179,18 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
     return { ...this.hyper[group] };
   }
 
-  /** Changes a group's learning rate (schedules). */
+  /** Changes a group's learning rate (schedules); takes effect for the steps that start after it. */
   setLr(group: number, lr: number): void {
     this.assertUsable('setLr');
     this.checkGroupIndex('setLr', group);
-    this.hyper[group].lr = check.nonNegative('setLr', 'lr', lr);
+    const value = check.nonNegative32('setLr', 'lr', lr);
+    this.checkStepSize('setLr', { ...this.hyper[group], lr: value });
+    this.hyper[group].lr = value;
   }
 
   /** Zero-copy view of a parameter's weights (the mean) on CPU backends, for use outside blocks. */
   param(name: string): Float32Array {
+    this.assertUsable('param');
     const slot = this.slotOf('param', name);
     const view = this.backend.view(this.arena, 'mean', slot);
     if (!view) throw new UsageError(`param('${name}') has no CPU view on the ${this.backend.kind} backend; use await read('${name}')`);
@@ -177,47 +203,54 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
    * nothing is accumulated and the weights are untouched.
    */
   async sampledParams<R>(fn: (ctx: SampleContext) => R | Promise<R>, options: SampledParamsOptions = {}): Promise<R> {
-    this.assertUsable('sampledParams');
-    if (this.inBlock) throw new UsageError('sampledParams: blocks cannot be nested; finish the current block first');
     if (typeof fn !== 'function') throw new UsageError('sampledParams: the first argument must be a function (ctx) => loss');
     if (options === null || typeof options !== 'object') throw new UsageError('sampledParams: options must be an object');
     check.knownKeys('sampledParams', options, ['train', 'epsilon']);
     const train = options.train === undefined ? true : check.boolean('sampledParams', 'train', options.train);
-    this.checkBlockStart(train, options);
-    // The first recovery snapshot is the initial state, taken before any work.
-    if (this.recovery.snapshotEvery > 0 && !this.lastSnapshot) this.lastSnapshot = await this.snapshot();
-    this.inBlock = true;
-    try {
-      return await this.failingOver(() => this.runBlock(fn, train, options));
-    } finally {
-      this.inBlock = false;
-    }
+    return this.exclusive('sampledParams', async () => {
+      this.checkBlockStart(train, options);
+      this.inBlock = true;
+      try {
+        return await this.failingOver(() => this.runBlock(fn, train, options));
+      } finally {
+        this.inBlock = false;
+      }
+    });
   }
 
   private async runBlock<R>(fn: (ctx: SampleContext) => R | Promise<R>, train: boolean, options: SampledParamsOptions): Promise<R> {
-    {
-      const sampleIndex = await this.beforeBlock(train, options);
-      const ctx = new SampleContext(this.backend, this.arena, this.layout, (slot) => this.thetaRole(slot), train, sampleIndex);
-      let result: R;
-      try {
-        result = await fn(ctx);
-      } finally {
-        ctx.close();
-      }
-      if (train) {
-        this.checkProvided(ctx.provided);
-        if (await this.gradientsAreFinite()) await this.accumulate();
-      }
-      return result;
+    const sampleIndex = await this.beforeBlock(train, options);
+    const ctx = new SampleContext(this.backend, this.arena, this.layout, (slot) => this.thetaRole(slot), train, sampleIndex);
+    let result: R;
+    this.inCallback = true;
+    try {
+      result = await fn(ctx);
+    } finally {
+      this.inCallback = false;
+      ctx.close();
     }
+    ctx.checkViewsAttached();
+    if (train) {
+      this.checkProvided(ctx.provided);
+      if (await this.gradientsAreFinite()) await this.accumulate();
+    }
+    this.afterBlock(train);
+    return result;
   }
 
   /** Applies the update from the train blocks since the last step. */
   async step(): Promise<StepResult> {
-    this.assertUsable('step');
-    if (this.inBlock) throw new UsageError('step() was called inside a sampled block; call it after the block has finished');
+    return this.exclusive('step', () => this.stepNow());
+  }
+
+  private async stepNow(): Promise<StepResult> {
     if (this.samples === 0 && !this.poisoned) {
       throw new UsageError('step() needs at least one sampledParams(fn, { train: true }) block since the last step; nothing was changed');
+    }
+    if (this.step_ + this.skipped >= MAX_STEPS) {
+      throw new UsageError(
+        `step(): the step counter is at its limit (${this.step_} steps + ${this.skipped} skipped; at most ${MAX_STEPS}: the RNG counter's step word is 32 bits); nothing was changed. Restore an earlier snapshot or start a new optimizer.`,
+      );
     }
     if (this.poisoned) {
       this.poisoned = false;
@@ -226,10 +259,12 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
       this.discardSamples();
       return { skipped: true, step: this.step_ };
     }
-    await this.failingOver(async () => {
-      this.applyUpdate(this.step_ + 1);
-      await this.backend.flush();
-    });
+    await this.failingOver(() =>
+      this.transaction(this.stepWrites(), async () => {
+        this.applyUpdate(this.step_ + 1);
+        await this.backend.flush();
+      }),
+    );
     this.discardSamples();
     this.afterUpdate();
     this.step_ += 1;
@@ -240,8 +275,67 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
 
   /** Takes a recovery snapshot now (on demand); resolves when it is held. */
   async keepSnapshot(): Promise<void> {
-    this.assertUsable('keepSnapshot');
-    this.lastSnapshot = await this.snapshot();
+    return this.exclusive('keepSnapshot', () =>
+      this.failingOver(async () => {
+        this.keep(await this.snapshotNow());
+      }),
+    );
+  }
+
+  /**
+   * Runs one public async call after every call made before it on this optimizer (a FIFO), so
+   * overlapping calls act exactly as if each had been awaited in turn. Refused at once after
+   * dispose(), and while a block's callback runs: such a call would wait for the block it is
+   * part of (a nested call), and one from other code cannot be told apart from it.
+   */
+  private exclusive<T>(method: string, work: () => Promise<T>): Promise<T> {
+    try {
+      this.assertUsable(method);
+      this.assertOutsideCallback(method);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private assertOutsideCallback(method: string): void {
+    if (this.inCallback) {
+      throw new UsageError(
+        `${method}() was called while a sampled block's callback is running; it would have to wait for that block to finish. Call it after the block's promise has resolved (nothing was changed).`,
+      );
+    }
+  }
+
+  /**
+   * Runs `work` — kernels over several groups, then a flush — as one transaction. On a backend
+   * where a kernel can fail after other groups' kernels committed (Backend.failsMidStep: the
+   * worker pool) the trainable ranges of `roles` are copied first and put back if it fails, so
+   * the state is exactly as before and a retry rejoins the clean run. Elsewhere nothing is
+   * copied: the single-thread CPU backends do not fail mid-step, and a lost GPU device loses
+   * every buffer (recovery restores a snapshot instead).
+   */
+  protected async transaction<T>(roles: readonly Role[], work: () => Promise<T>): Promise<T> {
+    if (!this.backend.failsMidStep || roles.length === 0) return work();
+    const ranges: Range[] = this.layout.groups.filter((g) => !g.frozen).map((g) => g.range);
+    const saved = await Promise.all(
+      roles.flatMap((role) => ranges.map(async (range) => ({ role, start: range.start, data: await this.backend.read(this.arena, role, range) }))),
+    );
+    try {
+      return await work();
+    } catch (error) {
+      try {
+        for (const s of saved) this.backend.write(this.arena, s.role, s.start, s.data);
+        await this.backend.flush();
+      } catch (rollback) {
+        throw new AggregateError(
+          [error, rollback],
+          `${(error as Error).message} — and putting the previous state back failed too (${(rollback as Error).message}): the optimizer state is undefined; restore a snapshot.`,
+        );
+      }
+      throw error;
+    }
   }
 
   /** The backend this optimizer runs on now (it changes after a device-loss failover). */
@@ -251,9 +345,10 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
 
   private snapshotInBackground(): void {
     if (this.snapshotInFlight) return; // one at a time; the next due step takes the next one
-    this.snapshotInFlight = this.snapshot()
+    // Its reads are enqueued now, behind this step and before any later call's kernels.
+    this.snapshotInFlight = this.snapshotNow()
       .then((snap) => {
-        this.lastSnapshot = snap;
+        if (!this.disposed) this.keep(snap);
       })
       .catch(() => {
         // A snapshot that fails (device lost meanwhile) keeps the previous one.
@@ -271,22 +366,51 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
     try {
       return await work();
     } catch (error) {
-      if (!isDeviceLoss(error) || this.recovery.snapshotEvery === 0 || !this.lastSnapshot) throw error;
-      await this.failOver(error as Error);
+      if (!isDeviceLoss(error) || this.recovery.snapshotEvery === 0) throw error;
+      const snapshot = this.lastSnapshot ?? this.initialSnapshot();
+      if (!snapshot) throw error;
+      await this.failOver(error as Error, snapshot);
       throw new RecoveredError(this.recoveries[this.recoveries.length - 1], error as Error);
     }
   }
 
-  private async failOver(cause: Error): Promise<void> {
+  /** Holds `snap` as the recovery point (the initial state's host copies are no longer needed). */
+  private keep(snap: OptimizerSnapshot): void {
+    this.lastSnapshot = snap;
+    this.initial = undefined;
+  }
+
+  /** The state at construction, from host copies (recovery before any snapshot was kept). */
+  private initialSnapshot(): OptimizerSnapshot | undefined {
+    if (!this.initial) return undefined;
+    const tensors: Record<string, TensorState> = Object.create(null);
+    for (const [name, slot] of this.layout.params) {
+      const state: TensorState = { shape: [...slot.shape], mean: Float32Array.from(this.initial.means.get(name)!) };
+      for (const [role, key] of this.stateRoles()) {
+        if (role !== 'mean') state[key] = new Float32Array(slot.count).fill(this.initialValue(role, this.initial.hyper[slot.group]));
+      }
+      tensors[name] = state;
+    }
+    return {
+      kind: this.kind,
+      step: 0,
+      skippedSteps: 0,
+      options: this.globalOptions(),
+      rng: { ...this.rngState(), predictDraws: 0 },
+      groups: this.layout.groups.map((g, i) => ({ params: [...g.params], hyper: { ...this.initial!.hyper[i] } as unknown as Record<string, number | boolean> })),
+      tensors,
+    };
+  }
+
+  private async failOver(cause: Error, snapshot: OptimizerSnapshot): Promise<void> {
     const from = this.backend.kind;
     const lostAtStep = this.step_;
-    const snapshot = this.lastSnapshot!;
     const next = await this.recovery.replace();
     this.backend = next;
     this.arena = next.createArena(this.layout.length, this.arena.roles);
     this.initRoles();
     this.inBlock = false;
-    await this.restore(snapshot);
+    await this.restoreNow(snapshot);
     const info: RecoveryInfo = {
       from,
       to: next.kind,
@@ -299,9 +423,18 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
     this.recovery.onRecover?.(info);
   }
 
-  /** Copies of a parameter's state tensors (any backend). */
+  /**
+   * Copies of a parameter's state tensors (any backend). Queued behind earlier calls like every
+   * async method; inside a block's callback it reads at once (a block changes none of them).
+   */
   async readTensors(name: string): Promise<TensorState> {
-    const slot = this.slotOf('read', name);
+    this.assertUsable('readTensors');
+    const slot = this.slotOf('readTensors', name);
+    const read = () => this.failingOver(() => this.readTensorsNow(slot));
+    return this.inCallback ? read() : this.exclusive('readTensors', read);
+  }
+
+  private async readTensorsNow(slot: ParamSlot): Promise<TensorState> {
     await this.backend.flush();
     const state: TensorState = { shape: [...slot.shape], mean: new Float32Array(0) };
     for (const [role, key] of this.stateRoles()) state[key] = await this.backend.read(this.arena, role, slot);
@@ -310,12 +443,14 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
 
   /** The complete state for an exact resume. */
   async snapshot(): Promise<OptimizerSnapshot> {
-    this.assertUsable('snapshot');
-    if (this.inBlock) throw new UsageError('snapshot() inside a sampled block; take it between steps');
+    return this.exclusive('snapshot', () => this.failingOver(() => this.snapshotNow()));
+  }
+
+  private async snapshotNow(): Promise<OptimizerSnapshot> {
     // Every read is enqueued before any is awaited, so on queued backends (GPU, workers) the
     // snapshot is of one consistent step even while later steps are being enqueued.
     const pending: Promise<void>[] = [];
-    const tensors: Record<string, TensorState> = {};
+    const tensors: Record<string, TensorState> = Object.create(null);
     for (const [name, slot] of this.layout.params) {
       const state: TensorState = { shape: [...slot.shape], mean: new Float32Array(0) };
       tensors[name] = state;
@@ -339,8 +474,10 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
 
   /** Replaces the whole state with a snapshot of an optimizer with the same parameters. */
   async restore(snapshot: OptimizerSnapshot): Promise<void> {
-    this.assertUsable('restore');
-    if (this.inBlock) throw new UsageError('restore() inside a sampled block; restore between steps');
+    return this.exclusive('restore', () => this.failingOver(() => this.restoreNow(snapshot)));
+  }
+
+  protected async restoreNow(snapshot: OptimizerSnapshot): Promise<void> {
     this.checkSnapshot(snapshot);
     const hyper = snapshot.groups.map((g, i) => this.parseRestoredGroup(`restore groups[${i}]`, g.hyper));
     const applyGlobals = this.parseRestoredGlobals(snapshot);
@@ -356,11 +493,13 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
     this.poisoned = false;
     this.discardSamples();
     await this.backend.flush();
+    // A restored state is a state recovery can return to (a copy: the caller may reuse its arrays).
+    if (this.recovery.snapshotEvery > 0) this.keep(copySnapshot(snapshot));
   }
 
   /** The complete state as checkpoint bytes (safetensors layout, src/checkpoint). */
   async saveState(): Promise<Uint8Array> {
-    return encodeCheckpoint(await this.snapshot());
+    return encodeCheckpoint(await this.exclusive('saveState', () => this.failingOver(() => this.snapshotNow())));
   }
 
   /**
@@ -369,22 +508,43 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
    */
   async loadState(bytes: Uint8Array, options: { maxBytes?: number } = {}): Promise<void> {
     this.assertUsable('loadState');
+    this.assertOutsideCallback('loadState');
     const snapshot = decodeCheckpoint(bytes, { maxBytes: options.maxBytes, expect: this.checkpointExpectation() });
-    await this.restore(snapshot);
+    return this.restore(snapshot);
   }
 
   /** What a checkpoint must match to be loaded into this optimizer. */
   checkpointExpectation(): CheckpointExpectation {
-    const shapes: Record<string, readonly number[]> = {};
+    const shapes: Record<string, readonly number[]> = Object.create(null);
     for (const [name, slot] of this.layout.params) shapes[name] = slot.shape;
     return { kind: this.kind, shapes, groups: this.layout.groups.map((g) => g.params) };
   }
 
-  /** Frees the backend memory. The optimizer is unusable afterwards. */
-  dispose(): void {
-    if (this.disposed) return;
+  /**
+   * Frees the backend memory. From this call on every method is a UsageError; calls made before
+   * it still run (in order), and the memory is freed once they and the kernels they enqueued are
+   * done, so nothing writes into memory another optimizer may get. Resolves when it is freed.
+   */
+  dispose(): Promise<void> {
+    if (this.disposing) return this.disposing;
+    try {
+      this.assertOutsideCallback('dispose');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.disposed = true;
-    this.backend.destroyArena(this.arena);
+    this.disposing = this.queue.then(async () => {
+      await this.snapshotInFlight;
+      try {
+        await this.backend.flush();
+        this.backend.destroyArena(this.arena);
+      } catch {
+        // The backend was disposed (its memory with it) or its device was lost: nothing left to free.
+      }
+      this.lastSnapshot = undefined;
+      this.initial = undefined;
+    });
+    return this.disposing;
   }
 
   // ---- hooks for the subclasses ----
@@ -394,6 +554,22 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
 
   /** Fills the role buffers that do not come from a snapshot (e.g. IVON's padding curvature). */
   protected initRoles(): void {}
+
+  /** A state role's value at construction (IVON: hess = hessInit); 0 unless overridden. */
+  protected initialValue(_role: Role, _hyper: Hyper): number {
+    return 0;
+  }
+
+  /** Roles step() changes in place (put back if it fails on the pool): the state roles by default. */
+  protected stepWrites(): Role[] {
+    return this.stateRoles().map(([role]) => role);
+  }
+
+  /** Runs once a block has completed without error (IVON: a prediction draw is counted). */
+  protected afterBlock(_train: boolean): void {}
+
+  /** Checks the rescaled step size the kernels get is finite in float32 (constructor, setLr, restore). */
+  protected checkStepSize(_where: string, _hyper: Hyper): void {}
 
   /** Roles holding snapshot state, and their snapshot names. */
   protected abstract stateRoles(): StateRoles;
@@ -473,8 +649,9 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
     const where = 'restore';
     if (!s || typeof s !== 'object') throw new ConfigError(`${where}: expected an OptimizerSnapshot object`);
     if (s.kind !== this.kind) throw new ConfigError(`${where}: the snapshot is of a ${s.kind} optimizer, this one is ${this.kind}`);
-    check.checkFinite(where, 'step', s.step, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
-    check.checkFinite(where, 'skippedSteps', s.skippedSteps, (v) => Number.isInteger(v) && v >= 0, 'an integer ≥ 0');
+    const steps = `an integer in [0, ${MAX_STEPS}] (the RNG counter's step word is 32 bits)`;
+    check.checkFinite(where, 'step', s.step, (v) => Number.isInteger(v) && v >= 0 && v <= MAX_STEPS, steps);
+    check.checkFinite(where, 'skippedSteps', s.skippedSteps, (v) => Number.isInteger(v) && v >= 0 && v + s.step <= MAX_STEPS, `an integer ≥ 0 with step + skippedSteps ≤ ${MAX_STEPS}`);
     if (!Array.isArray(s.groups) || s.groups.length !== this.layout.groups.length) {
       throw new ConfigError(`${where}: the snapshot has ${Array.isArray(s.groups) ? s.groups.length : 'no'} groups, this optimizer has ${this.layout.groups.length}`);
     }
@@ -484,8 +661,9 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
         throw new ConfigError(`${where}: group ${i} holds [${g.params}] in the snapshot but [${mine.join(', ')}] here`);
       }
     });
+    if (!s.tensors || typeof s.tensors !== 'object') throw new ConfigError(`${where}: the snapshot has no tensors object`);
     for (const [name, slot] of this.layout.params) {
-      const t = s.tensors?.[name];
+      const t = Object.hasOwn(s.tensors, name) ? s.tensors[name] : undefined;
       if (!t) throw new ConfigError(`${where}: the snapshot has no tensors for parameter '${name}'`);
       for (const [, key] of this.stateRoles()) {
         const data = t[key];
@@ -500,6 +678,17 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
     const extra = Object.keys(s.tensors).filter((n) => !this.layout.params.has(n));
     if (extra.length > 0) throw new ConfigError(`${where}: the snapshot has unknown parameter(s) ${extra.join(', ')}`);
   }
+}
+
+/** A deep copy of a snapshot's tensors (the rest is plain data). */
+function copySnapshot(s: OptimizerSnapshot): OptimizerSnapshot {
+  const tensors: Record<string, TensorState> = Object.create(null);
+  for (const [name, t] of Object.entries(s.tensors)) {
+    const copy: TensorState = { shape: [...t.shape], mean: Float32Array.from(t.mean) };
+    for (const key of ['hess', 'momentum', 'expAvgSq'] as const) if (t[key]) copy[key] = Float32Array.from(t[key]!);
+    tensors[name] = copy;
+  }
+  return { ...s, options: { ...s.options }, rng: { ...s.rng }, groups: s.groups.map((g) => ({ params: [...g.params], hyper: { ...g.hyper } })), tensors };
 }
 
 export { RecoveredError, type RecoveryInfo, type RecoveryOptions } from './recovery.js';

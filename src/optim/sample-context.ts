@@ -1,6 +1,12 @@
 // What a sampled block's callback receives: the sampled weights θ to read and the gradient
 // buffers to write, as zero-copy views on CPU backends or buffer bindings on the GPU. It records
 // which gradients were provided so the optimizer can name any that were forgotten.
+//
+// A view into a non-shared WebAssembly.Memory is detached when the memory grows (an allocation
+// inside the block: the model's activations, another optimizer): writes to it are silently
+// dropped and reads see nothing. The context keeps the last view it handed out per buffer, and
+// the optimizer refuses a block whose views went stale (checkViewsAttached) instead of training
+// on a gradient of zeros.
 
 import type { Arena, Backend, BufferBinding, Role } from '../backend.js';
 import { UsageError } from '../errors.js';
@@ -21,6 +27,8 @@ export class SampleContext {
   /** Trainable parameters whose gradient the callback asked for or set. */
   readonly provided = new Set<string>();
   private open = true;
+  /** The last CPU view handed out per "role name", to detect detachment at the block's end. */
+  private readonly views = new Map<string, Float32Array>();
 
   constructor(
     private readonly backend: Backend,
@@ -69,6 +77,7 @@ export class SampleContext {
       );
     }
     this.backend.write(this.arena, 'grad', slot.start, values);
+    this.views.delete(`grad('${name}')`); // superseded: the gradient is the copy just written
     this.provided.add(name);
   }
 
@@ -89,6 +98,15 @@ export class SampleContext {
     this.open = false;
   }
 
+  /** Throws if a view handed out in this block was detached (the wasm memory grew meanwhile). */
+  checkViewsAttached(): void {
+    const stale = [...this.views].filter(([, view]) => view.length === 0).map(([key]) => key);
+    if (stale.length === 0) return;
+    throw new UsageError(
+      `sampledParams: the view(s) ${stale.join(', ')} were detached during the block — the WebAssembly memory grew (something allocated from the heap), so what was written to them was lost. Nothing was accumulated. Allocate (model buffers, other optimizers) before the block, take views after allocating, or create the runtime with a larger wasm.initialBytes.`,
+    );
+  }
+
   private slot(name: string, method: string): ParamSlot {
     if (!this.open) throw new UsageError(`${method}('${name}') called after the sampled block ended; views are only valid inside the block`);
     const slot = this.layout.params.get(name);
@@ -106,6 +124,7 @@ export class SampleContext {
   private cpuView(role: Role, slot: ParamSlot, method: string, gpuMethod: string): Float32Array {
     const view = this.backend.view(this.arena, role, slot);
     if (!view) throw new UsageError(`${method}() has no CPU view on the ${this.backend.kind} backend; use ${gpuMethod}(name) to bind the GPU buffer`);
+    this.views.set(`${method}('${slot.name}')`, view);
     return view;
   }
 

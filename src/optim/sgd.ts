@@ -29,9 +29,9 @@ const ROLES: Role[] = ['mean', 'grad', 'momentum'];
 function parseGroup(where: string, raw: Record<string, unknown>): SgdGroupHyper {
   if (raw.lr === undefined) throw new ConfigError(`${where}: lr is required`);
   return {
-    lr: check.nonNegative(where, 'lr', raw.lr),
+    lr: check.nonNegative32(where, 'lr', raw.lr),
     momentum: check.unitIntervalOpen(where, 'momentum', raw.momentum ?? 0),
-    weightDecay: check.nonNegative(where, 'weightDecay', raw.weightDecay ?? 0),
+    weightDecay: check.nonNegative32(where, 'weightDecay', raw.weightDecay ?? 0),
     frozen: false,
   };
 }

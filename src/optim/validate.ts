@@ -20,6 +20,26 @@ export function checkFinite(where: string, name: string, value: unknown, rule: (
   return value;
 }
 
+/**
+ * The smallest positive normal float32. The kernels compute in float32, and WebGPU may flush
+ * smaller (subnormal) values to zero, so a positive value must be at least this in float32.
+ */
+export const FLOAT32_MIN_NORMAL = 2 ** -126;
+const FLOAT32_RANGE = 'in float32 (between 1.2e-38 and 3.4e38)';
+
+/** v as the float32 the kernels will compute with is finite and ≥ 0 (0, or a normal float32). */
+export const nonNegative32 = (where: string, name: string, v: unknown) =>
+  checkFinite(where, name, v, (x) => x === 0 || (x > 0 && isNormal32(x)), `0 or a number > 0 that is finite and not rounded to 0 ${FLOAT32_RANGE}`);
+/** v as the float32 the kernels will compute with is finite and > 0. */
+export const positive32 = (where: string, name: string, v: unknown) =>
+  checkFinite(where, name, v, (x) => x > 0 && isNormal32(x), `a number > 0 that stays finite and > 0 ${FLOAT32_RANGE}`);
+
+/** x rounds to a finite float32 of normal magnitude (not 0, not subnormal, not ±Infinity). */
+export function isNormal32(x: number): boolean {
+  const f = Math.abs(Math.fround(x));
+  return Number.isFinite(f) && f >= FLOAT32_MIN_NORMAL;
+}
+
 export const nonNegative = (where: string, name: string, v: unknown) => checkFinite(where, name, v, (x) => x >= 0, 'a finite number ≥ 0');
 export const positive = (where: string, name: string, v: unknown) => checkFinite(where, name, v, (x) => x > 0, 'a finite number > 0');
 export const unitInterval = (where: string, name: string, v: unknown) =>
@@ -27,9 +47,11 @@ export const unitInterval = (where: string, name: string, v: unknown) =>
 export const unitIntervalOpen = (where: string, name: string, v: unknown) =>
   checkFinite(where, name, v, (x) => x >= 0 && x < 1, 'in [0, 1) (1 would divide by zero in the debiasing)');
 
-/** clipRadius: > 0, Infinity allowed (the default: no clipping). */
+/** clipRadius: > 0 and not rounded to 0 in float32; Infinity (the default) disables clipping. */
 export function clipRadius(where: string, v: unknown): number {
-  if (!isNumber(v) || !(v > 0)) fail(where, 'clipRadius', v, 'a number > 0 (Infinity disables clipping)');
+  if (!isNumber(v) || !(v > 0) || !(Math.fround(v) >= FLOAT32_MIN_NORMAL)) {
+    fail(where, 'clipRadius', v, 'a number > 0 that is not rounded to 0 in float32 (≥ 1.2e-38; Infinity disables clipping)');
+  }
   return v;
 }
 
