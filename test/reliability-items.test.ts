@@ -119,7 +119,7 @@ describe.each(kinds)('item 1: one public async call at a time (%s)', (kind) => {
     });
     expect(nested).toHaveLength(6);
     for (const e of nested) expect(e).toBeInstanceOf(UsageError);
-    expect((nested[0] as Error).message).toMatch(/callback is running/);
+    expect((nested[0] as Error).message).toMatch(/inside a sampled block/);
     // Reads are allowed inside the callback (they do not wait for the block).
     await twin.sampledParams(block);
     await opt.step();

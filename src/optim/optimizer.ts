@@ -303,7 +303,7 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
   private assertOutsideCallback(method: string): void {
     if (this.inCallback) {
       throw new UsageError(
-        `${method}() was called while a sampled block's callback is running; it would have to wait for that block to finish. Call it after the block's promise has resolved (nothing was changed).`,
+        `${method}() was called inside a sampled block (its callback is still running)${method === 'sampledParams' ? ': blocks cannot be nested' : ''}; it would have to wait for that block to finish. Call it after the block's promise has resolved (nothing was changed).`,
       );
     }
   }

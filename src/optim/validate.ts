@@ -27,12 +27,19 @@ export function checkFinite(where: string, name: string, value: unknown, rule: (
 export const FLOAT32_MIN_NORMAL = 2 ** -126;
 const FLOAT32_RANGE = 'in float32 (between 1.2e-38 and 3.4e38)';
 
-/** v as the float32 the kernels will compute with is finite and ≥ 0 (0, or a normal float32). */
-export const nonNegative32 = (where: string, name: string, v: unknown) =>
-  checkFinite(where, name, v, (x) => x === 0 || (x > 0 && isNormal32(x)), `0 or a number > 0 that is finite and not rounded to 0 ${FLOAT32_RANGE}`);
-/** v as the float32 the kernels will compute with is finite and > 0. */
-export const positive32 = (where: string, name: string, v: unknown) =>
-  checkFinite(where, name, v, (x) => x > 0 && isNormal32(x), `a number > 0 that stays finite and > 0 ${FLOAT32_RANGE}`);
+/** ≥ 0, and as the float32 the kernels compute with: 0 or finite and normal (not rounded to 0). */
+export function nonNegative32(where: string, name: string, v: unknown): number {
+  const x = nonNegative(where, name, v);
+  if (x !== 0 && !isNormal32(x)) fail(where, name, v, `0 or finite and > 0 ${FLOAT32_RANGE}, where the kernels compute`);
+  return x;
+}
+
+/** > 0, and finite and normal as the float32 the kernels compute with. */
+export function positive32(where: string, name: string, v: unknown): number {
+  const x = positive(where, name, v);
+  if (!isNormal32(x)) fail(where, name, v, `finite and > 0 ${FLOAT32_RANGE}, where the kernels compute`);
+  return x;
+}
 
 /** x rounds to a finite float32 of normal magnitude (not 0, not subnormal, not ±Infinity). */
 export function isNormal32(x: number): boolean {
