@@ -180,6 +180,28 @@ describe('item 4: dispose() while a pool step is queued', () => {
   });
 });
 
+describe('item 4 at the backend: destroyArena with pool kernels still queued', () => {
+  it('frees the memory only after they ran: a new arena never receives their writes', async () => {
+    const rt = await createRuntime({ backend: 'wasm', workers: 1, minElementsPerWorker: 16 });
+    const pool = rt.compute as PoolBackend;
+    const n = 50_000;
+    const roles = ['mean', 'grad', 'momentum'] as const;
+    const old = pool.createArena(n, [...roles]);
+    pool.fill(old, 'grad', { start: 0, count: n }, 1);
+    pool.sgdUpdate(old, { start: 0, count: n }, { lr: 0.1, momentum: 0.9, weightDecay: 0 }); // queued behind the fill
+    pool.destroyArena(old);
+    expect(() => pool.fill(old, 'mean', { start: 0, count: 16 }, 0)).toThrow(UsageError);
+    const fresh = pool.createArena(n, [...roles]);
+    await pool.flush();
+    for (const role of roles) {
+      const data = await pool.read(fresh, role, { start: 0, count: n });
+      expect(data.findIndex((x) => x !== 0), `${role} of the new arena`).toBe(-1);
+    }
+    pool.destroyArena(fresh);
+    await rt.dispose();
+  });
+});
+
 describe('item 5: a wasm heap growth inside a block', () => {
   it('is reported (UsageError), never read as a zero gradient; the retried block rejoins the twin', async () => {
     const rt = await createRuntime({ backend: 'wasm', wasm: { initialBytes: 1 << 20 } });

@@ -12,7 +12,7 @@ const TIMEOUT_MS = 300;
 /** Group 0 is too small to shard (it runs on the main thread and commits first); group 1 is split
  *  between the main thread and the worker, where the fault strikes; group 2 is frozen. */
 const sizes = { a: 40, b: 10_000, c: 24 };
-const groups = () => [
+const groups = (): Array<{ params: Record<string, Float32Array>; lr: number; frozen?: boolean }> => [
   { params: { a: Float32Array.from({ length: sizes.a }, (_, i) => Math.sin(i)) }, lr: 0.05 },
   { params: { b: Float32Array.from({ length: sizes.b }, (_, i) => Math.cos(i) * 0.3) }, lr: 0.02 },
   { params: { c: new Float32Array(sizes.c).fill(0.5) }, frozen: true, lr: 0.1 },

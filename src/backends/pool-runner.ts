@@ -175,6 +175,24 @@ export class PoolRunner implements KernelRunner {
     else void this.schedule(async () => (task(), 0));
   }
 
+  /** Runs `task` (freeing memory) after everything queued, even if a queued call fails; at once when idle. */
+  enqueueCleanup(task: () => void): void {
+    if (this.idle) {
+      task();
+      return;
+    }
+    this.begin();
+    this.tail = this.tail.then(() => {
+      try {
+        task();
+      } catch (error) {
+        this.failure ??= error as Error;
+      } finally {
+        this.end();
+      }
+    });
+  }
+
   async flush(): Promise<void> {
     await this.tail;
     const failure = this.failure;

@@ -13,6 +13,7 @@
 // NnOps on this backend use every thread without knowing about the pool.
 
 import type { Arena, Role } from '../backend.js';
+import { UsageError } from '../errors.js';
 import { workerAdapter } from '../../workers/adapters.js';
 import { DEFAULT_MIN_ELEMENTS_PER_WORKER, DEFAULT_WORKER_TIMEOUT_MS } from '../scheduler/defaults.js';
 import { PoolRunner } from './pool-runner.js';
@@ -59,6 +60,8 @@ export interface PoolBackendOptions {
 export class PoolBackend extends WasmBackend {
   /** A worker can crash or time out in one group's kernel after other groups' kernels committed. */
   readonly failsMidStep = true;
+  /** Arenas destroyed while kernels that use them are still queued: freed once those have run. */
+  private readonly retiring = new Set<Arena>();
 
   constructor(
     module: WebAssembly.Module,
@@ -121,6 +124,29 @@ export class PoolBackend extends WasmBackend {
   override fill(arena: Arena, role: Role, range: { start: number; count: number }, value: number): void {
     this.view(arena, role, range);
     this.pool.enqueue(() => super.fill(arena, role, range, value));
+  }
+
+  /**
+   * Frees an arena once the kernels queued before this call have run (they may still write to
+   * it), so its memory is never handed to a new arena while something can write into it. From
+   * this call on the arena is unusable.
+   */
+  override destroyArena(arena: Arena): void {
+    this.own(arena);
+    if (this.pool.idle) {
+      super.destroyArena(arena);
+      return;
+    }
+    this.retiring.add(arena);
+    this.pool.enqueueCleanup(() => {
+      this.retiring.delete(arena);
+      super.destroyArena(arena);
+    });
+  }
+
+  protected override own(arena: Arena): ReturnType<WasmBackend['own']> {
+    if (this.retiring.has(arena)) throw new UsageError('wasm pool: this arena was destroyed (its memory is freed once queued kernels finish)');
+    return super.own(arena);
   }
 
   /** Test hook: makes worker `index` crash, hang or throw on a later kernel. */

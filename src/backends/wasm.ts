@@ -273,7 +273,7 @@ export class WasmBackend implements Backend {
     return base;
   }
 
-  private own(arena: Arena): WasmArena {
+  protected own(arena: Arena): WasmArena {
     this.checkLive();
     if (!this.arenas.has(arena as WasmArena)) throw new UsageError('wasm backend: unknown or destroyed arena (create it with this backend\'s createArena)');
     return arena as WasmArena;
