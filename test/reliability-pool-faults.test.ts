@@ -24,6 +24,8 @@ interface Config {
   make: (rt: Runtime) => IVON | AdamW | SGD;
   samples: number;
   epsilon?: boolean;
+  /** Parameters that take gradients (default a and b). */
+  trainable?: string[];
   /** The pool kernels this configuration's blocks and steps run (each gets a fault). */
   kernels: string[];
 }
@@ -35,6 +37,13 @@ const configs: Config[] = [
   { name: 'IVON, 1 sample, regenerated noise (fused step)', make: ivon({ regenerateNoise: true }), samples: 1, kernels: ['ivonUpdateAndDraw'] },
   { name: 'IVON, 2 samples, regenerated noise (fold)', make: ivon({ mcSamples: 2, regenerateNoise: true }), samples: 2, kernels: ['ivonSample', 'ivonAccumulate', 'ivonUpdate'] },
   { name: 'IVON, 2 samples, injected ε', make: ivon({ mcSamples: 2 }), samples: 2, epsilon: true, kernels: ['ivonSampleGiven'] },
+  {
+    name: 'IVON, 3 samples, one trainable group (the pool undoes its one kernel call)',
+    make: (rt) => new IVON(rt, { groups: groups().filter((g) => !g.params.a), ess: 300, beta2: 0.99, seed: 7, mcSamples: 3 }),
+    samples: 3,
+    trainable: ['b'],
+    kernels: ['ivonAccumulate', 'ivonUpdate'],
+  },
   { name: 'AdamW', make: (rt) => new AdamW(rt, { groups: groups() }), samples: 1, kernels: ['adamwUpdate', 'countNonFinite'] },
   { name: 'SGD', make: (rt) => new SGD(rt, { groups: groups(), momentum: 0.9 }), samples: 1, kernels: ['sgdUpdate'] },
 ];
@@ -49,10 +58,10 @@ function epsilonFor(step: number, sample: number): Record<string, Float32Array> 
   return out;
 }
 
-async function train(ctx: SampleContext): Promise<number> {
-  for (const name of TRAINABLE) ctx.setGrad(name, quadraticGrad(await ctx.readTheta(name)));
+const trainer = (names: string[]) => async (ctx: SampleContext): Promise<number> => {
+  for (const name of names) ctx.setGrad(name, quadraticGrad(await ctx.readTheta(name)));
   return 0;
-}
+};
 
 describe('pool faults in every kernel of multi-group, multi-sample steps', () => {
   let rt: Runtime;
@@ -68,6 +77,7 @@ describe('pool faults in every kernel of multi-group, multi-sample steps', () =>
 
   /** Three steps of `samples` train blocks and one prediction draw each; a failed call is retried once. */
   async function run(opt: IVON | AdamW | SGD, config: Config, fault?: { kind: WorkerFault['kind']; kernel: string }) {
+    const train = trainer(config.trainable ?? TRAINABLE);
     const failures: Error[] = [];
     const draws: number[][] = [];
     const retrying = async <T>(call: () => Promise<T>): Promise<T> => {

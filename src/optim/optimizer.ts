@@ -312,13 +312,14 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
    * Runs `work` — kernels over several groups, then a flush — as one transaction. On a backend
    * where a kernel can fail after other groups' kernels committed (Backend.failsMidStep: the
    * worker pool) the trainable ranges of `roles` are copied first and put back if it fails, so
-   * the state is exactly as before and a retry rejoins the clean run. Elsewhere nothing is
-   * copied: the single-thread CPU backends do not fail mid-step, and a lost GPU device loses
-   * every buffer (recovery restores a snapshot instead).
+   * the state is exactly as before and a retry rejoins the clean run. Nothing is copied with one
+   * trainable group (its one in-place kernel call is undone by the pool itself, shard by shard),
+   * nor elsewhere: the single-thread CPU backends do not fail mid-step, and a lost GPU device
+   * loses every buffer (recovery restores a snapshot instead).
    */
   protected async transaction<T>(roles: readonly Role[], work: () => Promise<T>): Promise<T> {
-    if (!this.backend.failsMidStep || roles.length === 0) return work();
     const ranges: Range[] = this.layout.groups.filter((g) => !g.frozen).map((g) => g.range);
+    if (!this.backend.failsMidStep || roles.length === 0 || ranges.length < 2) return work();
     const saved = await Promise.all(
       roles.flatMap((role) => ranges.map(async (range) => ({ role, start: range.start, data: await this.backend.read(this.arena, role, range) }))),
     );
@@ -510,7 +511,7 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
     this.assertUsable('loadState');
     this.assertOutsideCallback('loadState');
     const snapshot = decodeCheckpoint(bytes, { maxBytes: options.maxBytes, expect: this.checkpointExpectation() });
-    return this.restore(snapshot);
+    await this.restore(snapshot);
   }
 
   /** What a checkpoint must match to be loaded into this optimizer. */
