@@ -4,9 +4,9 @@
 //
 // A view into a non-shared WebAssembly.Memory is detached when the memory grows (an allocation
 // inside the block: the model's activations, another optimizer): writes to it are silently
-// dropped and reads see nothing. The context keeps the last view it handed out per buffer, and
-// the optimizer refuses a block whose views went stale (checkViewsAttached) instead of training
-// on a gradient of zeros.
+// dropped and reads see nothing. The context keeps every gradient view it handed out (a write to
+// any of them may be lost) and the last θ view per parameter, and the optimizer refuses a block
+// whose views went stale (checkViewsAttached) instead of training on a gradient of zeros.
 
 import type { Arena, Backend, BufferBinding, Role } from '../backend.js';
 import { UsageError } from '../errors.js';
@@ -27,8 +27,8 @@ export class SampleContext {
   /** Trainable parameters whose gradient the callback asked for or set. */
   readonly provided = new Set<string>();
   private open = true;
-  /** The last CPU view handed out per "role name", to detect detachment at the block's end. */
-  private readonly views = new Map<string, Float32Array>();
+  /** CPU views handed out, by "method('name')", to detect detachment at the block's end. */
+  private readonly views = new Map<string, Float32Array[]>();
 
   constructor(
     private readonly backend: Backend,
@@ -100,7 +100,7 @@ export class SampleContext {
 
   /** Throws if a view handed out in this block was detached (the wasm memory grew meanwhile). */
   checkViewsAttached(): void {
-    const stale = [...this.views].filter(([, view]) => view.length === 0).map(([key]) => key);
+    const stale = [...this.views].filter(([, views]) => views.some((v) => v.length === 0)).map(([key]) => key);
     if (stale.length === 0) return;
     throw new UsageError(
       `sampledParams: the view(s) ${stale.join(', ')} were detached during the block — the WebAssembly memory grew (something allocated from the heap), so what was written to them was lost. Nothing was accumulated. Allocate (model buffers, other optimizers) before the block, take views after allocating, or create the runtime with a larger wasm.initialBytes.`,
@@ -124,7 +124,9 @@ export class SampleContext {
   private cpuView(role: Role, slot: ParamSlot, method: string, gpuMethod: string): Float32Array {
     const view = this.backend.view(this.arena, role, slot);
     if (!view) throw new UsageError(`${method}() has no CPU view on the ${this.backend.kind} backend; use ${gpuMethod}(name) to bind the GPU buffer`);
-    this.views.set(`${method}('${slot.name}')`, view);
+    const key = `${method}('${slot.name}')`;
+    // Every gradient view counts (a lost write to an old one leaves zeros); θ is only read, so its latest view.
+    this.views.set(key, method === 'grad' ? [...(this.views.get(key) ?? []), view] : [view]);
     return view;
   }
 
