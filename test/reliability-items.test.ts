@@ -279,6 +279,8 @@ describe('item 6: validated in float32, as the kernels compute', () => {
     const bad = { ...snap, tensors: { w: { ...snap.tensors.w, hess } } };
     await expect(opt.restore(bad)).rejects.toThrow(/σ|hess/);
     await expect(opt.restore(bad)).rejects.toBeInstanceOf(ConfigError);
+    hess[7] = -5; // h + δ < 0: a negative precision
+    await expect(opt.restore(bad)).rejects.toThrow(/σ|hess/);
     await expectSameState(opt, new IVON(rt(), one({ weightDecay: 1e-4 }) as IvonOptions));
     await opt.dispose();
   });

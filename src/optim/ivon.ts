@@ -69,7 +69,7 @@ function parseGroup(where: string, raw: Record<string, unknown>): IvonGroupHyper
     frozen: false,
   };
   const precision = precision32(hyper.ess, hyper.hessInit, hyper.weightDecay);
-  if (!check.isNormal32(precision)) {
+  if (!check.isPositiveNormal32(precision)) {
     throw new ConfigError(
       `${where}: ess·(hessInit + weightDecay) = ${hyper.ess}·(${hyper.hessInit} + ${hyper.weightDecay}) is ${precision} in float32, so σ = 1/sqrt(ess·(h+δ)) would be ${precision === 0 ? 'infinite' : 'zero or undefined'}; keep the product between 1.2e-38 and 3.4e38`,
     );
@@ -328,7 +328,7 @@ export class IVON extends Optimizer<IvonGroupHyper> {
       const g = s.groups[slot.group].hyper as unknown as IvonGroupHyper;
       for (let i = 0; i < t.hess!.length; i++) {
         const precision = precision32(g.ess, t.hess![i], g.weightDecay);
-        if (!check.isNormal32(precision)) {
+        if (!check.isPositiveNormal32(precision)) {
           throw new ConfigError(
             `${where}: '${name}.hess' at index ${i} is ${t.hess![i]}: ess·(hess + weightDecay) is ${precision} in float32, so σ = 1/sqrt(ess·(h+δ)) would be undefined; every element needs a product between 1.2e-38 and 3.4e38`,
           );

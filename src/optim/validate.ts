@@ -30,20 +30,20 @@ const FLOAT32_RANGE = 'in float32 (between 1.2e-38 and 3.4e38)';
 /** ≥ 0, and as the float32 the kernels compute with: 0 or finite and normal (not rounded to 0). */
 export function nonNegative32(where: string, name: string, v: unknown): number {
   const x = nonNegative(where, name, v);
-  if (x !== 0 && !isNormal32(x)) fail(where, name, v, `0 or finite and > 0 ${FLOAT32_RANGE}, where the kernels compute`);
+  if (x !== 0 && !isPositiveNormal32(x)) fail(where, name, v, `0 or finite and > 0 ${FLOAT32_RANGE}, where the kernels compute`);
   return x;
 }
 
 /** > 0, and finite and normal as the float32 the kernels compute with. */
 export function positive32(where: string, name: string, v: unknown): number {
   const x = positive(where, name, v);
-  if (!isNormal32(x)) fail(where, name, v, `finite and > 0 ${FLOAT32_RANGE}, where the kernels compute`);
+  if (!isPositiveNormal32(x)) fail(where, name, v, `finite and > 0 ${FLOAT32_RANGE}, where the kernels compute`);
   return x;
 }
 
-/** x rounds to a finite float32 of normal magnitude (not 0, not subnormal, not ±Infinity). */
-export function isNormal32(x: number): boolean {
-  const f = Math.abs(Math.fround(x));
+/** x rounds to a positive, finite, normal float32 (not ≤ 0, not subnormal, not Infinity). */
+export function isPositiveNormal32(x: number): boolean {
+  const f = Math.fround(x);
   return Number.isFinite(f) && f >= FLOAT32_MIN_NORMAL;
 }
 
