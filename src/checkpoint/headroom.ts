@@ -1,0 +1,119 @@
+// "Whatever loads, trains": the decoder's promise that a checkpoint it accepts cannot produce a
+// non-finite θ or state within two ordinary steps. Finite values are not enough: the kernels
+// compute in float32 (docs/KERNELS.md), where momentum 3e38 times the debias factor, or a
+// curvature step (h − ĥ)²/(h + δ) with h + δ near 1e-38, overflows at once. So, per element,
+// this file bounds every quantity the kernels will compute over the next two steps — interval
+// arithmetic on magnitudes, in float64 — and refuses the file when any bound leaves float32's
+// range with margin (LIMIT = 2^120, float32 tops out at 2^128), or when h + δ is so close to
+// zero that float32 rounding of the update could push it to ≤ 0.
+//
+// An ordinary step: one sample (or any number: Welford means stay within the same bounds), every
+// gradient element in [−G, G] with G = 1, and the optimizer's own noise, |ε| ≤ E = 6 (Box–Muller on
+// 24-bit uniforms tops out at 5.77, docs/KERNELS.md §1). The bounds are loose (a worst case), so
+// they are set to pass any state a real run reaches: lr ≤ 1e3, ess ≤ 1e12, δ ≥ 1e-8, |m|, |g| ≤ 1e6.
+
+const LIMIT = 2 ** 120;
+const G = 1;
+const E = 6;
+/** Smallest ess·(h + δ) accepted: σ ≤ 2^50. */
+const MIN_PRECISION = 2 ** -100;
+/**
+ * Float32 rounding of h' = β₂h + (1−β₂)ĥ + c(h−ĥ)²/(h+δ) errs by about 2^-22·|h|, while
+ * h' + δ ≥ (h + δ)/2 exactly: h + δ must stay ≥ 2^-16·max(|h|, δ) for the rounding to be harmless.
+ */
+const MIN_RELATIVE_SLACK = 2 ** -16;
+
+const f = Math.fround;
+
+/** The float64 scalars one IVON group's update uses (as src/optim/ivon.ts computes them). */
+export interface IvonScalars {
+  ess: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  clipRadius: number;
+  hessApprox: 'price' | 'gradsq';
+  /** 1/(1 − β₁^t) of the next two steps (1 when debias is off). */
+  invDebias: [number, number];
+  /** lr·(h₀ + δ) with rescaleLr, else lr. */
+  alpha: number;
+}
+
+/** Why element (m, h, g) of an IVON group would leave float32 within two steps, or undefined. */
+export function ivonHeadroom(mean: number, hess: number, momentum: number, s: IvonScalars): string | undefined {
+  const lambda = f(s.ess);
+  const delta = f(s.weightDecay);
+  const curvCoef = 0.5 * (1 - s.beta2) ** 2;
+  let m = Math.abs(mean);
+  let mu = Math.abs(momentum);
+  let hHigh = hess; // upper bound of h (h may be negative)
+  let hAbs = Math.abs(hess);
+  let hd = f(hess + delta); // lower bound of h + δ
+  for (let step = 0; step < 2; step++) {
+    if (!(hd > 0) || (step === 0 && hd < MIN_RELATIVE_SLACK * Math.max(hAbs, delta))) return 'hess + weightDecay is too close to 0 for float32';
+    const precision = lambda * hd;
+    if (!(precision >= MIN_PRECISION)) return 'ess·(hess + weightDecay) is too small (sigma would overflow)';
+    const hdHigh = hHigh + delta;
+    const sigma = 1 / Math.sqrt(precision);
+    const noise = sigma * E;
+    // price: ĥ = (n·g)·(h+δ)·λ, its intermediates included; gradsq: ĥ = λ·g².
+    const curv = s.hessApprox === 'price' ? noise * G * hdHigh : 0;
+    const hHat = s.hessApprox === 'price' ? curv * lambda : lambda * G * G;
+    mu = s.beta1 * mu + (1 - s.beta1) * G;
+    const d = hAbs + hHat;
+    const curvStep = (curvCoef * d * d) / hd;
+    const hNew = s.beta2 * hAbs + (1 - s.beta2) * hHat + curvStep;
+    const hdNew = hd / 4; // exactly ≥ hd/2; float32 rounding stays far inside the other half
+    const u = Math.min((mu * s.invDebias[step] + delta * m) / hdNew, s.clipRadius);
+    const worst = Math.max(m + noise, precision, lambda * hdHigh, noise * G, curv, hHat, d * d, curvStep, hNew, mu * s.invDebias[step], delta * m, u, s.alpha * u);
+    if (!(worst <= LIMIT)) return 'a value of the next two steps would overflow float32';
+    m += s.alpha * u;
+    hHigh = hNew;
+    hAbs = Math.max(hNew, delta); // h' ≥ −δ
+    hd = hdNew;
+  }
+  return undefined;
+}
+
+/** AdamW: p' = p·(1 − lr·wd) − (lr/b₁)·m'/(sqrt(v')/sqrt(b₂) + ε). */
+export interface AdamwScalars {
+  decayFactor: [number, number];
+  stepSize: [number, number];
+  beta1: number;
+  beta2: number;
+  eps: number;
+  invBiasCorrection2Sqrt: [number, number];
+}
+
+export function adamwHeadroom(param: number, expAvg: number, expAvgSq: number, s: AdamwScalars): string | undefined {
+  let p = Math.abs(param);
+  let m = Math.abs(expAvg);
+  let vHigh = expAvgSq;
+  let vLow = expAvgSq;
+  for (let step = 0; step < 2; step++) {
+    m = s.beta1 * m + (1 - s.beta1) * G;
+    vHigh = s.beta2 * vHigh + (1 - s.beta2) * G * G;
+    vLow = s.beta2 * vLow;
+    const denom = Math.sqrt(vLow) * s.invBiasCorrection2Sqrt[step] + f(s.eps);
+    const ratio = m / denom;
+    const decayed = p * Math.abs(s.decayFactor[step]);
+    const worst = Math.max(decayed, ratio, s.stepSize[step] * ratio, vHigh, Math.sqrt(vHigh) * s.invBiasCorrection2Sqrt[step]);
+    if (!(worst <= LIMIT)) return 'a value of the next two steps would overflow float32';
+    p = decayed + s.stepSize[step] * ratio;
+  }
+  return undefined;
+}
+
+/** SGD: g' = g + wd·p; buf = μ·buf + g'; p -= lr·buf. */
+export function sgdHeadroom(param: number, momentumBuf: number, lr: number, momentum: number, weightDecay: number): string | undefined {
+  let p = Math.abs(param);
+  let buf = Math.abs(momentumBuf);
+  for (let step = 0; step < 2; step++) {
+    const g = G + weightDecay * p;
+    buf = momentum * buf + g;
+    const worst = Math.max(g, buf, lr * buf);
+    if (!(worst <= LIMIT)) return 'a value of the next two steps would overflow float32';
+    p += lr * buf;
+  }
+  return undefined;
+}
