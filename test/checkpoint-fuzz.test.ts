@@ -286,11 +286,14 @@ describe('checkpoint fuzz on real checkpoints: whatever loads, trains', () => {
     try {
       try {
         decodeCheckpoint(bytes, { expect: opt.checkpointExpectation() });
-        await opt.loadState(bytes);
       } catch (e) {
         if (e instanceof CheckpointError && e.message.length <= MESSAGE_BOUND) return 'rejected';
         throw new Error(`${label}: threw ${(e as Error)?.name}: ${String((e as Error)?.message).slice(0, 300)} instead of a bounded CheckpointError`);
       }
+      // The decoder is as strict as restore(): what it accepts, restore() takes without complaint.
+      await opt.loadState(bytes).catch((e: Error) => {
+        throw new Error(`${label}: decoded, but loadState threw ${e.name}: ${e.message.slice(0, 300)}`);
+      });
       const random = seededRandom(bytes.length);
       for (let step = 1; step <= 2; step++) {
         const thetas = await ordinaryStep(opt, random);
@@ -326,6 +329,30 @@ describe('checkpoint fuzz on real checkpoints: whatever loads, trains', () => {
 
   it('the bases themselves load and train', async () => {
     for (const { base, bytes } of bases) expect(await loadAndTrain(base, bytes, base.label)).toBe('accepted');
+  });
+
+  it('a bit flip in an option or hyper-parameter key is a CheckpointError (restore would have thrown ConfigError)', async () => {
+    const { base, bytes } = bases[0];
+    const headerEnd = 8 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+    const header = new TextDecoder().decode(bytes.subarray(0, headerEnd)); // ASCII: one byte per character
+    const flipped = (from: string, to: string) => {
+      const copy = bytes.slice();
+      copy.set(new TextEncoder().encode(to), header.indexOf(from));
+      return copy;
+    };
+    const cases: [Uint8Array, RegExp][] = [
+      [flipped('debias', 'debiar'), /option "debiar" is not one of ivon's/],
+      [flipped('\\"ess\\"', '\\"esq\\"'), /group 0: "esq" is not a ivon hyper-parameter/],
+      [flipped('nonFinite', 'nonFinitd'), /option "nonFinitd" is not one of ivon's/],
+    ];
+    for (const [file, message] of cases) {
+      expect(file.length).toBe(bytes.length);
+      expect(await loadAndTrain(base, file, String(message))).toBe('rejected');
+      const opt = base.make(rt);
+      await expect(opt.loadState(file)).rejects.toThrow(message);
+      await expect(opt.loadState(file)).rejects.toBeInstanceOf(CheckpointError);
+      opt.dispose();
+    }
   });
 
   it('every single-bit flip of every header byte (bit flips in key names included)', async () => {
