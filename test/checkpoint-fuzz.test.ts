@@ -342,7 +342,7 @@ describe('checkpoint fuzz on real checkpoints: whatever loads, trains', () => {
     };
     const cases: [Uint8Array, RegExp][] = [
       [flipped('debias', 'debiar'), /option "debiar" is not one of ivon's/],
-      [flipped('\\"ess\\"', '\\"esq\\"'), /group 0: "esq" is not a ivon hyper-parameter/],
+      [flipped('\\"ess\\"', '\\"esq\\"'), /group 0: "esq" is not one of ivon's hyper-parameters/],
       [flipped('nonFinite', 'nonFinitd'), /option "nonFinitd" is not one of ivon's/],
     ];
     for (const [file, message] of cases) {

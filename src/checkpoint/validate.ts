@@ -144,7 +144,7 @@ function checkHyper(kind: OptimizerKind, g: number, value: unknown): Record<stri
     const v = value[key];
     const range = HYPER_RANGES[kind][key];
     if (!range && !BOOLEAN_HYPER.has(key)) {
-      bad(`group ${g}: ${quote(key)} is not a ${kind} hyper-parameter (${[...Object.keys(HYPER_RANGES[kind]), ...BOOLEAN_HYPER].join(', ')})`);
+      bad(`group ${g}: ${quote(key)} is not one of ${kind}'s hyper-parameters (${[...Object.keys(HYPER_RANGES[kind]), ...BOOLEAN_HYPER].join(', ')})`);
     }
     if (range ? typeof v !== 'number' : typeof v !== 'boolean') bad(`group ${g}: hyper-parameter ${key} has the wrong type (${typeof v})`);
     if (range && !range[0](v as number)) bad(`group ${g}: ${kind} hyper-parameter ${key} is ${describe(v)}, must be ${range[1]}`);
