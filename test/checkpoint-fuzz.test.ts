@@ -36,7 +36,7 @@ const BASES: Uint8Array[] = [
   encodeCheckpoint(sampleSnapshot('ivon', 11)),
   encodeCheckpoint(sampleSnapshot('adamw', 12)),
   encodeCheckpoint(sampleSnapshot('sgd', 13)),
-  encodeCheckpoint(sampleSnapshot('sgd', 14, false)),
+  encodeCheckpoint(sampleSnapshot('sgd', 14)),
 ];
 
 function headerOf(bytes: Uint8Array): Record<string, any> {

@@ -54,11 +54,10 @@ describe('checkpoint round trip', () => {
     });
   }
 
-  it('sgd without momentum buffers round trips', () => {
-    const s = sampleSnapshot('sgd', 3, false);
-    const back = decodeCheckpoint(encodeCheckpoint(s));
-    expectSameSnapshot(back, s);
-    expect(back.tensors.scale.momentum).toBeUndefined();
+  it('sgd without momentum buffers is refused: restore() needs them (SGD keeps one even at momentum 0)', () => {
+    const s = sampleSnapshot('sgd', 3);
+    for (const t of Object.values(s.tensors)) delete t.momentum;
+    expect(() => encodeCheckpoint(s)).toThrow(/parameter "layer1\.weight" is missing its momentum tensor/);
   });
 
   it('keeps special float32 values exactly: -0, subnormals, the largest finite (in a frozen group)', () => {

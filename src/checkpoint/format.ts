@@ -29,13 +29,13 @@ type RoleUse = 'required' | 'optional';
 /**
  * Every tensor a parameter can carry: the suffix its tensor has in the file and, per optimizer
  * kind, whether it must or may be there (absent: the kind does not use it). A new optional
- * per-parameter tensor is one line here (plus its TensorState field). SGD's momentum is
- * all-or-none across parameters (validate.ts checkTensorSets).
+ * per-parameter tensor is one line here (plus its TensorState field). Required means: restore()
+ * needs it (SGD keeps its momentum buffer even at momentum 0).
  */
 export const TENSOR_ROLES: Record<TensorRole, { suffix: string; use: Partial<Record<OptimizerKind, RoleUse>> }> = {
   mean: { suffix: '.mean', use: { ivon: 'required', adamw: 'required', sgd: 'required' } },
   hess: { suffix: '.hess', use: { ivon: 'required' } },
-  momentum: { suffix: '.momentum', use: { ivon: 'required', adamw: 'required', sgd: 'optional' } },
+  momentum: { suffix: '.momentum', use: { ivon: 'required', adamw: 'required', sgd: 'required' } },
   expAvgSq: { suffix: '.exp_avg_sq', use: { adamw: 'required' } },
 };
 

@@ -162,7 +162,6 @@ export function checkTensorSets(kind: OptimizerKind, groups: readonly GroupState
   for (const name of roles.keys()) {
     if (!inGroups.has(name)) bad(`tensors for ${quote(name)} belong to no group`);
   }
-  let withMomentum = 0;
   for (const name of inGroups) {
     const have = roles.get(name);
     if (!have) bad(`parameter ${quote(name)} of the groups has no tensors`);
@@ -172,10 +171,6 @@ export function checkTensorSets(kind: OptimizerKind, groups: readonly GroupState
     for (const role of REQUIRED_ROLES[kind]) {
       if (!have.has(role)) bad(`parameter ${quote(name)} is missing its ${role} tensor (${quote(name + SUFFIX[role])})`);
     }
-    if (have.has('momentum')) withMomentum++;
-  }
-  if (kind === 'sgd' && withMomentum !== 0 && withMomentum !== inGroups.size) {
-    bad('SGD momentum tensors are present for some parameters but not all');
   }
 }
 
