@@ -1,4 +1,5 @@
-// The decoder's "whatever loads, trains" rule (src/checkpoint/headroom.ts) at its edges:
+// The decoder's "whatever loads, trains" rule (src/checkpoint/headroom.ts) at its edges, for
+// IVON, AdamW and SGD:
 // - the states of the paper's own runs (IVON.md §8) load;
 // - the float32 traps of issue #11 are refused: ess 1e-46, ess/hessInit/weightDecay 1e39,
 //   h + δ = 0 in float32, momentum near float32's maximum;
@@ -8,12 +9,14 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint } from '../src/checkpoint/index.js';
-import { createRuntime, IVON, type Runtime } from '../src/index.js';
+import { AdamW, createRuntime, IVON, SGD, type Runtime } from '../src/index.js';
 import type { OptimizerSnapshot } from '../src/optim/snapshot.js';
 
 const COUNT = 8;
 
 interface State {
+  kind?: 'ivon' | 'adamw' | 'sgd';
+  expAvgSq?: number;
   mean?: number;
   hess?: number;
   momentum?: number;
@@ -24,14 +27,24 @@ interface State {
 
 function snapshotOf(s: State): OptimizerSnapshot {
   const fill = (v: number) => new Float32Array(COUNT).fill(v);
+  const mean = fill(s.mean ?? 0.5);
+  const momentum = fill(s.momentum ?? 0.01);
+  const common = { step: s.step ?? 10, skippedSteps: 0 };
+  if (s.kind === 'adamw' || s.kind === 'sgd') {
+    const hyper =
+      s.kind === 'adamw'
+        ? { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-2, frozen: false, ...s.hyper }
+        : { lr: 0.1, momentum: 0.9, weightDecay: 0, frozen: false, ...s.hyper };
+    const tensors = { w: { shape: [COUNT], mean, momentum, ...(s.kind === 'adamw' ? { expAvgSq: fill(s.expAvgSq ?? 1e-4) } : {}) } };
+    return { kind: s.kind, ...common, options: { nonFinite: 'error' }, rng: { seed: 0, predictDraws: 0 }, groups: [{ params: ['w'], hyper }], tensors };
+  }
   return {
     kind: 'ivon',
-    step: s.step ?? 10,
-    skippedSteps: 0,
+    ...common,
     options: { mcSamples: 1, hessApprox: 'price', debias: true, rescaleLr: true, seed: 5, nonFinite: 'error', ...s.options },
     rng: { seed: 5, predictDraws: 0 },
     groups: [{ params: ['w'], hyper: { lr: 0.1, ess: 1000, hessInit: 1, weightDecay: 1e-4, beta1: 0.9, beta2: 0.99999, clipRadius: Infinity, frozen: false, ...s.hyper } }],
-    tensors: { w: { shape: [COUNT], mean: fill(s.mean ?? 0.5), hess: fill(s.hess ?? 1), momentum: fill(s.momentum ?? 0.01) } },
+    tensors: { w: { shape: [COUNT], mean, hess: fill(s.hess ?? 1), momentum } },
   };
 }
 
@@ -56,7 +69,8 @@ describe('checkpoint headroom: whatever loads, trains', () => {
 
   /** Loads the state into a real IVON and trains two steps with gradient `sign`·1; true when all stays finite. */
   async function trainsFinitely(s: State, sign: number): Promise<boolean> {
-    const opt = new IVON(rt, { params: { w: new Float32Array(COUNT) }, lr: 1, ess: 1 });
+    const params = { w: new Float32Array(COUNT) };
+    const opt = s.kind === 'adamw' ? new AdamW(rt, { params }) : s.kind === 'sgd' ? new SGD(rt, { params, lr: 1 }) : new IVON(rt, { params, lr: 1, ess: 1 });
     try {
       await opt.loadState(encodeCheckpoint(snapshotOf(s)));
       for (let step = 0; step < 2; step++) {
@@ -68,7 +82,8 @@ describe('checkpoint headroom: whatever loads, trains', () => {
         });
         await opt.step();
         const t = (await opt.snapshot()).tensors.w;
-        if (!finite || ![t.mean, t.hess!, t.momentum!].every((a) => a.every(Number.isFinite))) return false;
+        const values = [t.mean, t.hess, t.momentum, t.expAvgSq].filter((a): a is Float32Array => a !== undefined);
+        if (!finite || !values.every((a) => a.every(Number.isFinite))) return false;
       }
       return true;
     } finally {
@@ -115,6 +130,12 @@ describe('checkpoint headroom: whatever loads, trains', () => {
     ['lr (no rescale, no clip, debias off)', (x) => ({ hyper: { lr: x }, options: { rescaleLr: false, debias: false } }), 1, 3e38],
     ['1/(1 − β₁) at step 0, δ = 0, small h', (x) => ({ hyper: { beta1: 1 - 1 / x, weightDecay: 0 }, hess: 1e-24, step: 0 }), 2, 2 ** 52],
     ['closeness of h to −δ', (x) => ({ hess: -Math.fround(1e-4) * (1 - 1 / x) }), 2, 2 ** 30],
+    ['AdamW |momentum| with a tiny eps and v = 0', (x) => ({ kind: 'adamw', momentum: x, expAvgSq: 0, hyper: { eps: 1e-30 } }), 1, 3e38],
+    ['AdamW lr', (x) => ({ kind: 'adamw', hyper: { lr: x } }), 1e-3, 3e38],
+    ['AdamW 1/eps with v = 0', (x) => ({ kind: 'adamw', expAvgSq: 0, hyper: { eps: 1 / x } }), 1, 1e44],
+    ['SGD lr', (x) => ({ kind: 'sgd', hyper: { lr: x } }), 0.1, 3e38],
+    ['SGD |momentum buffer|', (x) => ({ kind: 'sgd', momentum: x }), 1, 3e38],
+    ['SGD weightDecay with a large mean', (x) => ({ kind: 'sgd', mean: 1e6, hyper: { weightDecay: x } }), 1e-4, 3e38],
     ['weightDecay with a large mean', (x) => ({ hyper: { weightDecay: x }, mean: 1e6 }), 1e-4, 3e38],
   ];
 
