@@ -104,6 +104,26 @@ describe('checkpoint headroom: whatever loads, trains', () => {
     for (const run of runs) expect(accepts(run), JSON.stringify(run)).toBe(true);
   });
 
+  it('the per-element rule decides: a group whose worst corner would overflow, but none of whose elements would, loads and trains', async () => {
+    const snapshot = snapshotOf({});
+    const w = snapshot.tensors.w;
+    w.mean[0] = 1e35; // with h + δ = 1: fine
+    w.hess[1] = Math.fround(-1e-4 + 1e-6); // h + δ ≈ 1e-6 with m = 0.5: fine; together with m = 1e35 it would not be
+    const bytes = encodeCheckpoint(snapshot);
+    expect(() => decodeCheckpoint(bytes)).not.toThrow();
+    const opt = new IVON(rt, { params: { w: new Float32Array(COUNT) }, lr: 1, ess: 1 });
+    await opt.loadState(bytes);
+    for (let step = 0; step < 2; step++) {
+      await opt.sampledParams((ctx) => ctx.setGrad('w', new Float32Array(COUNT).fill(1)));
+      await opt.step();
+    }
+    const t = (await opt.snapshot()).tensors.w;
+    expect([t.mean, t.hess!, t.momentum!].every((a) => a.every(Number.isFinite))).toBe(true);
+    opt.dispose();
+    w.hess[0] = w.hess[1]; // now one element has both
+    expect(() => decodeCheckpoint(encodeCheckpoint(snapshot))).toThrow(/"w"\[0\] of group 0 cannot train/);
+  });
+
   it("refuses issue #11's float32 traps, naming them", () => {
     const refused = (s: State, message: RegExp) => expect(() => decodeCheckpoint(encodeCheckpoint(snapshotOf(s)))).toThrow(message);
     refused({ hyper: { ess: 1e-46 } }, /ess is 1e-46, must be a number > 0, finite and nonzero in float32/);

@@ -40,23 +40,41 @@ export interface IvonScalars {
   alpha: number;
 }
 
-/** Why element (m, h, g) of an IVON group would leave float32 within two steps, or undefined. */
-export function ivonHeadroom(mean: number, hess: number, momentum: number, s: IvonScalars): string | undefined {
+/**
+ * Bounds of one IVON element's state, or of a whole group's (the worst of each: every bound below
+ * grows with |m|, |h| and |g| and shrinks with h + δ, so a group whose worst corner passes needs no
+ * per-element pass).
+ */
+export interface IvonStateBounds {
+  /** |m| */
+  mean: number;
+  /** |h| */
+  hessAbs: number;
+  /** h + δ in float32, as the kernels compute it */
+  hessPlusDecay: number;
+  /** |g| */
+  momentum: number;
+}
+
+export function ivonBoundsOf(mean: number, hess: number, momentum: number, weightDecay: number): IvonStateBounds {
+  return { mean: Math.abs(mean), hessAbs: Math.abs(hess), hessPlusDecay: f(hess + f(weightDecay)), momentum: Math.abs(momentum) };
+}
+
+/** Why a state within these bounds could leave float32 within two steps, or undefined. */
+export function ivonHeadroom(b: IvonStateBounds, s: IvonScalars): string | undefined {
   const lambda = f(s.ess);
   const delta = f(s.weightDecay);
   const curvCoef = 0.5 * (1 - s.beta2) ** 2;
-  let m = Math.abs(mean);
-  let mu = Math.abs(momentum);
-  let hHigh = hess; // upper bound of h (h may be negative)
-  let hAbs = Math.abs(hess);
-  let hd = f(hess + delta); // lower bound of h + δ
+  let m = b.mean;
+  let mu = b.momentum;
+  let hAbs = b.hessAbs;
+  let hd = b.hessPlusDecay; // lower bound of h + δ
   for (let step = 0; step < 2; step++) {
     if (!(hd > 0) || (step === 0 && hd < MIN_RELATIVE_SLACK * Math.max(hAbs, delta))) return 'hess + weightDecay is too close to 0 for float32';
     const precision = lambda * hd;
     if (!(precision >= MIN_PRECISION)) return 'ess·(hess + weightDecay) is too small (sigma would overflow)';
-    const hdHigh = hHigh + delta;
-    const sigma = 1 / Math.sqrt(precision);
-    const noise = sigma * E;
+    const hdHigh = hAbs + delta;
+    const noise = E / Math.sqrt(precision);
     // price: ĥ = (n·g)·(h+δ)·λ, its intermediates included; gradsq: ĥ = λ·g².
     const curv = s.hessApprox === 'price' ? noise * G * hdHigh : 0;
     const hHat = s.hessApprox === 'price' ? curv * lambda : lambda * G * G;
@@ -65,11 +83,11 @@ export function ivonHeadroom(mean: number, hess: number, momentum: number, s: Iv
     const curvStep = (curvCoef * d * d) / hd;
     const hNew = s.beta2 * hAbs + (1 - s.beta2) * hHat + curvStep;
     const hdNew = hd / 4; // exactly ≥ hd/2; float32 rounding stays far inside the other half
-    const u = Math.min((mu * s.invDebias[step] + delta * m) / hdNew, s.clipRadius);
-    const worst = Math.max(m + noise, precision, lambda * hdHigh, noise * G, curv, hHat, d * d, curvStep, hNew, mu * s.invDebias[step], delta * m, u, s.alpha * u);
+    const debiased = mu * s.invDebias[step];
+    const u = Math.min((debiased + delta * m) / hdNew, s.clipRadius);
+    const worst = Math.max(m + noise, lambda * hdHigh, curv, hHat, d * d, curvStep, hNew, debiased, delta * m, u, s.alpha * u);
     if (!(worst <= LIMIT)) return 'a value of the next two steps would overflow float32';
     m += s.alpha * u;
-    hHigh = hNew;
     hAbs = Math.max(hNew, delta); // h' ≥ −δ
     hd = hdNew;
   }
@@ -86,11 +104,19 @@ export interface AdamwScalars {
   invBiasCorrection2Sqrt: [number, number];
 }
 
-export function adamwHeadroom(param: number, expAvg: number, expAvgSq: number, s: AdamwScalars): string | undefined {
-  let p = Math.abs(param);
-  let m = Math.abs(expAvg);
-  let vHigh = expAvgSq;
-  let vLow = expAvgSq;
+/** Bounds of AdamW state: |p|, |m|, and v's range. */
+export interface AdamwStateBounds {
+  param: number;
+  expAvg: number;
+  expAvgSqLow: number;
+  expAvgSqHigh: number;
+}
+
+export function adamwHeadroom(b: AdamwStateBounds, s: AdamwScalars): string | undefined {
+  let p = b.param;
+  let m = b.expAvg;
+  let vHigh = b.expAvgSqHigh;
+  let vLow = b.expAvgSqLow;
   for (let step = 0; step < 2; step++) {
     m = s.beta1 * m + (1 - s.beta1) * G;
     vHigh = s.beta2 * vHigh + (1 - s.beta2) * G * G;
@@ -105,10 +131,10 @@ export function adamwHeadroom(param: number, expAvg: number, expAvgSq: number, s
   return undefined;
 }
 
-/** SGD: g' = g + wd·p; buf = μ·buf + g'; p -= lr·buf. */
+/** SGD: g' = g + wd·p; buf = μ·buf + g'; p -= lr·buf. `param`, `momentumBuf`: magnitudes. */
 export function sgdHeadroom(param: number, momentumBuf: number, lr: number, momentum: number, weightDecay: number): string | undefined {
-  let p = Math.abs(param);
-  let buf = Math.abs(momentumBuf);
+  let p = param;
+  let buf = momentumBuf;
   for (let step = 0; step < 2; step++) {
     const g = G + weightDecay * p;
     buf = momentum * buf + g;

@@ -9,7 +9,7 @@
 import type { GroupState, OptimizerKind, OptimizerSnapshot, TensorState } from '../optim/snapshot.js';
 import { CheckpointError, describe, quote } from './errors.js';
 import { ALLOWED_ROLES, FORBIDDEN_KEYS, KINDS, REQUIRED_ROLES, ROLES, SUFFIX, type TensorRole } from './format.js';
-import { adamwHeadroom, ivonHeadroom, sgdHeadroom } from './headroom.js';
+import { adamwHeadroom, ivonBoundsOf, ivonHeadroom, sgdHeadroom } from './headroom.js';
 import { isPlainObject } from './safetensors.js';
 
 const MAX_NAME_LENGTH = 4096;
@@ -256,26 +256,35 @@ export function validateSnapshot(s: OptimizerSnapshot): void {
  */
 export function checkTrainable(s: OptimizerSnapshot): void {
   if (s.kind === 'ivon' && s.rng.seed !== s.options.seed) bad(`rng.seed ${s.rng.seed} disagrees with option seed ${describe(s.options.seed)}`);
-  const t = s.step;
   s.groups.forEach((group, g) => {
-    const h = group.hyper as Record<string, number>;
     if (group.hyper.frozen === true) return;
-    const check = elementCheck(s, h, t);
-    for (const name of group.params) {
-      const tensor = s.tensors[name];
-      for (let i = 0; i < tensor.mean.length; i++) {
-        const why = check(tensor, i);
+    const check = headroomCheck(s, group.hyper as Record<string, number>);
+    const tensors = group.params.map((name) => s.tensors[name]);
+    // The group's worst corner first: when it passes, every element does (headroom.ts).
+    if (check.corner(tensors) === undefined) return;
+    group.params.forEach((name, p) => {
+      for (let i = 0; i < tensors[p].mean.length; i++) {
+        const why = check.element(tensors[p], i);
         if (why) bad(`${quote(name)}[${i}] of group ${g} cannot train: ${why}`, 'The checkpoint is corrupt or its state has diverged; load an earlier one');
       }
-    }
+    });
   });
 }
 
-type ElementCheck = (t: TensorState, i: number) => string | undefined;
+interface HeadroomCheck {
+  corner: (tensors: TensorState[]) => string | undefined;
+  element: (t: TensorState, i: number) => string | undefined;
+}
 
-function elementCheck(s: OptimizerSnapshot, h: Record<string, number>, t: number): ElementCheck {
+function maxAbs(arrays: (Float32Array | undefined)[]): number {
+  let max = 0;
+  for (const a of arrays) if (a) for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]));
+  return max;
+}
+
+function headroomCheck(s: OptimizerSnapshot, h: Record<string, number>): HeadroomCheck {
   const wd = h.weightDecay ?? 0;
-  const next = [t + 1, t + 2] as const;
+  const next = [s.step + 1, s.step + 2] as const;
   const scalarsFinite = (what: string, values: number[]) => {
     if (!values.every((v) => Number.isFinite(Math.fround(v)))) bad(`${what} of the next steps is not finite in float32`, 'The hyper-parameters are out of range: lower lr');
   };
@@ -284,23 +293,45 @@ function elementCheck(s: OptimizerSnapshot, h: Record<string, number>, t: number
     const alpha = s.options.rescaleLr ? h.lr * (h.hessInit + wd) : h.lr;
     scalarsFinite('the step size lr·(hessInit + weightDecay) or the debias factor', [alpha, ...invDebias]);
     const scalars = { ess: h.ess, weightDecay: wd, beta1: h.beta1, beta2: h.beta2, clipRadius: h.clipRadius ?? Infinity, hessApprox: s.options.hessApprox as 'price' | 'gradsq', invDebias, alpha };
-    return (x, i) => ivonHeadroom(x.mean[i], x.hess![i], x.momentum![i], scalars);
+    return {
+      corner: (tensors) => {
+        let hdMin = Infinity;
+        for (const t of tensors) for (let i = 0; i < t.hess!.length; i++) hdMin = Math.min(hdMin, Math.fround(t.hess![i] + Math.fround(wd)));
+        const bounds = { mean: maxAbs(tensors.map((t) => t.mean)), hessAbs: maxAbs(tensors.map((t) => t.hess)), hessPlusDecay: hdMin, momentum: maxAbs(tensors.map((t) => t.momentum)) };
+        return ivonHeadroom(bounds, scalars);
+      },
+      element: (t, i) => ivonHeadroom(ivonBoundsOf(t.mean[i], t.hess![i], t.momentum![i], wd), scalars),
+    };
   }
   if (s.kind === 'adamw') {
     const beta1 = h.beta1 ?? 0.9;
     const beta2 = h.beta2 ?? 0.999;
-    const lr = h.lr;
+    const decayFactor = 1 - h.lr * (h.weightDecay ?? 1e-2);
     const scalars = {
-      decayFactor: [1 - lr * (h.weightDecay ?? 1e-2), 1 - lr * (h.weightDecay ?? 1e-2)] as [number, number],
-      stepSize: next.map((k) => lr / (1 - Math.pow(beta1, k))) as [number, number],
+      decayFactor: [decayFactor, decayFactor] as [number, number],
+      stepSize: next.map((k) => h.lr / (1 - Math.pow(beta1, k))) as [number, number],
       beta1,
       beta2,
       eps: h.eps ?? 1e-8,
       invBiasCorrection2Sqrt: next.map((k) => 1 / Math.sqrt(1 - Math.pow(beta2, k))) as [number, number],
     };
     scalarsFinite('the AdamW step size or bias correction', [...scalars.decayFactor, ...scalars.stepSize, ...scalars.invBiasCorrection2Sqrt]);
-    return (x, i) => adamwHeadroom(x.mean[i], x.momentum![i], x.expAvgSq![i], scalars);
+    return {
+      corner: (tensors) => {
+        let vLow = Infinity;
+        for (const t of tensors) for (let i = 0; i < t.expAvgSq!.length; i++) vLow = Math.min(vLow, t.expAvgSq![i]);
+        const bounds = { param: maxAbs(tensors.map((t) => t.mean)), expAvg: maxAbs(tensors.map((t) => t.momentum)), expAvgSqLow: vLow, expAvgSqHigh: maxAbs(tensors.map((t) => t.expAvgSq)) };
+        return adamwHeadroom(bounds, scalars);
+      },
+      element: (t, i) => {
+        const v = t.expAvgSq![i];
+        return adamwHeadroom({ param: Math.abs(t.mean[i]), expAvg: Math.abs(t.momentum![i]), expAvgSqLow: v, expAvgSqHigh: v }, scalars);
+      },
+    };
   }
   const momentum = h.momentum ?? 0;
-  return (x, i) => sgdHeadroom(x.mean[i], x.momentum?.[i] ?? 0, h.lr, momentum, wd);
+  return {
+    corner: (tensors) => sgdHeadroom(maxAbs(tensors.map((t) => t.mean)), maxAbs(tensors.map((t) => t.momentum)), h.lr, momentum, wd),
+    element: (t, i) => sgdHeadroom(Math.abs(t.mean[i]), Math.abs(t.momentum?.[i] ?? 0), h.lr, momentum, wd),
+  };
 }
