@@ -42,8 +42,9 @@ def _json(value):
 
 def _optimizer_option(optimizer, name, default=None):
     """ivon-opt keeps hess_approx, debias, rescale_lr and mc_samples as attributes of the optimizer
-    object (0.1.3: self.hess_approx = ...), not in param_groups. rescale_lr came with 0.1.3; older
-    releases always rescaled, hence its default. Anything else missing means this is no ivon-opt IVON."""
+    object (0.1.3: self.hess_approx = ...), not in param_groups. Every release has rescale_lr; the
+    code before the first one always rescaled, hence its default. Anything else missing means this is
+    no ivon-opt IVON."""
     if hasattr(optimizer, name):
         return getattr(optimizer, name)
     if default is not None:
