@@ -257,6 +257,8 @@ describe('checkpoint fuzz', () => {
       ['a parameter named "__proto__"', () => renameParam('scale', '__proto__'), /"__proto__" is a reserved name/],
       ['a parameter named "constructor"', () => renameParam('scale', 'constructor'), /"constructor" is a reserved name/],
       ['an empty parameter name', () => renameParam('scale', ''), /must be a non-empty string/],
+      ['a "toString" hyper-parameter (an Object.prototype name)', () => editMeta('groups', (g) => { g[0].hyper.toString = 0.1; return g; }), /"toString" is not one of ivon's hyper-parameters/],
+      ['a "hasOwnProperty" option', () => editMeta('options', (o) => ({ ...o, hasOwnProperty: true })), /option "hasOwnProperty" is not one of ivon's/],
       ['options not JSON', () => edit((h) => (h.__metadata__.options = '{mcSamples: 1}')), /options is not valid JSON/],
     ];
     for (const [what, make, message] of malicious) {

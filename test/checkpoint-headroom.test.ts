@@ -108,7 +108,7 @@ describe('checkpoint headroom: whatever loads, trains', () => {
     const snapshot = snapshotOf({});
     const w = snapshot.tensors.w;
     w.mean[0] = 1e35; // with h + δ = 1: fine
-    w.hess[1] = Math.fround(-1e-4 + 1e-6); // h + δ ≈ 1e-6 with m = 0.5: fine; together with m = 1e35 it would not be
+    w.hess![1] = Math.fround(-1e-4 + 1e-6); // h + δ ≈ 1e-6 with m = 0.5: fine; together with m = 1e35 it would not be
     const bytes = encodeCheckpoint(snapshot);
     expect(() => decodeCheckpoint(bytes)).not.toThrow();
     const opt = new IVON(rt, { params: { w: new Float32Array(COUNT) }, lr: 1, ess: 1 });
@@ -120,7 +120,7 @@ describe('checkpoint headroom: whatever loads, trains', () => {
     const t = (await opt.snapshot()).tensors.w;
     expect([t.mean, t.hess!, t.momentum!].every((a) => a.every(Number.isFinite))).toBe(true);
     opt.dispose();
-    w.hess[0] = w.hess[1]; // now one element has both
+    w.hess![0] = w.hess![1]; // now one element has both
     expect(() => decodeCheckpoint(encodeCheckpoint(snapshot))).toThrow(/"w"\[0\] of group 0 cannot train/);
   });
 

@@ -105,7 +105,7 @@ export function checkOptions(kind: OptimizerKind, value: unknown): Record<string
     out[key] = v as OptionValue;
   }
   for (const key of OPTION_KEYS[kind]) {
-    if (!(key in out)) bad(`option ${key} is missing (${kind} checkpoints hold ${OPTION_KEYS[kind].join(', ')})`);
+    if (!Object.hasOwn(out, key)) bad(`option ${key} is missing (${kind} checkpoints hold ${OPTION_KEYS[kind].join(', ')})`);
   }
   return out;
 }
@@ -142,7 +142,7 @@ function checkHyper(kind: OptimizerKind, g: number, value: unknown): Record<stri
   for (const key of Object.keys(value)) {
     checkName(`group ${g} hyper-parameter name`, key);
     const v = value[key];
-    const range = HYPER_RANGES[kind][key];
+    const range = Object.hasOwn(HYPER_RANGES[kind], key) ? HYPER_RANGES[kind][key] : undefined; // not toString & co.
     if (!range && !BOOLEAN_HYPER.has(key)) {
       bad(`group ${g}: ${quote(key)} is not one of ${kind}'s hyper-parameters (${[...Object.keys(HYPER_RANGES[kind]), ...BOOLEAN_HYPER].join(', ')})`);
     }
@@ -151,7 +151,7 @@ function checkHyper(kind: OptimizerKind, g: number, value: unknown): Record<stri
     out[key] = v as number | boolean;
   }
   for (const key of REQUIRED_HYPER[kind]) {
-    if (!(key in out)) bad(`group ${g}: ${kind} hyper-parameter ${key} is missing`);
+    if (!Object.hasOwn(out, key)) bad(`group ${g}: ${kind} hyper-parameter ${key} is missing`);
   }
   return out;
 }
