@@ -82,7 +82,7 @@ function mutateValue(random: () => number, value: unknown): unknown {
     const keys = Object.keys(value);
     if (keys.length > 0) {
       const copy: any = Array.isArray(value) ? [...value] : { ...value };
-      const key = random() < 0.1 ? '__proto__' : pick(random, keys);
+      const key = random() < 0.1 ? pick(random, ['__proto__', 'toString', 'valueOf', 'hasOwnProperty']) : pick(random, keys);
       if (random() < 0.1) delete copy[key];
       else Object.defineProperty(copy, key, { value: mutateValue(random, copy[key]), enumerable: true, writable: true, configurable: true });
       return copy;
@@ -101,7 +101,7 @@ function mutateHeader(random: () => number, base: Uint8Array): Uint8Array {
     // Rename a tensor (or the metadata) to something hostile.
     const entry = header[key];
     delete header[key];
-    const name = pick(random, ['__proto__', '__proto__.mean', 'constructor.hess', 'x.unknown', keys[1], '', key + '.mean']);
+    const name = pick(random, ['__proto__', '__proto__.mean', 'constructor.hess', 'toString.mean', 'valueOf', 'x.unknown', keys[1], '', key + '.mean']);
     Object.defineProperty(header, name, { value: entry, enumerable: true, writable: true, configurable: true });
   } else if (key === '__metadata__' && roll < 0.7) {
     // Mutate inside one metadata value, parsing it first when it holds JSON.
