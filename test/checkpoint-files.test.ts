@@ -143,9 +143,16 @@ describe('Node files', () => {
     const deno = fileURLToPath(new URL('../node_modules/.bin/deno', import.meta.url));
     const script = fileURLToPath(new URL('./fixtures/deno-roundtrip.ts', import.meta.url));
     const path = join(dir, 'deno.ckpt');
-    const { stdout } = await promisify(execFile)(deno, ['run', '--sloppy-imports', '--allow-read', '--allow-write', script, path]);
+    await promisify(execFile)('mkfifo', [`${path}.fifo`]);
+    const { stdout } = await promisify(execFile)(deno, ['run', '--sloppy-imports', '--allow-read', '--allow-write', script, path], { timeout: 60_000 });
+    await rm(`${path}.fifo`);
     const want = sampleSnapshot('adamw', 5);
-    expect(JSON.parse(stdout)).toEqual({ step: 17, kind: 'adamw', mean: Array.from(want.tensors['layer1.weight'].mean) });
+    expect(JSON.parse(stdout)).toEqual({
+      step: 17,
+      kind: 'adamw',
+      mean: Array.from(want.tensors['layer1.weight'].mean),
+      refused: [`CheckpointError: "${path}.fifo" is a FIFO, not a regular file`, `CheckpointError: "${dir}" is a directory, not a regular file`],
+    });
     // Node reads what Deno wrote.
     expect(await loadCheckpoint(path)).toEqual(want);
     expect((await readdir(dir)).filter((n) => n.includes('.tmp-'))).toEqual([]);
