@@ -3,7 +3,8 @@
 // previous checkpoint when a save dies midway (OPFS with and without move()) and download a Blob.
 
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,8 +60,64 @@ describe('Node files', () => {
     await writeFile(path, new Uint8Array(4096));
     const err = await loadCheckpointFile(path, { maxBytes: 1000 }).catch((e) => e);
     expect(err).toBeInstanceOf(CheckpointError);
-    expect(err.message).toMatch(/4096 bytes, over the 1000-byte cap/);
+    expect(err.message).toMatch(/4096 bytes, over the 1000-byte maxBytes cap/);
     await rm(path);
+  });
+
+  it('refuses a directory, a FIFO, a device and a socket, without blocking', async () => {
+    const refused = async (path: string, maxBytes?: number) => {
+      const started = performance.now();
+      const err = await loadCheckpointFile(path, maxBytes === undefined ? {} : { maxBytes }).catch((e) => e);
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(err).toBeInstanceOf(CheckpointError);
+      return err.message as string;
+    };
+    const sub = join(dir, 'a-directory.ckpt');
+    await mkdir(sub);
+    expect(await refused(sub)).toMatch(/a-directory\.ckpt" is a directory, not a regular file/);
+    const fifo = join(dir, 'fifo.ckpt');
+    await promisify(execFile)('mkfifo', [fifo]);
+    expect(await refused(fifo)).toMatch(/fifo\.ckpt" is a FIFO, not a regular file/);
+    expect(await refused(fifo, 10)).toMatch(/is a FIFO/); // maxBytes never reached: nothing is read
+    expect(await refused('/dev/zero')).toMatch(/"\/dev\/zero" is a device, not a regular file/);
+    const socketPath = join(dir, 'socket.ckpt');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      expect(await refused(socketPath)).toMatch(/socket\.ckpt" (is a socket|\(ENXIO\))/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    await rm(sub, { recursive: true });
+    await rm(fifo);
+  });
+
+  it('refuses a file over 2 GiB whatever maxBytes says (a sparse 3 GiB file)', async () => {
+    const path = join(dir, 'huge.ckpt');
+    const handle = await open(path, 'w');
+    await handle.truncate(3 * 2 ** 30);
+    await handle.close();
+    const err = await loadCheckpointFile(path, { maxBytes: 2 ** 40 }).catch((e) => e);
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect(err.message).toMatch(/is 3221225472 bytes, over the 2147483648-byte \(2 GiB\) limit of one file/);
+    await rm(path);
+  });
+
+  it('the next save of a path removes temporaries that killed saves of it left, once stale', async () => {
+    const path = join(dir, 'model.ckpt');
+    const hour = new Date(Date.now() - 3600_000);
+    const stale = 'model.ckpt.tmp-4242-0123456789abcdef';
+    const fresh = 'model.ckpt.tmp-4243-fedcba9876543210';
+    const otherTarget = 'other.ckpt.tmp-4242-0123456789abcdef';
+    const notOurs = 'model.ckpt.tmp-notes';
+    for (const name of [stale, fresh, otherTarget, notOurs]) await writeFile(join(dir, name), 'partial');
+    for (const name of [stale, otherTarget, notOurs]) await utimes(join(dir, name), hour, hour);
+    await saveCheckpoint(path, sampleSnapshot('ivon', 3));
+    const names = await readdir(dir);
+    expect(names).not.toContain(stale);
+    expect(names).toEqual(expect.arrayContaining(['model.ckpt', fresh, otherTarget, notOurs]));
+    expect(await loadCheckpoint(path)).toEqual(sampleSnapshot('ivon', 3));
+    for (const name of ['model.ckpt', fresh, otherTarget, notOurs]) await rm(join(dir, name));
   });
 
   it('loadCheckpoint applies the expectation of the live optimizer', async () => {
@@ -76,6 +133,8 @@ describe('Node files', () => {
   });
 
   it('validates its arguments', async () => {
+    await expect(loadCheckpointFile('')).rejects.toBeInstanceOf(CheckpointError);
+    await expect(loadCheckpointFile(join(dir, 'x'), { maxBytes: -1 })).rejects.toThrow(/maxBytes is -1/);
     await expect(saveCheckpointFile('', new Uint8Array(8))).rejects.toBeInstanceOf(CheckpointError);
     await expect(saveCheckpointFile(join(dir, 'c'), [1, 2] as unknown as Uint8Array)).rejects.toBeInstanceOf(CheckpointError);
   });
@@ -84,9 +143,16 @@ describe('Node files', () => {
     const deno = fileURLToPath(new URL('../node_modules/.bin/deno', import.meta.url));
     const script = fileURLToPath(new URL('./fixtures/deno-roundtrip.ts', import.meta.url));
     const path = join(dir, 'deno.ckpt');
-    const { stdout } = await promisify(execFile)(deno, ['run', '--sloppy-imports', '--allow-read', '--allow-write', script, path]);
+    await promisify(execFile)('mkfifo', [`${path}.fifo`]);
+    const { stdout } = await promisify(execFile)(deno, ['run', '--sloppy-imports', '--allow-read', '--allow-write', script, path], { timeout: 60_000 });
+    await rm(`${path}.fifo`);
     const want = sampleSnapshot('adamw', 5);
-    expect(JSON.parse(stdout)).toEqual({ step: 17, kind: 'adamw', mean: Array.from(want.tensors['layer1.weight'].mean) });
+    expect(JSON.parse(stdout)).toEqual({
+      step: 17,
+      kind: 'adamw',
+      mean: Array.from(want.tensors['layer1.weight'].mean),
+      refused: [`CheckpointError: "${path}.fifo" is a FIFO, not a regular file`, `CheckpointError: "${dir}" is a directory, not a regular file`],
+    });
     // Node reads what Deno wrote.
     expect(await loadCheckpoint(path)).toEqual(want);
     expect((await readdir(dir)).filter((n) => n.includes('.tmp-'))).toEqual([]);

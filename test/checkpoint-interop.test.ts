@@ -14,6 +14,7 @@ import { parseSafetensors } from '../src/checkpoint/safetensors.js';
 import type { OptimizerSnapshot, TensorState } from '../src/optim/snapshot.js';
 import { buildTorchExportFixture, TORCH_FIXTURE_PATH } from '../tools/make-fixtures.js';
 import { TORCH_STATE } from './fixtures/torch-state.js';
+import { torchPython } from './fixtures/torch-python.js';
 
 /** The mapping of tools/README.md, written out plainly. */
 function expectedSnapshot(): OptimizerSnapshot {
@@ -81,15 +82,15 @@ describe('PyTorch ivon-opt export', () => {
     expect(decodeCheckpoint(ours)).toEqual(expectedSnapshot());
   });
 
-  it('export_ivon_torch.py itself, run over a stand-in torch, writes the same header and data', () => {
+  it('export_ivon_torch.py itself, run on real torch over the ivon-opt stand-in, writes the same header and data', () => {
     const root = fileURLToPath(new URL('..', import.meta.url));
     const dir = mkdtempSync(join(tmpdir(), 'ivon-export-'));
     try {
       const out = join(dir, 'export.safetensors');
       const state = JSON.stringify(TORCH_STATE, (_, v) => (v === Infinity ? 'inf' : v));
-      execFileSync('python3', [join(root, 'test/fixtures/run_export.py'), out], {
+      execFileSync(torchPython(), [join(root, 'test/fixtures/torch-interop/run_export.py'), out], {
         input: state,
-        env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONPATH: [join(root, 'tools'), join(root, 'test/fixtures/fake-torch')].join(delimiter) },
+        env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONPATH: [join(root, 'tools'), join(root, 'test/fixtures/torch-interop')].join(delimiter) },
       });
       const written = new Uint8Array(readFileSync(out));
       const header = (b: Uint8Array) => JSON.parse(new TextDecoder().decode(b.subarray(8, parseSafetensors(b).dataStart)));

@@ -54,18 +54,21 @@ describe('checkpoint round trip', () => {
     });
   }
 
-  it('sgd without momentum buffers round trips', () => {
-    const s = sampleSnapshot('sgd', 3, false);
-    const back = decodeCheckpoint(encodeCheckpoint(s));
-    expectSameSnapshot(back, s);
-    expect(back.tensors.scale.momentum).toBeUndefined();
+  it('sgd without momentum buffers is refused: restore() needs them (SGD keeps one even at momentum 0)', () => {
+    const s = sampleSnapshot('sgd', 3);
+    for (const t of Object.values(s.tensors)) delete t.momentum;
+    expect(() => encodeCheckpoint(s)).toThrow(/parameter "layer1\.weight" is missing its momentum tensor/);
   });
 
-  it('keeps special float32 values exactly: -0, subnormals, the largest finite', () => {
+  it('keeps special float32 values exactly: -0, subnormals, the largest finite (in a frozen group)', () => {
     const s = sampleSnapshot('ivon');
-    s.tensors['layer1.bias'].mean.set([-0, 1e-45, 3.4028234663852886e38]);
+    s.groups[1].hyper.frozen = true; // a frozen group never updates, so no headroom is needed
+    s.tensors['layer2.weight'].mean.set([-0, 1e-45, 3.4028234663852886e38]);
     const back = decodeCheckpoint(encodeCheckpoint(s));
-    expect(Array.from(bits(back.tensors['layer1.bias'].mean))).toEqual([0x80000000, 0x00000001, 0x7f7fffff]);
+    expect(Array.from(bits(back.tensors['layer2.weight'].mean)).slice(0, 3)).toEqual([0x80000000, 0x00000001, 0x7f7fffff]);
+    // The same weight in a trained group would overflow at its first step: saved, but refused on load.
+    s.groups[1].hyper.frozen = false;
+    expect(() => decodeCheckpoint(encodeCheckpoint(s))).toThrow(/"layer2\.weight"\[2\] of group 1 cannot train: a value of the next two steps would overflow float32/);
   });
 
   it('carries an infinite clipRadius through JSON as "Infinity"', () => {
@@ -134,9 +137,9 @@ describe('checkpoint round trip', () => {
 
 describe('encodeCheckpoint refuses snapshots it could not restore', () => {
   const cases: [string, (s: OptimizerSnapshot) => void, RegExp][] = [
-    ['NaN in a mean', (s) => (s.tensors.scale.mean[0] = NaN), /scale\.mean\[0\] is NaN/],
-    ['Infinity in momentum', (s) => (s.tensors['layer1.bias'].momentum![2] = -Infinity), /layer1\.bias\.momentum\[2\] is -Infinity/],
-    ['hess + weightDecay <= 0', (s) => (s.tensors['layer2.weight'].hess![4] = -0.002), /layer2\.weight\.hess\[4\].*<= 0/],
+    ['NaN in a mean', (s) => (s.tensors.scale.mean[0] = NaN), /"scale\.mean"\[0\] is NaN/],
+    ['Infinity in momentum', (s) => (s.tensors['layer1.bias'].momentum![2] = -Infinity), /"layer1\.bias\.momentum"\[2\] is -Infinity/],
+    ['hess + weightDecay <= 0', (s) => (s.tensors['layer2.weight'].hess![4] = -0.002), /"layer2\.weight\.hess"\[4\].*<= 0 in float32/],
     ['a missing hess', (s) => delete s.tensors.scale.hess, /scale.*missing its hess/],
     ['a wrong length', (s) => (s.tensors.scale.mean = new Float32Array(2)), /2 elements but shape \[\] needs 1/],
     ['beta1 = 1', (s) => (s.groups[0].hyper.beta1 = 1), /beta1 is 1, must be in \[0, 1\)/],
@@ -197,7 +200,7 @@ describe('decodeCheckpoint names what is wrong with a file', () => {
     ['a short file', () => good.subarray(0, 5), /too short/],
     ['a truncated file', () => good.subarray(0, good.length - 1), /cover|outside/],
     ['a header length past the end', () => { const b = good.slice(); new DataView(b.buffer).setUint32(0, good.length, true); return b; }, /runs past the end/],
-    ['a 2^40 header length', () => { const b = good.slice(); new DataView(b.buffer).setUint32(4, 256, true); return b; }, /over the 104857600-byte cap/],
+    ['a 2^40 header length', () => { const b = good.slice(); new DataView(b.buffer).setUint32(4, 256, true); return b; }, /over the 16777216-byte cap/],
     ['an F16 tensor', () => withHeader(good, (h) => (h['scale.mean'].dtype = 'F16')), /dtype "F16" is not supported \(only F32 is\)/],
     ['an unsupported version', () => withHeader(good, (h) => (h.__metadata__.format_version = '2')), /version "2" is not supported/],
     ['overlapping tensors', () => withHeader(good, (h) => (h['scale.mean'].data_offsets = h['scale.hess'].data_offsets)), /overlaps|gap/],
@@ -209,7 +212,7 @@ describe('decodeCheckpoint names what is wrong with a file', () => {
       h.__metadata__.groups = JSON.stringify(groups);
     }), /"ghost" of the groups has no tensors/],
     ['removed tensors leave a gap', () => withHeader(good, (h) => delete h['scale.hess']), /gap of 4 bytes/],
-    ['metadata that is not a string', () => withHeader(good, (h) => (h.__metadata__.step = 3)), /__metadata__\.step is not a string/],
+    ['metadata that is not a string', () => withHeader(good, (h) => (h.__metadata__.step = 3)), /__metadata__\."step" is 3, not a string/],
   ];
   for (const [what, make, message] of cases) {
     it(what, () => {

@@ -40,18 +40,34 @@ def _json(value):
     return json.dumps(value, separators=(",", ":"))
 
 
+def _optimizer_option(optimizer, name, default=None):
+    """ivon-opt keeps hess_approx, debias, rescale_lr and mc_samples as attributes of the optimizer
+    object (0.1.3: self.hess_approx = ...), not in param_groups. Every release has rescale_lr; the
+    code before the first one always rescaled, hence its default. Anything else missing means this is
+    no ivon-opt IVON."""
+    if hasattr(optimizer, name):
+        return getattr(optimizer, name)
+    if default is not None:
+        return default
+    raise ValueError(f"the optimizer has no attribute {name!r}: pass an ivon.IVON optimizer (ivon-opt)")
+
+
 def export_ivon(model, optimizer, path, seed=0):
+    """Writes `optimizer`'s posterior over `model` to `path`. Every parameter of every group is
+    exported, requires_grad=False ones included: ivon-opt keeps curvature and momentum for all of
+    them (its flat per-group vectors cover every parameter of the group) and samples, decays and
+    updates them with a zero gradient; in ivon-edge write a zero gradient for them to do the same."""
     names = {id(p): name for name, p in model.named_parameters()}
     tensors, groups = {}, []
     for index, group in enumerate(optimizer.param_groups):
-        params = [p for p in group["params"] if p.requires_grad]
+        params = [p for p in group["params"] if p is not None]
         hess = group["hess"].reshape(-1)
         momentum = group["momentum"].reshape(-1)
         total = sum(p.numel() for p in params)
         if hess.numel() != total or momentum.numel() != total:
             raise ValueError(
                 f"group {index}: hess has {hess.numel()} and momentum {momentum.numel()} elements, "
-                f"but the group's trainable parameters have {total}"
+                f"but the group's parameters have {total}"
             )
         group_names, offset = [], 0
         for p in params:
@@ -70,15 +86,15 @@ def export_ivon(model, optimizer, path, seed=0):
             "weightDecay": _number(group["weight_decay"]),
             "beta1": _number(group["beta1"]),
             "beta2": _number(group["beta2"]),
-            "clipRadius": _number(group.get("clip_radius", math.inf)),
+            # ivon-opt keeps clip_radius per group (its defaults); an attribute only where a fork has one.
+            "clipRadius": _number(group.get("clip_radius", getattr(optimizer, "clip_radius", math.inf))),
         }
         groups.append({"params": group_names, "hyper": hyper})
-    first = optimizer.param_groups[0]
     options = {
-        "mcSamples": int(first.get("mc_samples", 1)),
-        "hessApprox": str(first.get("hess_approx", "price")),
-        "debias": bool(first.get("debias", True)),
-        "rescaleLr": bool(first.get("rescale_lr", True)),
+        "mcSamples": int(_optimizer_option(optimizer, "mc_samples")),
+        "hessApprox": str(_optimizer_option(optimizer, "hess_approx")),
+        "debias": bool(_optimizer_option(optimizer, "debias")),
+        "rescaleLr": bool(_optimizer_option(optimizer, "rescale_lr", True)),
         "seed": int(seed),
         "nonFinite": "error",
     }

@@ -5,7 +5,8 @@
 // only what it returns can never be left half-loaded.
 
 import type { GroupState, OptimizerKind, OptimizerSnapshot, TensorState } from '../optim/snapshot.js';
-import { CheckpointError } from './errors.js';
+import { CheckpointError, describe, quote } from './errors.js';
+import { checkJsonDepth } from './json-depth.js';
 import { FORMAT_NAME, FORMAT_VERSION, META, ROLES, SUFFIX, SUPPORTED_VERSIONS, type TensorRole } from './format.js';
 import { DEFAULT_LIMITS, encodeSafetensors, parseSafetensors, readF32, type F32Tensor, type HeaderEntry } from './safetensors.js';
 import {
@@ -17,6 +18,7 @@ import {
   checkRng,
   checkTensorSets,
   checkTensorValues,
+  checkTrainable,
   validateSnapshot,
 } from './validate.js';
 
@@ -32,7 +34,7 @@ export interface CheckpointExpectation {
 export interface DecodeOptions {
   /** Largest file accepted, in bytes (default 4 GiB). */
   maxBytes?: number;
-  /** Largest JSON header accepted, in bytes (default 100 MiB). */
+  /** Largest JSON header accepted, in bytes (default 16 MiB: safetensors.ts DEFAULT_MAX_HEADER_BYTES says why). */
   maxHeaderBytes?: number;
   expect?: CheckpointExpectation;
 }
@@ -100,13 +102,15 @@ export function decodeCheckpoint(bytes: Uint8Array, options: DecodeOptions = {})
     }
   }
   checkTensorValues(meta.kind, meta.groups, tensors);
-  return { ...meta, tensors };
+  const snapshot = { ...meta, tensors };
+  checkTrainable(snapshot);
+  return snapshot;
 }
 
 function checkLimit(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value >= 0)) {
-    throw new CheckpointError(`${name} is ${String(value)}`, `Pass ${name} as a non-negative number of bytes`);
+    throw new CheckpointError(`${name} is ${describe(value)}`, `Pass ${name} as a non-negative number of bytes`);
   }
   return value;
 }
@@ -120,12 +124,12 @@ function readMetadata(meta: Map<string, string>): Metadata {
       format === MEANS_FORMAT_NAME
         ? 'This is a mean-only export (exportMeans); it cannot restore an optimizer'
         : 'Only files written by encodeCheckpoint or tools/export_ivon_torch.py can be loaded';
-    throw new CheckpointError(`metadata ${META.format} is ${JSON.stringify(format)}, not ${JSON.stringify(FORMAT_NAME)}`, fix);
+    throw new CheckpointError(`metadata ${META.format} is ${format === undefined ? 'undefined' : quote(format)}, not ${quote(FORMAT_NAME)}`, fix);
   }
   const version = meta.get(META.version);
   if (version === undefined || !SUPPORTED_VERSIONS.includes(version)) {
     throw new CheckpointError(
-      `checkpoint format version ${JSON.stringify(version)} is not supported (this build reads ${SUPPORTED_VERSIONS.join(', ')})`,
+      `checkpoint format version ${version === undefined ? 'undefined' : quote(version)} is not supported (this build reads ${SUPPORTED_VERSIONS.join(', ')})`,
       'Load it with the version of ivon-edge that wrote it, or upgrade',
     );
   }
@@ -136,7 +140,7 @@ function readMetadata(meta: Map<string, string>): Metadata {
     kind,
     step: checkCounter('step', parseCounter(META.step, meta)),
     skippedSteps: checkCounter('skipped_steps', parseCounter(META.skippedSteps, meta)),
-    options: checkOptions(parseJson(META.options, meta)),
+    options: checkOptions(kind, parseJson(META.options, meta)),
     rng: checkRng(parseJson(META.rng, meta)),
     groups,
   };
@@ -158,10 +162,15 @@ function parseCounter(key: string, meta: Map<string, string>): number {
   return Number(text);
 }
 
+/** A metadata value nests at most 3 deep (groups: [{ params: [...] }]). */
+const MAX_METADATA_DEPTH = 3;
+
 /** Parses one JSON metadata value; its shape is checked by the validators right after. */
 function parseJson(key: string, meta: Map<string, string>): unknown {
+  const text = requireMeta(key, meta);
+  checkJsonDepth(`metadata ${key}`, text, MAX_METADATA_DEPTH);
   try {
-    return JSON.parse(requireMeta(key, meta));
+    return JSON.parse(text);
   } catch (e) {
     if (e instanceof CheckpointError) throw e;
     throw new CheckpointError(`metadata ${key} is not valid JSON`, 'The checkpoint is corrupt: save it again');
@@ -200,7 +209,7 @@ function planTensors(kind: OptimizerKind, groups: readonly GroupState[], entries
     const role = ROLES.find((r) => entry.name.endsWith(SUFFIX[r]));
     if (!role) {
       throw new CheckpointError(
-        `tensor ${JSON.stringify(entry.name)} has no known suffix (${ROLES.map((r) => SUFFIX[r]).join(', ')})`,
+        `tensor ${quote(entry.name)} has no known suffix (${ROLES.map((r) => SUFFIX[r]).join(', ')})`,
         'The checkpoint is corrupt or not an optimizer checkpoint',
       );
     }
@@ -208,7 +217,7 @@ function planTensors(kind: OptimizerKind, groups: readonly GroupState[], entries
     const param = plan.get(name) ?? { shape: entry.shape, entries: new Map<TensorRole, HeaderEntry>() };
     if (param.shape.join(',') !== entry.shape.join(',')) {
       throw new CheckpointError(
-        `tensor ${JSON.stringify(entry.name)} has shape [${entry.shape}] but other tensors of ${JSON.stringify(name)} have [${param.shape}]`,
+        `tensor ${quote(entry.name)} has shape [${entry.shape}] but other tensors of ${quote(name)} have [${param.shape}]`,
         'The checkpoint is corrupt: save it again',
       );
     }
@@ -232,16 +241,16 @@ function checkExpectation(
   }
   if (expect.shapes) {
     for (const name of Object.keys(expect.shapes)) {
-      if (!plan.has(name)) throw new CheckpointError(`optimizer parameter ${JSON.stringify(name)} is missing from the checkpoint`, fix);
+      if (!plan.has(name)) throw new CheckpointError(`optimizer parameter ${quote(name)} is missing from the checkpoint`, fix);
     }
     for (const [name, { shape }] of plan) {
       if (!Object.prototype.hasOwnProperty.call(expect.shapes, name)) {
-        throw new CheckpointError(`checkpoint parameter ${JSON.stringify(name)} does not exist in the optimizer`, fix);
+        throw new CheckpointError(`checkpoint parameter ${quote(name)} does not exist in the optimizer`, fix);
       }
       const want = expect.shapes[name];
-      if (!Array.isArray(want)) throw new CheckpointError(`expect.shapes[${JSON.stringify(name)}] is not an array`, 'Pass each shape as number[]');
+      if (!Array.isArray(want)) throw new CheckpointError(`expect.shapes[${quote(name)}] is not an array`, 'Pass each shape as number[]');
       if (want.join(',') !== shape.join(',') || want.length !== shape.length) {
-        throw new CheckpointError(`parameter ${JSON.stringify(name)} has shape [${shape}] in the checkpoint but [${want}] in the optimizer`, fix);
+        throw new CheckpointError(`parameter ${quote(name)} has shape [${shape}] in the checkpoint but [${want.slice(0, 16)}] in the optimizer`, fix);
       }
     }
   }

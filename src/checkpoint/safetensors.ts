@@ -3,7 +3,8 @@
 // then raw little-endian data. The parser trusts nothing: every length, offset and shape is
 // checked against the bytes actually present before any tensor is read.
 
-import { CheckpointError } from './errors.js';
+import { CheckpointError, describe, quote } from './errors.js';
+import { checkJsonDepth } from './json-depth.js';
 
 export interface F32Tensor {
   name: string;
@@ -33,9 +34,25 @@ export interface SafetensorsLimits {
   maxBytes: number;
 }
 
-export const DEFAULT_LIMITS: SafetensorsLimits = { maxHeaderBytes: 100 * 1024 * 1024, maxBytes: 2 ** 32 };
+/**
+ * The default header cap, derived from what a real header needs. One tensor entry,
+ * `"<param>.<role>":{"dtype":"F32","shape":[...],"data_offsets":[b,e]},`, is 52 bytes of fixed
+ * text + the name + the shape (rank <= 4 with <= 10 digits per dimension: <= 44 bytes) + two
+ * offsets of <= 13 digits (26 bytes): <= 250 bytes for a 128-character name. The `groups`
+ * metadata repeats every parameter name once (name + 3 bytes, JSON-escaped inside a string) and a
+ * <= 256-byte hyper object per group; options and rng are < 512 bytes. IVON stores 3 tensors per
+ * parameter, AdamW 3, SGD <= 2. So a model of P parameters needs about
+ * P x (3 x 250 + 131) + 256 x groups + 512 bytes: 16,384 parameter tensors (far more than
+ * transformer LLMs have) take 14.1 MiB. The cap is 16 MiB; raise maxHeaderBytes for more.
+ * A larger header is refused from its 8-byte length, before a byte of it is decoded.
+ */
+export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024 * 1024;
+
+export const DEFAULT_LIMITS: SafetensorsLimits = { maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES, maxBytes: 2 ** 32 };
 
 const MAX_RANK = 16;
+/** A header nests 3 deep ({ name: { shape: [...] } }); anything deeper is not a safetensors header. */
+const MAX_HEADER_DEPTH = 3;
 const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 export function encodeSafetensors(tensors: readonly F32Tensor[], metadata: Record<string, string>): Uint8Array {
@@ -124,11 +141,12 @@ function parseHeaderJson(raw: Uint8Array): Record<string, unknown> {
   if (!text.startsWith('{')) {
     throw new CheckpointError('header does not start with "{"', 'The file is corrupt or not a safetensors file');
   }
+  checkJsonDepth('the header', text, MAX_HEADER_DEPTH);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new CheckpointError(`header is not valid JSON (${(e as Error).message})`, 'The file is corrupt: save it again');
+    throw new CheckpointError(`header is not valid JSON (${quote((e as Error).message)})`, 'The file is corrupt: save it again');
   }
   if (!isPlainObject(value)) {
     throw new CheckpointError('header JSON is not an object', 'The file is corrupt or not a safetensors file');
@@ -145,7 +163,7 @@ function readMetadata(value: unknown): Map<string, string> {
   for (const key of Object.keys(value)) {
     const v = value[key];
     if (typeof v !== 'string') {
-      throw new CheckpointError(`__metadata__.${key} is not a string`, 'safetensors metadata holds strings only: save it again');
+      throw new CheckpointError(`__metadata__.${quote(key)} is ${describe(v)}, not a string`, 'safetensors metadata holds strings only: save it again');
     }
     out.set(key, v);
   }
@@ -153,20 +171,20 @@ function readMetadata(value: unknown): Map<string, string> {
 }
 
 function readEntry(name: string, value: unknown, dataLength: number): HeaderEntry {
-  const where = `tensor ${JSON.stringify(name)}`;
+  const where = `tensor ${quote(name)}`;
   if (!isPlainObject(value)) {
     throw new CheckpointError(`${where}: header entry is not an object`, 'The file is corrupt: save it again');
   }
-  const keys = Object.keys(value).sort().join(',');
-  if (keys !== 'data_offsets,dtype,shape') {
+  const keys = Object.keys(value).sort();
+  if (keys.join(',') !== 'data_offsets,dtype,shape') {
     throw new CheckpointError(
-      `${where}: header entry has keys [${keys}], expected dtype, shape and data_offsets`,
+      `${where}: header entry has keys [${keys.slice(0, 8).map(quote).join(',')}${keys.length > 8 ? ',…' : ''}], expected dtype, shape and data_offsets`,
       'The file is corrupt or written by an incompatible tool',
     );
   }
   if (value.dtype !== 'F32') {
     throw new CheckpointError(
-      `${where}: dtype ${JSON.stringify(value.dtype)} is not supported (only F32 is)`,
+      `${where}: dtype ${describe(value.dtype)} is not supported (only F32 is)`,
       'Convert the tensors to float32 before saving (e.g. tensor.float() in PyTorch)',
     );
   }
@@ -220,7 +238,7 @@ function checkCoverage(entries: readonly HeaderEntry[], dataLength: number): voi
   for (const e of sorted) {
     if (e.begin !== cursor) {
       const what = e.begin < cursor ? 'overlaps the tensor before it' : `leaves a gap of ${e.begin - cursor} bytes before it`;
-      throw new CheckpointError(`tensor ${JSON.stringify(e.name)}: data ${what}`, 'The file is corrupt: save it again');
+      throw new CheckpointError(`tensor ${quote(e.name)}: data ${what}`, 'The file is corrupt: save it again');
     }
     cursor = e.end;
   }

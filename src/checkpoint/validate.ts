@@ -1,24 +1,30 @@
 // The meaning-level checks of an OptimizerSnapshot, shared by the encoder (a live optimizer's
 // snapshot) and the decoder (whatever a file claims): kind, counters, options, RNG position,
-// hyper-parameter ranges (IVON.md §1), which tensors each kind must have, and the numbers
-// themselves (finite; h + δ > 0 for IVON; exp_avg_sq ≥ 0 for AdamW).
+// hyper-parameter ranges (IVON.md §1, in float64 and in the float32 the kernels compute in),
+// exactly the option and hyper-parameter keys the optimizer's restore() takes (so a key a bit flip
+// renamed is a CheckpointError here, never a ConfigError there), which tensors each kind must
+// have, and the numbers themselves (finite; h + δ > 0 in float32 for IVON; exp_avg_sq ≥ 0 for
+// AdamW). The decoder adds checkTrainable (headroom.ts): no overflow within two steps.
 
 import type { GroupState, OptimizerKind, OptimizerSnapshot, TensorState } from '../optim/snapshot.js';
-import { CheckpointError } from './errors.js';
+import { CheckpointError, describe, quote } from './errors.js';
 import { ALLOWED_ROLES, FORBIDDEN_KEYS, KINDS, REQUIRED_ROLES, ROLES, SUFFIX, type TensorRole } from './format.js';
+import { adamwHeadroom, ivonBoundsOf, ivonHeadroom, sgdHeadroom } from './headroom.js';
 import { isPlainObject } from './safetensors.js';
 
 const MAX_NAME_LENGTH = 4096;
 const SEED_LIMIT = 2 ** 53;
 
 type Range = [test: (v: number) => boolean, text: string];
-const finiteAtLeast0: Range = [(v) => Number.isFinite(v) && v >= 0, 'a finite number >= 0'];
-const finiteAbove0: Range = [(v) => Number.isFinite(v) && v > 0, 'a finite number > 0'];
+/** The rule must hold for the value and for its float32 rounding (what the kernels compute with). */
+const inFloat32 = (test: (v: number) => boolean) => (v: number) => test(v) && test(Math.fround(v));
+const finiteAtLeast0: Range = [inFloat32((v) => Number.isFinite(v) && v >= 0), 'a number >= 0, finite in float32'];
+const finiteAbove0: Range = [inFloat32((v) => Number.isFinite(v) && v > 0), 'a number > 0, finite and nonzero in float32'];
 const unitOpen: Range = [(v) => v >= 0 && v < 1, 'in [0, 1)'];
 const unitClosed: Range = [(v) => v >= 0 && v <= 1, 'in [0, 1]'];
-const above0: Range = [(v) => v > 0, '> 0 (Infinity allowed)'];
+const above0: Range = [inFloat32((v) => v > 0), '> 0 in float32 (Infinity allowed)'];
 
-/** Ranges of the hyper-parameters each kind knows (IVON.md §1 for IVON); others: any non-NaN number. */
+/** Ranges of every hyper-parameter each kind has (IVON.md §1 for IVON); restore() takes no others. */
 const HYPER_RANGES: Record<OptimizerKind, Record<string, Range>> = {
   ivon: {
     lr: finiteAtLeast0,
@@ -30,7 +36,7 @@ const HYPER_RANGES: Record<OptimizerKind, Record<string, Range>> = {
     clipRadius: above0,
   },
   adamw: { lr: finiteAtLeast0, beta1: unitOpen, beta2: unitOpen, eps: finiteAbove0, weightDecay: finiteAtLeast0 },
-  sgd: { lr: finiteAtLeast0, momentum: unitClosed, dampening: unitClosed, weightDecay: finiteAtLeast0 },
+  sgd: { lr: finiteAtLeast0, momentum: unitOpen, weightDecay: finiteAtLeast0 },
 };
 
 const REQUIRED_HYPER: Record<OptimizerKind, readonly string[]> = {
@@ -39,6 +45,7 @@ const REQUIRED_HYPER: Record<OptimizerKind, readonly string[]> = {
   sgd: ['lr'],
 };
 
+/** Hyper-parameters that are booleans (all kinds): may be absent. */
 const BOOLEAN_HYPER: ReadonlySet<string> = new Set(['frozen']);
 
 type OptionValue = number | boolean | string;
@@ -51,18 +58,25 @@ const OPTION_CHECKS: Record<string, [test: (v: OptionValue) => boolean, text: st
   nonFinite: [(v) => v === 'error' || v === 'skip', "'error' or 'skip'"],
 };
 
+/** The options each kind's snapshot holds, all required (src/optim: SNAPSHOT_GLOBAL_KEYS). */
+const OPTION_KEYS: Record<OptimizerKind, readonly string[]> = {
+  ivon: ['mcSamples', 'hessApprox', 'debias', 'rescaleLr', 'seed', 'nonFinite'],
+  adamw: ['nonFinite'],
+  sgd: ['nonFinite'],
+};
+
 function bad(problem: string, fix = 'The checkpoint is corrupt or was not written by this library: save it again'): never {
   throw new CheckpointError(problem, fix);
 }
 
 export function checkKind(value: unknown): OptimizerKind {
-  if (!KINDS.includes(value as OptimizerKind)) bad(`optimizer kind ${JSON.stringify(value)} is not one of ${KINDS.join(', ')}`);
+  if (!KINDS.includes(value as OptimizerKind)) bad(`optimizer kind ${describe(value)} is not one of ${KINDS.join(', ')}`);
   return value as OptimizerKind;
 }
 
 export function checkCounter(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    bad(`${name} is ${String(value)}, not a non-negative integer`);
+    bad(`${name} is ${describe(value)}, not a non-negative integer`);
   }
   return value;
 }
@@ -71,7 +85,7 @@ export function checkName(what: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME_LENGTH) {
     bad(`${what} must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`);
   }
-  if (FORBIDDEN_KEYS.has(value)) bad(`${what} ${JSON.stringify(value)} is a reserved name`, 'Use another name (this one would reach Object.prototype)');
+  if (FORBIDDEN_KEYS.has(value)) bad(`${what} ${quote(value)} is a reserved name`, 'Use another name (this one would reach Object.prototype)');
   return value;
 }
 
@@ -79,17 +93,19 @@ function isSeed(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < SEED_LIMIT;
 }
 
-export function checkOptions(value: unknown): Record<string, OptionValue> {
+export function checkOptions(kind: OptimizerKind, value: unknown): Record<string, OptionValue> {
   if (!isPlainObject(value)) bad('options is not an object');
   const out: Record<string, OptionValue> = {};
   for (const key of Object.keys(value)) {
     checkName('option name', key);
+    if (!OPTION_KEYS[kind].includes(key)) bad(`option ${quote(key)} is not one of ${kind}'s (${OPTION_KEYS[kind].join(', ')})`);
     const v = value[key];
-    const typeOk = typeof v === 'boolean' || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
-    if (!typeOk) bad(`option ${key} is ${String(v)}; options must be finite numbers, booleans or strings`);
-    const check = OPTION_CHECKS[key];
-    if (check && !check[0](v as OptionValue)) bad(`option ${key} is ${JSON.stringify(v)}, must be ${check[1]}`);
+    const [test, text] = OPTION_CHECKS[key];
+    if (!test(v as OptionValue)) bad(`option ${key} is ${describe(v)}, must be ${text}`);
     out[key] = v as OptionValue;
+  }
+  for (const key of OPTION_KEYS[kind]) {
+    if (!Object.hasOwn(out, key)) bad(`option ${key} is missing (${kind} checkpoints hold ${OPTION_KEYS[kind].join(', ')})`);
   }
   return out;
 }
@@ -98,7 +114,7 @@ export function checkRng(value: unknown): OptimizerSnapshot['rng'] {
   if (!isPlainObject(value) || Object.keys(value).sort().join(',') !== 'predictDraws,seed') {
     bad('rng must be an object with exactly seed and predictDraws');
   }
-  if (!isSeed(value.seed)) bad(`rng.seed is ${String(value.seed)}, must be an integer in [0, 2^53)`);
+  if (!isSeed(value.seed)) bad(`rng.seed is ${describe(value.seed)}, must be an integer in [0, 2^53)`);
   return { seed: value.seed, predictDraws: checkCounter('rng.predictDraws', value.predictDraws) };
 }
 
@@ -112,7 +128,7 @@ export function checkGroups(kind: OptimizerKind, value: unknown): GroupState[] {
     if (!Array.isArray(group.params)) bad(`group ${g}: params must be an array of names`);
     const params = group.params.map((name) => {
       checkName(`group ${g} parameter name`, name);
-      if (seen.has(name)) bad(`parameter ${JSON.stringify(name)} appears twice in the groups`);
+      if (seen.has(name)) bad(`parameter ${quote(name)} appears twice in the groups`);
       seen.add(name);
       return name as string;
     });
@@ -126,16 +142,16 @@ function checkHyper(kind: OptimizerKind, g: number, value: unknown): Record<stri
   for (const key of Object.keys(value)) {
     checkName(`group ${g} hyper-parameter name`, key);
     const v = value[key];
-    const range = HYPER_RANGES[kind][key];
-    if (BOOLEAN_HYPER.has(key) ? typeof v !== 'boolean' : range ? typeof v !== 'number' : typeof v !== 'number' && typeof v !== 'boolean') {
-      bad(`group ${g}: hyper-parameter ${key} has the wrong type (${typeof v})`);
+    const range = Object.hasOwn(HYPER_RANGES[kind], key) ? HYPER_RANGES[kind][key] : undefined; // not toString & co.
+    if (!range && !BOOLEAN_HYPER.has(key)) {
+      bad(`group ${g}: ${quote(key)} is not one of ${kind}'s hyper-parameters (${[...Object.keys(HYPER_RANGES[kind]), ...BOOLEAN_HYPER].join(', ')})`);
     }
-    if (typeof v === 'number' && Number.isNaN(v)) bad(`group ${g}: hyper-parameter ${key} is NaN`);
-    if (range && !range[0](v as number)) bad(`group ${g}: ${kind} hyper-parameter ${key} is ${String(v)}, must be ${range[1]}`);
+    if (range ? typeof v !== 'number' : typeof v !== 'boolean') bad(`group ${g}: hyper-parameter ${key} has the wrong type (${typeof v})`);
+    if (range && !range[0](v as number)) bad(`group ${g}: ${kind} hyper-parameter ${key} is ${describe(v)}, must be ${range[1]}`);
     out[key] = v as number | boolean;
   }
   for (const key of REQUIRED_HYPER[kind]) {
-    if (!(key in out)) bad(`group ${g}: ${kind} hyper-parameter ${key} is missing`);
+    if (!Object.hasOwn(out, key)) bad(`group ${g}: ${kind} hyper-parameter ${key} is missing`);
   }
   return out;
 }
@@ -144,22 +160,17 @@ function checkHyper(kind: OptimizerKind, g: number, value: unknown): Record<stri
 export function checkTensorSets(kind: OptimizerKind, groups: readonly GroupState[], roles: ReadonlyMap<string, ReadonlySet<TensorRole>>): void {
   const inGroups = new Set(groups.flatMap((g) => g.params));
   for (const name of roles.keys()) {
-    if (!inGroups.has(name)) bad(`tensors for ${JSON.stringify(name)} belong to no group`);
+    if (!inGroups.has(name)) bad(`tensors for ${quote(name)} belong to no group`);
   }
-  let withMomentum = 0;
   for (const name of inGroups) {
     const have = roles.get(name);
-    if (!have) bad(`parameter ${JSON.stringify(name)} of the groups has no tensors`);
+    if (!have) bad(`parameter ${quote(name)} of the groups has no tensors`);
     for (const role of have) {
-      if (!ALLOWED_ROLES[kind].includes(role)) bad(`parameter ${JSON.stringify(name)} has a ${role} tensor, which ${kind} does not use`);
+      if (!ALLOWED_ROLES[kind].includes(role)) bad(`parameter ${quote(name)} has a ${role} tensor, which ${kind} does not use`);
     }
     for (const role of REQUIRED_ROLES[kind]) {
-      if (!have.has(role)) bad(`parameter ${JSON.stringify(name)} is missing its ${role} tensor (${name}${SUFFIX[role]})`);
+      if (!have.has(role)) bad(`parameter ${quote(name)} is missing its ${role} tensor (${quote(name + SUFFIX[role])})`);
     }
-    if (have.has('momentum')) withMomentum++;
-  }
-  if (kind === 'sgd' && withMomentum !== 0 && withMomentum !== inGroups.size) {
-    bad('SGD momentum tensors are present for some parameters but not all');
   }
 }
 
@@ -174,7 +185,7 @@ export function checkTensorValues(kind: OptimizerKind, groups: readonly GroupSta
         if (!data) continue;
         for (let i = 0; i < data.length; i++) {
           const x = data[i];
-          if (x - x !== 0) bad(`${name}${SUFFIX[role]}[${i}] is ${x}; every value must be finite`);
+          if (x - x !== 0) bad(`${quote(name + SUFFIX[role])}[${i}] is ${x}; every value must be finite`);
         }
       }
       if (kind === 'ivon') checkCurvature(name, t.hess as Float32Array, delta);
@@ -186,14 +197,14 @@ export function checkTensorValues(kind: OptimizerKind, groups: readonly GroupSta
 function checkCurvature(name: string, hess: Float32Array, delta: number): void {
   for (let i = 0; i < hess.length; i++) {
     if (!(Math.fround(hess[i] + delta) > 0)) {
-      bad(`${name}.hess[${i}] = ${hess[i]} makes hess + weightDecay (${delta}) <= 0, so sigma is undefined`);
+      bad(`${quote(name + '.hess')}[${i}] = ${hess[i]} makes hess + weightDecay (${delta}) <= 0 in float32, so sigma is undefined`);
     }
   }
 }
 
 function checkSecondMoment(name: string, v: Float32Array): void {
   for (let i = 0; i < v.length; i++) {
-    if (!(v[i] >= 0)) bad(`${name}.exp_avg_sq[${i}] = ${v[i]} is negative`);
+    if (!(v[i] >= 0)) bad(`${quote(name + '.exp_avg_sq')}[${i}] = ${v[i]} is negative`);
   }
 }
 
@@ -213,7 +224,7 @@ export function validateSnapshot(s: OptimizerSnapshot): void {
   const kind = checkKind(s.kind);
   checkCounter('step', s.step);
   checkCounter('skippedSteps', s.skippedSteps);
-  checkOptions(s.options);
+  checkOptions(kind, s.options);
   checkRng(s.rng);
   const groups = checkGroups(kind, s.groups);
   if (!isPlainObject(s.tensors)) bad('snapshot.tensors is not an object', fix);
@@ -221,19 +232,106 @@ export function validateSnapshot(s: OptimizerSnapshot): void {
   for (const name of Object.keys(s.tensors)) {
     checkName('tensor name', name);
     const t = s.tensors[name] as unknown;
-    if (!isPlainObject(t)) bad(`tensors[${JSON.stringify(name)}] is not an object`, fix);
-    const shape = checkShape(`parameter ${JSON.stringify(name)}`, t.shape);
+    if (!isPlainObject(t)) bad(`tensors[${quote(name)}] is not an object`, fix);
+    const shape = checkShape(`parameter ${quote(name)}`, t.shape);
     const count = shape.reduce((a, d) => a * d, 1);
     const have = new Set<TensorRole>();
     for (const role of ROLES) {
       const data = t[role];
       if (data === undefined) continue;
-      if (!(data instanceof Float32Array)) bad(`${name}.${role} is not a Float32Array`, fix);
-      if (data.length !== count) bad(`${name}.${role} has ${data.length} elements but shape [${shape}] needs ${count}`, fix);
+      if (!(data instanceof Float32Array)) bad(`${quote(name)}.${role} is not a Float32Array`, fix);
+      if (data.length !== count) bad(`${quote(name)}.${role} has ${data.length} elements but shape [${shape}] needs ${count}`, fix);
       have.add(role);
     }
     roles.set(name, have);
   }
   checkTensorSets(kind, groups, roles);
   checkTensorValues(kind, groups, s.tensors);
+}
+
+/**
+ * What only the decoder checks (a live optimizer's own state is always saveable): the file's RNG
+ * agrees with its options, and every element has the float32 headroom for two ordinary steps
+ * (headroom.ts), so whatever loads, trains. Frozen groups never update and are skipped.
+ */
+export function checkTrainable(s: OptimizerSnapshot): void {
+  if (s.kind === 'ivon' && s.rng.seed !== s.options.seed) bad(`rng.seed ${s.rng.seed} disagrees with option seed ${describe(s.options.seed)}`);
+  s.groups.forEach((group, g) => {
+    if (group.hyper.frozen === true) return;
+    const check = headroomCheck(s, group.hyper as Record<string, number>);
+    const tensors = group.params.map((name) => s.tensors[name]);
+    // The group's worst corner first: when it passes, every element does (headroom.ts).
+    if (check.corner(tensors) === undefined) return;
+    group.params.forEach((name, p) => {
+      for (let i = 0; i < tensors[p].mean.length; i++) {
+        const why = check.element(tensors[p], i);
+        if (why) bad(`${quote(name)}[${i}] of group ${g} cannot train: ${why}`, 'The checkpoint is corrupt or its state has diverged; load an earlier one');
+      }
+    });
+  });
+}
+
+interface HeadroomCheck {
+  corner: (tensors: TensorState[]) => string | undefined;
+  element: (t: TensorState, i: number) => string | undefined;
+}
+
+function maxAbs(arrays: (Float32Array | undefined)[]): number {
+  let max = 0;
+  for (const a of arrays) if (a) for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]));
+  return max;
+}
+
+function headroomCheck(s: OptimizerSnapshot, h: Record<string, number>): HeadroomCheck {
+  const wd = h.weightDecay ?? 0;
+  const next = [s.step + 1, s.step + 2] as const;
+  const scalarsFinite = (what: string, values: number[]) => {
+    if (!values.every((v) => Number.isFinite(Math.fround(v)))) bad(`${what} of the next steps is not finite in float32`, 'The hyper-parameters are out of range: lower lr');
+  };
+  if (s.kind === 'ivon') {
+    const invDebias = next.map((k) => (s.options.debias ? 1 / (1 - Math.pow(h.beta1, k)) : 1)) as [number, number];
+    const alpha = s.options.rescaleLr ? h.lr * (h.hessInit + wd) : h.lr;
+    scalarsFinite('the step size lr·(hessInit + weightDecay) or the debias factor', [alpha, ...invDebias]);
+    const scalars = { ess: h.ess, weightDecay: wd, beta1: h.beta1, beta2: h.beta2, clipRadius: h.clipRadius ?? Infinity, hessApprox: s.options.hessApprox as 'price' | 'gradsq', invDebias, alpha };
+    return {
+      corner: (tensors) => {
+        let hdMin = Infinity;
+        for (const t of tensors) for (let i = 0; i < t.hess!.length; i++) hdMin = Math.min(hdMin, Math.fround(t.hess![i] + Math.fround(wd)));
+        const bounds = { mean: maxAbs(tensors.map((t) => t.mean)), hessAbs: maxAbs(tensors.map((t) => t.hess)), hessPlusDecay: hdMin, momentum: maxAbs(tensors.map((t) => t.momentum)) };
+        return ivonHeadroom(bounds, scalars);
+      },
+      element: (t, i) => ivonHeadroom(ivonBoundsOf(t.mean[i], t.hess![i], t.momentum![i], wd), scalars),
+    };
+  }
+  if (s.kind === 'adamw') {
+    const beta1 = h.beta1 ?? 0.9;
+    const beta2 = h.beta2 ?? 0.999;
+    const decayFactor = 1 - h.lr * (h.weightDecay ?? 1e-2);
+    const scalars = {
+      decayFactor: [decayFactor, decayFactor] as [number, number],
+      stepSize: next.map((k) => h.lr / (1 - Math.pow(beta1, k))) as [number, number],
+      beta1,
+      beta2,
+      eps: h.eps ?? 1e-8,
+      invBiasCorrection2Sqrt: next.map((k) => 1 / Math.sqrt(1 - Math.pow(beta2, k))) as [number, number],
+    };
+    scalarsFinite('the AdamW step size or bias correction', [...scalars.decayFactor, ...scalars.stepSize, ...scalars.invBiasCorrection2Sqrt]);
+    return {
+      corner: (tensors) => {
+        let vLow = Infinity;
+        for (const t of tensors) for (let i = 0; i < t.expAvgSq!.length; i++) vLow = Math.min(vLow, t.expAvgSq![i]);
+        const bounds = { param: maxAbs(tensors.map((t) => t.mean)), expAvg: maxAbs(tensors.map((t) => t.momentum)), expAvgSqLow: vLow, expAvgSqHigh: maxAbs(tensors.map((t) => t.expAvgSq)) };
+        return adamwHeadroom(bounds, scalars);
+      },
+      element: (t, i) => {
+        const v = t.expAvgSq![i];
+        return adamwHeadroom({ param: Math.abs(t.mean[i]), expAvg: Math.abs(t.momentum![i]), expAvgSqLow: v, expAvgSqHigh: v }, scalars);
+      },
+    };
+  }
+  const momentum = h.momentum ?? 0;
+  return {
+    corner: (tensors) => sgdHeadroom(maxAbs(tensors.map((t) => t.mean)), maxAbs(tensors.map((t) => t.momentum)), h.lr, momentum, wd),
+    element: (t, i) => sgdHeadroom(Math.abs(t.mean[i]), Math.abs(t.momentum?.[i] ?? 0), h.lr, momentum, wd),
+  };
 }

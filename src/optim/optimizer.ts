@@ -11,6 +11,7 @@
 
 import type { Arena, Backend, Range, Role } from '../backend.js';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointExpectation } from '../checkpoint/checkpoint.js';
+import { CheckpointError } from '../checkpoint/errors.js';
 import { ConfigError, NonFiniteGradientError, UsageError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { buildLayout, checkGroupParams, type GroupParams, type Layout, type ParamSlot } from './layout.js';
@@ -511,7 +512,12 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
     this.assertUsable('loadState');
     this.assertOutsideCallback('loadState');
     const snapshot = decodeCheckpoint(bytes, { maxBytes: options.maxBytes, expect: this.checkpointExpectation() });
-    await this.restore(snapshot);
+    // The decoder already refuses whatever restore() would; should a rule slip through, a file's
+    // content still surfaces as a CheckpointError, never a ConfigError.
+    await this.restore(snapshot).catch((e: unknown) => {
+      if (e instanceof ConfigError) throw new CheckpointError(`the checkpoint does not fit this optimizer (${e.message})`, 'Load a checkpoint saved by an optimizer with the same settings');
+      throw e;
+    });
   }
 
   /** What a checkpoint must match to be loaded into this optimizer. */
