@@ -126,14 +126,14 @@ describe('checkpoint headroom: whatever loads, trains', () => {
 
   it("refuses issue #11's float32 traps, naming them", () => {
     const refused = (s: State, message: RegExp) => expect(() => decodeCheckpoint(encodeCheckpoint(snapshotOf(s)))).toThrow(message);
-    refused({ hyper: { ess: 1e-46 } }, /ess is 1e-46, must be a number > 0, finite and nonzero in float32/);
-    refused({ hyper: { ess: 1e39 } }, /ess is 1e\+39/);
-    refused({ hyper: { hessInit: 1e39 } }, /hessInit is 1e\+39/);
-    refused({ hyper: { weightDecay: 1e39 } }, /weightDecay is 1e\+39/);
-    refused({ hess: -Math.fround(1e-4) }, /"w\.hess"\[0\] = .* <= 0 in float32/); // h + δ = 0 exactly in float32
+    refused({ hyper: { ess: 1e-46 } }, /ess must be finite and > 0 in float32.*got 1e-46/);
+    refused({ hyper: { ess: 1e39 } }, /ess must be finite and > 0 in float32.*got 1e\+39/);
+    refused({ hyper: { hessInit: 1e39 } }, /hessInit must be finite and > 0 in float32.*got 1e\+39/);
+    refused({ hyper: { weightDecay: 1e39 } }, /weightDecay must be 0 or finite and > 0 in float32.*got 1e\+39/);
+    refused({ hess: -Math.fround(1e-4) }, /"w\.hess"\[0\] = .* in float32, so sigma is undefined/); // h + δ = 0 exactly in float32
     refused({ hess: -Math.fround(1e-4) * (1 - 2 ** -23) }, /"w"\[0\] of group 0 cannot train: hess \+ weightDecay is too close to 0/);
     refused({ momentum: 3e38 }, /"w"\[0\] of group 0 cannot train: a value of the next two steps would overflow float32/);
-    refused({ hyper: { lr: 3e38, hessInit: 2 } }, /step size .* is not finite in float32/); // lr·(hessInit + δ) rounds to ∞
+    refused({ hyper: { lr: 3e38, hessInit: 2 } }, /(step size .* is not finite in float32|lr·\(hessInit \+ weightDecay\) = .* overflows float32)/); // lr·(hessInit + δ) rounds to ∞
   });
 
   // Each knob moves one quantity from a harmless value towards overflow (or σ → ∞).

@@ -21,6 +21,7 @@ import {
   checkTrainable,
   validateSnapshot,
 } from './validate.js';
+import { MAX_STEPS } from '../optim/counters.js';
 
 /** What the live optimizer looks like; a checkpoint that differs is refused before any data is read. */
 export interface CheckpointExpectation {
@@ -136,10 +137,11 @@ function readMetadata(meta: Map<string, string>): Metadata {
   const kind = checkKind(meta.get(META.kind));
   const rawGroups: unknown = parseJson(META.groups, meta);
   const groups = checkGroups(kind, Array.isArray(rawGroups) ? rawGroups.map(decodeGroupJson) : rawGroups);
+  const step = checkCounter('step', parseCounter(META.step, meta), MAX_STEPS);
   return {
     kind,
-    step: checkCounter('step', parseCounter(META.step, meta)),
-    skippedSteps: checkCounter('skipped_steps', parseCounter(META.skippedSteps, meta)),
+    step,
+    skippedSteps: checkCounter('skipped_steps', parseCounter(META.skippedSteps, meta), MAX_STEPS - step),
     options: checkOptions(kind, parseJson(META.options, meta)),
     rng: checkRng(parseJson(META.rng, meta)),
     groups,

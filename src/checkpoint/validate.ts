@@ -11,32 +11,19 @@ import { CheckpointError, describe, quote } from './errors.js';
 import { ALLOWED_ROLES, FORBIDDEN_KEYS, KINDS, REQUIRED_ROLES, ROLES, SUFFIX, type TensorRole } from './format.js';
 import { adamwHeadroom, ivonBoundsOf, ivonHeadroom, sgdHeadroom } from './headroom.js';
 import { isPlainObject } from './safetensors.js';
+import { MAX_PREDICT_DRAWS, MAX_STEPS } from '../optim/counters.js';
+import { GROUP_PARSERS, precision32 } from '../optim/hyper.js';
+import { isPositiveNormal32 } from '../optim/validate.js';
+import { ConfigError } from '../errors.js';
 
 const MAX_NAME_LENGTH = 4096;
 const SEED_LIMIT = 2 ** 53;
 
-type Range = [test: (v: number) => boolean, text: string];
-/** The rule must hold for the value and for its float32 rounding (what the kernels compute with). */
-const inFloat32 = (test: (v: number) => boolean) => (v: number) => test(v) && test(Math.fround(v));
-const finiteAtLeast0: Range = [inFloat32((v) => Number.isFinite(v) && v >= 0), 'a number >= 0, finite in float32'];
-const finiteAbove0: Range = [inFloat32((v) => Number.isFinite(v) && v > 0), 'a number > 0, finite and nonzero in float32'];
-const unitOpen: Range = [(v) => v >= 0 && v < 1, 'in [0, 1)'];
-const unitClosed: Range = [(v) => v >= 0 && v <= 1, 'in [0, 1]'];
-const above0: Range = [inFloat32((v) => v > 0), '> 0 in float32 (Infinity allowed)'];
-
-/** Ranges of every hyper-parameter each kind has (IVON.md §1 for IVON); restore() takes no others. */
-const HYPER_RANGES: Record<OptimizerKind, Record<string, Range>> = {
-  ivon: {
-    lr: finiteAtLeast0,
-    ess: finiteAbove0,
-    hessInit: finiteAbove0,
-    weightDecay: finiteAtLeast0,
-    beta1: unitOpen,
-    beta2: unitClosed,
-    clipRadius: above0,
-  },
-  adamw: { lr: finiteAtLeast0, beta1: unitOpen, beta2: unitOpen, eps: finiteAbove0, weightDecay: finiteAtLeast0 },
-  sgd: { lr: finiteAtLeast0, momentum: unitOpen, weightDecay: finiteAtLeast0 },
+/** The numeric hyper-parameters each kind's snapshot holds; their ranges are the optimizers' own rules (src/optim/hyper.ts). */
+const HYPER_KEYS: Record<OptimizerKind, readonly string[]> = {
+  ivon: ['lr', 'ess', 'hessInit', 'weightDecay', 'beta1', 'beta2', 'clipRadius'],
+  adamw: ['lr', 'beta1', 'beta2', 'eps', 'weightDecay'],
+  sgd: ['lr', 'momentum', 'weightDecay'],
 };
 
 const REQUIRED_HYPER: Record<OptimizerKind, readonly string[]> = {
@@ -74,9 +61,9 @@ export function checkKind(value: unknown): OptimizerKind {
   return value as OptimizerKind;
 }
 
-export function checkCounter(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    bad(`${name} is ${describe(value)}, not a non-negative integer`);
+export function checkCounter(name: string, value: unknown, max: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {
+    bad(`${name} is ${describe(value)}, not an integer in [0, ${max}] (the RNG counter's words are 32 bits)`);
   }
   return value;
 }
@@ -115,7 +102,7 @@ export function checkRng(value: unknown): OptimizerSnapshot['rng'] {
     bad('rng must be an object with exactly seed and predictDraws');
   }
   if (!isSeed(value.seed)) bad(`rng.seed is ${describe(value.seed)}, must be an integer in [0, 2^53)`);
-  return { seed: value.seed, predictDraws: checkCounter('rng.predictDraws', value.predictDraws) };
+  return { seed: value.seed, predictDraws: checkCounter('rng.predictDraws', value.predictDraws, MAX_PREDICT_DRAWS) };
 }
 
 export function checkGroups(kind: OptimizerKind, value: unknown): GroupState[] {
@@ -142,16 +129,22 @@ function checkHyper(kind: OptimizerKind, g: number, value: unknown): Record<stri
   for (const key of Object.keys(value)) {
     checkName(`group ${g} hyper-parameter name`, key);
     const v = value[key];
-    const range = Object.hasOwn(HYPER_RANGES[kind], key) ? HYPER_RANGES[kind][key] : undefined; // not toString & co.
-    if (!range && !BOOLEAN_HYPER.has(key)) {
-      bad(`group ${g}: ${quote(key)} is not one of ${kind}'s hyper-parameters (${[...Object.keys(HYPER_RANGES[kind]), ...BOOLEAN_HYPER].join(', ')})`);
+    const numeric = HYPER_KEYS[kind].includes(key);
+    if (!numeric && !BOOLEAN_HYPER.has(key)) {
+      bad(`group ${g}: ${quote(key)} is not one of ${kind}'s hyper-parameters (${[...HYPER_KEYS[kind], ...BOOLEAN_HYPER].join(', ')})`);
     }
-    if (range ? typeof v !== 'number' : typeof v !== 'boolean') bad(`group ${g}: hyper-parameter ${key} has the wrong type (${typeof v})`);
-    if (range && !range[0](v as number)) bad(`group ${g}: ${kind} hyper-parameter ${key} is ${describe(v)}, must be ${range[1]}`);
+    if (numeric ? typeof v !== 'number' : typeof v !== 'boolean') bad(`group ${g}: hyper-parameter ${key} has the wrong type (${typeof v})`);
     out[key] = v as number | boolean;
   }
   for (const key of REQUIRED_HYPER[kind]) {
     if (!Object.hasOwn(out, key)) bad(`group ${g}: ${kind} hyper-parameter ${key} is missing`);
+  }
+  const { frozen: _frozen, ...numbers } = out;
+  try {
+    GROUP_PARSERS[kind](`group ${g}`, numbers);
+  } catch (error) {
+    if (error instanceof ConfigError) bad(error.message);
+    throw error;
   }
   return out;
 }
@@ -177,7 +170,8 @@ export function checkTensorSets(kind: OptimizerKind, groups: readonly GroupState
 /** Every number finite; IVON's h + δ > 0 (in float32, as the kernels compute it); AdamW's v ≥ 0. */
 export function checkTensorValues(kind: OptimizerKind, groups: readonly GroupState[], tensors: Record<string, TensorState>): void {
   for (const group of groups) {
-    const delta = Math.fround(Number(group.hyper.weightDecay ?? 0));
+    const delta = Number(group.hyper.weightDecay ?? 0);
+    const ess = Number(group.hyper.ess ?? 1);
     for (const name of group.params) {
       const t = tensors[name];
       for (const role of ROLES) {
@@ -188,16 +182,18 @@ export function checkTensorValues(kind: OptimizerKind, groups: readonly GroupSta
           if (x - x !== 0) bad(`${quote(name + SUFFIX[role])}[${i}] is ${x}; every value must be finite`);
         }
       }
-      if (kind === 'ivon') checkCurvature(name, t.hess as Float32Array, delta);
+      if (kind === 'ivon') checkCurvature(name, t.hess as Float32Array, ess, delta);
       if (kind === 'adamw') checkSecondMoment(name, t.expAvgSq as Float32Array);
     }
   }
 }
 
-function checkCurvature(name: string, hess: Float32Array, delta: number): void {
+/** ess·(h + δ) must be a positive normal float32 where the kernels compute σ (restore()'s rule). */
+function checkCurvature(name: string, hess: Float32Array, ess: number, delta: number): void {
   for (let i = 0; i < hess.length; i++) {
-    if (!(Math.fround(hess[i] + delta) > 0)) {
-      bad(`${quote(name + '.hess')}[${i}] = ${hess[i]} makes hess + weightDecay (${delta}) <= 0 in float32, so sigma is undefined`);
+    const precision = precision32(ess, hess[i], delta);
+    if (!isPositiveNormal32(precision)) {
+      bad(`${quote(name + '.hess')}[${i}] = ${hess[i]} makes ess·(hess + weightDecay) = ${precision} in float32, so sigma is undefined`);
     }
   }
 }
@@ -222,8 +218,8 @@ export function validateSnapshot(s: OptimizerSnapshot): void {
   const fix = 'The snapshot must come from opt.snapshot() of this library';
   if (!isPlainObject(s)) bad('snapshot is not an object', fix);
   const kind = checkKind(s.kind);
-  checkCounter('step', s.step);
-  checkCounter('skippedSteps', s.skippedSteps);
+  checkCounter('step', s.step, MAX_STEPS);
+  checkCounter('skippedSteps', s.skippedSteps, MAX_STEPS - s.step);
   checkOptions(kind, s.options);
   checkRng(s.rng);
   const groups = checkGroups(kind, s.groups);

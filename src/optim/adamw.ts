@@ -6,15 +6,10 @@ import type { Runtime } from '../runtime.js';
 import { DeterministicOptimizer } from './deterministic.js';
 import type { CommonOptions, GroupOptionsBase, StateRoles } from './optimizer.js';
 import * as check from './validate.js';
+import { parseAdamwGroup as parseGroup, type AdamwGroupHyper } from './hyper.js';
 
-export interface AdamwGroupHyper {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  frozen: boolean;
-}
+export type { AdamwGroupHyper } from './hyper.js';
+
 
 export type AdamwGroupOptions = GroupOptionsBase & Partial<Omit<AdamwGroupHyper, 'frozen'>>;
 
@@ -28,16 +23,6 @@ export interface AdamwOptions extends Partial<Omit<AdamwGroupHyper, 'frozen'>>, 
 const GROUP_KEYS = ['lr', 'beta1', 'beta2', 'eps', 'weightDecay'] as const;
 const ROLES: Role[] = ['mean', 'grad', 'momentum', 'expAvgSq'];
 
-function parseGroup(where: string, raw: Record<string, unknown>): AdamwGroupHyper {
-  return {
-    lr: check.nonNegative32(where, 'lr', raw.lr ?? 1e-3),
-    beta1: check.unitIntervalOpen(where, 'beta1', raw.beta1 ?? 0.9),
-    beta2: check.unitIntervalOpen(where, 'beta2', raw.beta2 ?? 0.999),
-    eps: check.positive32(where, 'eps', raw.eps ?? 1e-8),
-    weightDecay: check.nonNegative32(where, 'weightDecay', raw.weightDecay ?? 1e-2),
-    frozen: false,
-  };
-}
 
 export class AdamW extends DeterministicOptimizer<AdamwGroupHyper> {
   readonly kind = 'adamw' as const;

@@ -7,21 +7,15 @@ import type { HessApprox, IvonUpdateArgs, Role, SampleArgs } from '../backend.js
 import { ConfigError, UsageError } from '../errors.js';
 import { seedKey } from '../kernels/philox.js';
 import type { Runtime } from '../runtime.js';
+import { MAX_PREDICT_DRAWS } from './counters.js';
 import type { ParamSlot } from './layout.js';
 import { Optimizer, type CommonOptions, type GroupOptionsBase, type SampledParamsOptions, type StateRoles } from './optimizer.js';
 import type { OptimizerSnapshot } from './snapshot.js';
 import * as check from './validate.js';
+import { checkAlpha, parseIvonGroup as parseGroup, precision32, type IvonGroupHyper } from './hyper.js';
 
-export interface IvonGroupHyper {
-  lr: number;
-  ess: number;
-  hessInit: number;
-  weightDecay: number;
-  beta1: number;
-  beta2: number;
-  clipRadius: number;
-  frozen: boolean;
-}
+export type { IvonGroupHyper } from './hyper.js';
+
 
 export type IvonGroupOptions = GroupOptionsBase & Partial<Omit<IvonGroupHyper, 'frozen'>>;
 
@@ -52,45 +46,9 @@ const ROLES: Role[] = ['mean', 'hess', 'momentum', 'theta', 'grad', 'noise', 'gr
 /** Training samples use stream 0 of the Philox counter, prediction draws stream 1. */
 const TRAIN_STREAM = 0;
 const PREDICT_STREAM = 1;
-/** Prediction draws index the counter's 32-bit sample word. */
-const MAX_PREDICT_DRAWS = 2 ** 32;
 
-function parseGroup(where: string, raw: Record<string, unknown>): IvonGroupHyper {
-  if (raw.lr === undefined) throw new ConfigError(`${where}: lr is required (IVON has no default learning rate; the authors used 0.1–2.5 with rescaleLr)`);
-  if (raw.ess === undefined) throw new ConfigError(`${where}: ess is required (effective sample size; start with the training-set size)`);
-  const hyper: IvonGroupHyper = {
-    lr: check.nonNegative32(where, 'lr', raw.lr),
-    ess: check.positive32(where, 'ess', raw.ess),
-    hessInit: check.positive32(where, 'hessInit', raw.hessInit ?? 1.0),
-    weightDecay: check.nonNegative32(where, 'weightDecay', raw.weightDecay ?? 1e-4),
-    beta1: check.unitIntervalOpen(where, 'beta1', raw.beta1 ?? 0.9),
-    beta2: check.unitInterval(where, 'beta2', raw.beta2 ?? 0.99999),
-    clipRadius: check.clipRadius(where, raw.clipRadius ?? Infinity),
-    frozen: false,
-  };
-  const precision = precision32(hyper.ess, hyper.hessInit, hyper.weightDecay);
-  if (!check.isPositiveNormal32(precision)) {
-    throw new ConfigError(
-      `${where}: ess·(hessInit + weightDecay) = ${hyper.ess}·(${hyper.hessInit} + ${hyper.weightDecay}) is ${precision} in float32, so σ = 1/sqrt(ess·(h+δ)) would be ${precision === 0 ? 'infinite' : 'zero or undefined'}; keep the product between 1.2e-38 and 3.4e38`,
-    );
-  }
-  checkAlpha(where, hyper);
-  return hyper;
-}
 
-/** ess·(h + δ) as the kernels compute it in float32 (the precision whose root is 1/σ). */
-function precision32(ess: number, hess: number, weightDecay: number): number {
-  const f = Math.fround;
-  return f(f(ess) * f(f(hess) + f(weightDecay)));
-}
 
-/** The rescaled step size lr·(hessInit + δ) must be finite in float32 (it is with rescaleLr on). */
-function checkAlpha(where: string, h: IvonGroupHyper): void {
-  const alpha = Math.fround(h.lr * (h.hessInit + h.weightDecay));
-  if (!Number.isFinite(alpha)) {
-    throw new ConfigError(`${where}: lr·(hessInit + weightDecay) = ${h.lr}·(${h.hessInit} + ${h.weightDecay}) overflows float32 (the rescaled step size); lower lr`);
-  }
-}
 
 export class IVON extends Optimizer<IvonGroupHyper> {
   readonly kind = 'ivon' as const;

@@ -16,6 +16,7 @@ import { ConfigError, NonFiniteGradientError, UsageError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { buildLayout, checkGroupParams, type GroupParams, type Layout, type ParamSlot } from './layout.js';
 import { isDeviceLoss, parseRecovery, RecoveredError, type RecoveryInfo, type RecoveryOptions, type RecoveryPolicy } from './recovery.js';
+import { MAX_STEPS } from './counters.js';
 import { SampleContext } from './sample-context.js';
 import type { GroupState, OptimizerKind, OptimizerSnapshot, TensorState } from './snapshot.js';
 import * as check from './validate.js';
@@ -61,11 +62,7 @@ export interface GroupHyperBase {
   frozen: boolean;
 }
 
-/**
- * The most completed steps an optimizer holds: the RNG counter's step word is 32 bits
- * (docs/KERNELS.md §1) and a step draws the next step's first sample at t + 1.
- */
-export const MAX_STEPS = 2 ** 32 - 2;
+export { MAX_STEPS } from './counters.js';
 
 /** Which state tensor of a snapshot each arena role holds. */
 export type StateRoles = ReadonlyArray<readonly [Role, Exclude<keyof TensorState, 'shape'>]>;

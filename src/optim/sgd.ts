@@ -6,13 +6,10 @@ import type { Runtime } from '../runtime.js';
 import { DeterministicOptimizer } from './deterministic.js';
 import type { CommonOptions, GroupOptionsBase, StateRoles } from './optimizer.js';
 import * as check from './validate.js';
+import { parseSgdGroup as parseGroup, type SgdGroupHyper } from './hyper.js';
 
-export interface SgdGroupHyper {
-  lr: number;
-  momentum: number;
-  weightDecay: number;
-  frozen: boolean;
-}
+export type { SgdGroupHyper } from './hyper.js';
+
 
 export type SgdGroupOptions = GroupOptionsBase & Partial<Omit<SgdGroupHyper, 'frozen'>>;
 
@@ -26,15 +23,6 @@ export interface SgdOptions extends Partial<Omit<SgdGroupHyper, 'frozen'>>, Comm
 const GROUP_KEYS = ['lr', 'momentum', 'weightDecay'] as const;
 const ROLES: Role[] = ['mean', 'grad', 'momentum'];
 
-function parseGroup(where: string, raw: Record<string, unknown>): SgdGroupHyper {
-  if (raw.lr === undefined) throw new ConfigError(`${where}: lr is required`);
-  return {
-    lr: check.nonNegative32(where, 'lr', raw.lr),
-    momentum: check.unitIntervalOpen(where, 'momentum', raw.momentum ?? 0),
-    weightDecay: check.nonNegative32(where, 'weightDecay', raw.weightDecay ?? 0),
-    frozen: false,
-  };
-}
 
 export class SGD extends DeterministicOptimizer<SgdGroupHyper> {
   readonly kind = 'sgd' as const;
