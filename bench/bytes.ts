@@ -39,6 +39,13 @@ export const KERNEL_TRAFFIC = {
   // reads mean, hess, momentum, grad; writes mean, hess, momentum, theta. 32 B/element — the
   // whole steady-state IVON step where the noise is regenerated (the θ of the next block is ready).
   ivonUpdateAndDraw: { reads: ['mean', 'hess', 'momentum', 'grad'], writes: ['mean', 'hess', 'momentum', 'theta'] },
+  // The two one-pass steps with a per-element prior (docs/KERNELS.md §2.1): μ_j and δ_j read once
+  // more, the next sample reusing δ_j from cache. 48 B and 40 B/element.
+  ivonUpdateFusedAndSamplePrior: {
+    reads: ['mean', 'hess', 'momentum', 'grad', 'noise', 'priorMean', 'priorPrecision'],
+    writes: ['mean', 'hess', 'momentum', 'noise', 'theta'],
+  },
+  ivonUpdateAndDrawPrior: { reads: ['mean', 'hess', 'momentum', 'grad', 'priorMean', 'priorPrecision'], writes: ['mean', 'hess', 'momentum', 'theta'] },
   // One IVON step with the noise regenerated = ivonDraw + ivonUpdateRedraw. 40 B/element.
   ivonStepRedraw: {
     reads: ['mean', 'hess', 'mean', 'hess', 'momentum', 'grad'],

@@ -8,6 +8,8 @@
 import type { AdamwUpdateArgs, Arena, Backend, IvonUpdateArgs, Range, Role, SampleArgs, SgdUpdateArgs } from '../src/backend.js';
 
 export const IVON_ROLES: readonly Role[] = ['mean', 'hess', 'momentum', 'theta', 'grad', 'noise', 'gradMean', 'curvMean'];
+/** IVON's roles with a per-element prior (docs/KERNELS.md §2.1). */
+export const IVON_PRIOR_ROLES: readonly Role[] = [...IVON_ROLES, 'priorMean', 'priorPrecision'];
 export const ADAMW_ROLES: readonly Role[] = ['mean', 'grad', 'momentum', 'expAvgSq'];
 export const SGD_ROLES: readonly Role[] = ['mean', 'grad', 'momentum'];
 /** Roles the probes use: copy theta ← mean, triad noise ← a·mean + hess. */
@@ -74,12 +76,12 @@ export interface KernelWork {
 function filledArena(backend: Backend, n: number, roles: readonly Role[]): { arena: Arena; range: Range } {
   const arena = backend.createArena(n, roles);
   const range = { start: 0, count: n };
-  const value: Partial<Record<Role, number>> = { mean: 0.05, hess: 1, grad: 1e-3, expAvgSq: 1e-6 };
+  const value: Partial<Record<Role, number>> = { mean: 0.05, hess: 1, grad: 1e-3, expAvgSq: 1e-6, priorMean: 0.04, priorPrecision: 2 * WD };
   for (const role of roles) backend.fill(arena, role, range, value[role] ?? 0);
   return { arena, range };
 }
 
-function kernelWork(backend: Backend, arena: Arena, range: Range, enqueue: Record<string, () => void>): KernelWork {
+function kernelWork(backend: Backend, arena: Arena, range: Range, enqueue: Record<string, () => void>, disposeMore = () => {}): KernelWork {
   const work: Record<string, Work> = {};
   for (const [name, fn] of Object.entries(enqueue)) {
     work[name] = async () => {
@@ -87,7 +89,16 @@ function kernelWork(backend: Backend, arena: Arena, range: Range, enqueue: Recor
       await backend.flush();
     };
   }
-  return { arena, range, enqueue, work, dispose: () => backend.destroyArena(arena) };
+  return {
+    arena,
+    range,
+    enqueue,
+    work,
+    dispose: () => {
+      backend.destroyArena(arena);
+      disposeMore();
+    },
+  };
 }
 
 /**
@@ -95,10 +106,14 @@ function kernelWork(backend: Backend, arena: Arena, range: Range, enqueue: Recor
  * backend: one pass that updates and draws the next step's first sample, with the noise stored
  * (CPU: ivonUpdateFusedAndSample, 40 B/element) or regenerated (GPU: ivonUpdateAndDraw, 32 B).
  * 'step-stored' / 'step-redraw' are those two one-pass steps, 'step-two-pass' the sample kernel
- * followed by the fused update (48 B), plus each kernel alone.
+ * followed by the fused update (48 B), 'step-prior' the backend's one-pass step on a second arena
+ * with a per-element prior (8 B more), plus each kernel alone.
  */
 export function ivonWork(backend: Backend, n: number): KernelWork {
   const { arena, range } = filledArena(backend, n, IVON_ROLES);
+  // Made on first use only, so the suites that never time 'step-prior' hold no second arena.
+  let prior: Arena | undefined;
+  const priorArena = () => (prior ??= filledArena(backend, n, IVON_PRIOR_ROLES).arena);
   let t = 0;
   const sample = () => backend.ivonSample(arena, range, sampleArgs(t));
   const update = () => backend.ivonUpdateFused(arena, range, ivonArgs(++t));
@@ -106,8 +121,13 @@ export function ivonWork(backend: Backend, n: number): KernelWork {
   const redraw = () => backend.ivonUpdateRedraw(arena, range, sampleArgs(t), ivonArgs(++t));
   const updateAndSample = () => backend.ivonUpdateFusedAndSample(arena, range, sampleArgs(t), ivonArgs(++t));
   const updateAndDraw = () => backend.ivonUpdateAndDraw(arena, range, sampleArgs(t), ivonArgs(++t));
+  let priorT = 0;
+  const priorStep = backend.prefersRedraw
+    ? () => backend.ivonUpdateAndDraw(priorArena(), range, sampleArgs(priorT), ivonArgs(++priorT))
+    : () => backend.ivonUpdateFusedAndSample(priorArena(), range, sampleArgs(priorT), ivonArgs(++priorT));
   return kernelWork(backend, arena, range, {
     step: backend.prefersRedraw ? updateAndDraw : updateAndSample,
+    'step-prior': priorStep,
     'step-stored': updateAndSample,
     'step-redraw': updateAndDraw,
     'step-two-pass': () => {
@@ -120,7 +140,7 @@ export function ivonWork(backend: Backend, n: number): KernelWork {
     ivonUpdateRedraw: redraw,
     ivonUpdateAndDraw: updateAndDraw,
     ivonUpdateFusedAndSample: updateAndSample,
-  });
+  }, () => prior && backend.destroyArena(prior));
 }
 
 export function adamwWork(backend: Backend, n: number): KernelWork {

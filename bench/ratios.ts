@@ -58,6 +58,12 @@ export function computeRatios(results: readonly Measurement[]): Ratio[] {
     }
   }
 
+  // The cost of a per-element prior (docs/KERNELS.md §2.1): timed in the same alternation as 'step'.
+  for (const prior of rows((m) => m.name === 'step-prior' && m.optimizer === 'ivon')) {
+    const ivon = steps.find((m) => m.optimizer === 'ivon' && same(m, prior));
+    if (ivon) out.push(ratio('IVON step with a per-element prior / without', prior, prior.median_ms / ivon.median_ms, '×', null));
+  }
+
   // The wasm IVON step against TensorFlow.js's Adam step (its wasm backend, one thread) of the same size.
   for (const ivon of steps.filter((m) => m.optimizer === 'ivon' && m.backend === 'wasm' && m.workers === 0)) {
     const adam = steps.find((m) => m.backend === 'tfjs-wasm' && m.optimizer === 'adam' && m.params === ivon.params);

@@ -1,8 +1,29 @@
 // IVON's per-element kernels in WGSL, one vec4 per invocation, in exactly docs/KERNELS.md's
 // evaluation order. Partial vec4s at the end of a range keep the lanes outside it unchanged (read,
 // select, write back), so a range never disturbs its neighbours.
+//
+// The per-element prior: the kernels read δ through deltaAt(v) and the update's decay term through
+// decayTerm(δ, m, v). The uniform prior defines them from the group's weightDecay (f0.y) and μ₀ = 0
+// — the expressions the kernels always computed — and each kernel's prior variant (bindings
+// priorMean, priorPrecision appended; the sampling kernels take priorPrecision only) from the
+// per-element buffers. Each kernel that uses δ is one body text compiled twice (gpu/kernels.ts).
 
 import { rngWgsl } from './philox.wgsl.js';
+
+/** δ = the group's weightDecay (f0.y in every kernel that has one), decay toward 0: today's formulas. */
+const uniformPriorWgsl = /* wgsl */ `
+fn deltaAt(v: u32) -> vec4<f32> { return vec4<f32>(params.f0.y); }
+fn decayTerm(wd: vec4<f32>, m: vec4<f32>, v: u32) -> vec4<f32> { return wd * m; }
+`;
+
+/** δ_j from priorPrecision; with the mean, the decay pulls toward μ_j (priorMean). */
+function elementPriorWgsl(withMean: boolean): string {
+  const decay = withMean ? 'fn decayTerm(wd: vec4<f32>, m: vec4<f32>, v: u32) -> vec4<f32> { return wd * (m - priorMean[v]); }' : '';
+  return /* wgsl */ `
+fn deltaAt(v: u32) -> vec4<f32> { return priorPrecision[v]; }
+${decay}
+`;
+}
 
 /**
  * The normals of one vec4 of a 16-element group (docs/KERNELS.md mapping). The four invocations
@@ -38,16 +59,17 @@ fn groupEpsilon(inv: u32, lid: u32, counter: vec4<u32>, key: vec2<u32>) -> vec4<
  * H100 at 64M elements: 0.56 ms, against 1.36 ms for one invocation drawing all four blocks of a
  * group (too few threads for the RNG's long dependency chains).
  */
-export const ivonSampleBody = /* wgsl */ `
+const sampleBody = (prior: string) => /* wgsl */ `
 ${rngWgsl}
 ${groupNormalsWgsl}
+${prior}
 fn run(inv: u32, lid: u32) {
   let a = params.ints0;
   let eps = groupEpsilon(inv, lid, vec4<u32>(a.x, a.y, a.z, 0u), vec2<u32>(a.w, params.ints1.x));
   let done = inv * 4u;
   if (done >= params.count) { return; }
   let v = params.base / 4u + inv;
-  let sigma = 1.0 / sqrt(params.f0.x * (hess[v] + params.f0.y));
+  let sigma = 1.0 / sqrt(params.f0.x * (hess[v] + deltaAt(v)));
   let n = sigma * eps;
   let th = mean[v] + n;
   let keep = laneMask(done);
@@ -60,29 +82,35 @@ fn run(inv: u32, lid: u32) {
   }
 }
 `;
+export const ivonSampleBody = sampleBody(uniformPriorWgsl);
+export const ivonSamplePriorBody = sampleBody(elementPriorWgsl(false));
 
 /** `ivonDraw`: theta = mean + σ·z(first+i) without storing the noise. Scalars as ivonSample. */
-export const ivonDrawBody = /* wgsl */ `
+const drawBody = (prior: string) => /* wgsl */ `
 ${rngWgsl}
 ${groupNormalsWgsl}
+${prior}
 fn run(inv: u32, lid: u32) {
   let a = params.ints0;
   let eps = groupEpsilon(inv, lid, vec4<u32>(a.x, a.y, a.z, 0u), vec2<u32>(a.w, params.ints1.x));
   let done = inv * 4u;
   if (done >= params.count) { return; }
   let v = params.base / 4u + inv;
-  let sigma = 1.0 / sqrt(params.f0.x * (hess[v] + params.f0.y));
+  let sigma = 1.0 / sqrt(params.f0.x * (hess[v] + deltaAt(v)));
   theta[v] = select(theta[v], mean[v] + sigma * eps, laneMask(done));
 }
 `;
+export const ivonDrawBody = drawBody(uniformPriorWgsl);
+export const ivonDrawPriorBody = drawBody(elementPriorWgsl(false));
 
 /** `ivonSampleGiven`: noise holds ε on entry; noise = σ·ε; theta = mean + noise. f0.xy = (ess, weightDecay). */
-export const ivonSampleGivenBody = /* wgsl */ `
+const sampleGivenBody = (prior: string) => /* wgsl */ `
+${prior}
 fn run(inv: u32, lid: u32) {
   let done = inv * 4u;
   if (done >= params.count) { return; }
   let v = params.base / 4u + inv;
-  let sigma = 1.0 / sqrt(params.f0.x * (hess[v] + params.f0.y));
+  let sigma = 1.0 / sqrt(params.f0.x * (hess[v] + deltaAt(v)));
   let eps = noise[v];
   let n = sigma * eps;
   let keep = laneMask(done);
@@ -90,6 +118,8 @@ fn run(inv: u32, lid: u32) {
   theta[v] = select(theta[v], mean[v] + n, keep);
 }
 `;
+export const ivonSampleGivenBody = sampleGivenBody(uniformPriorWgsl);
+export const ivonSampleGivenPriorBody = sampleGivenBody(elementPriorWgsl(false));
 
 /** `ivonAccumulate`: Welford means of grad and of noise·grad (price, ints0.x = 0) or grad² (gradsq). f0.x = sampleCount. */
 export const ivonAccumulateBody = /* wgsl */ `
@@ -109,14 +139,14 @@ fn run(inv: u32, lid: u32) {
 `;
 
 /**
- * The IVON step shared by ivonUpdate and ivonUpdateFused. ints0.x = hessApprox (0 price, 1 gradsq);
+ * The IVON step shared by the update kernels. ints0.x = hessApprox (0 price, 1 gradsq);
  * f0 = (ess, weightDecay, beta1, oneMinusBeta1), f1 = (beta2, oneMinusBeta2, curvCoef, invDebias),
- * f2.xy = (alpha, clipRadius).
+ * f2.xy = (alpha, clipRadius). δ and the decay term come from deltaAt / decayTerm.
  */
 const ivonStepWgsl = /* wgsl */ `
 fn ivonStep(v: u32, done: u32, gradMeanV: vec4<f32>, curvMeanV: vec4<f32>) {
   let ess = params.f0.x;
-  let wd = params.f0.y;
+  let wd = deltaAt(v);
   let h = hess[v];
   let m = mean[v];
   let hd = h + wd;
@@ -125,7 +155,7 @@ fn ivonStep(v: u32, done: u32, gradMeanV: vec4<f32>, curvMeanV: vec4<f32>) {
   let d = h - hhat;
   let hNew = (params.f1.x * h + params.f1.y * hhat) + (params.f1.z * (d * d)) / hd;
   let r = params.f2.y;
-  let u = clamp((g * params.f1.w + wd * m) / (hNew + wd), vec4<f32>(-r), vec4<f32>(r));
+  let u = clamp((g * params.f1.w + decayTerm(wd, m, v)) / (hNew + wd), vec4<f32>(-r), vec4<f32>(r));
   let keep = laneMask(done);
   momentum[v] = select(momentum[v], g, keep);
   hess[v] = select(h, hNew, keep);
@@ -134,7 +164,8 @@ fn ivonStep(v: u32, done: u32, gradMeanV: vec4<f32>, curvMeanV: vec4<f32>) {
 `;
 
 /** `ivonUpdate`: the step from the accumulated means. */
-export const ivonUpdateBody = /* wgsl */ `
+const updateBody = (prior: string) => /* wgsl */ `
+${prior}
 ${ivonStepWgsl}
 fn run(inv: u32, lid: u32) {
   let done = inv * 4u;
@@ -143,9 +174,12 @@ fn run(inv: u32, lid: u32) {
   ivonStep(v, done, gradMean[v], curvMean[v]);
 }
 `;
+export const ivonUpdateBody = updateBody(uniformPriorWgsl);
+export const ivonUpdatePriorBody = updateBody(elementPriorWgsl(true));
 
 /** `ivonUpdateFused`: one sample, gradMean = grad, curvMean = noise·grad or grad². */
-export const ivonUpdateFusedBody = /* wgsl */ `
+const updateFusedBody = (prior: string) => /* wgsl */ `
+${prior}
 ${ivonStepWgsl}
 fn run(inv: u32, lid: u32) {
   let done = inv * 4u;
@@ -155,15 +189,18 @@ fn run(inv: u32, lid: u32) {
   ivonStep(v, done, g, select(g * g, noise[v] * g, params.ints0.x == 0u));
 }
 `;
+export const ivonUpdateFusedBody = updateFusedBody(uniformPriorWgsl);
+export const ivonUpdateFusedPriorBody = updateFusedBody(elementPriorWgsl(true));
 
 /**
  * `ivonUpdateRedraw`: ivonUpdateFused with noise = σ(old hess)·z recomputed from its counter
  * instead of read: 8 fewer bytes per element than sample + fused update with a stored noise.
  * ints0 = (hessApprox, seedHi), ints1 = (sample, step, stream, seedLo); floats as ivonUpdate.
  */
-export const ivonUpdateRedrawBody = /* wgsl */ `
+const updateRedrawBody = (prior: string) => /* wgsl */ `
 ${rngWgsl}
 ${groupNormalsWgsl}
+${prior}
 ${ivonStepWgsl}
 fn run(inv: u32, lid: u32) {
   let b = params.ints1;
@@ -172,19 +209,22 @@ fn run(inv: u32, lid: u32) {
   if (done >= params.count) { return; }
   let v = params.base / 4u + inv;
   let g = grad[v];
-  let n = (1.0 / sqrt(params.f0.x * (hess[v] + params.f0.y))) * eps;
+  let n = (1.0 / sqrt(params.f0.x * (hess[v] + deltaAt(v)))) * eps;
   ivonStep(v, done, g, select(g * g, n * g, params.ints0.x == 0u));
 }
 `;
+export const ivonUpdateRedrawBody = updateRedrawBody(uniformPriorWgsl);
+export const ivonUpdateRedrawPriorBody = updateRedrawBody(elementPriorWgsl(true));
 
 /**
  * `ivonUpdateAndDraw`: ivonUpdateRedraw, then theta = mean' + σ(hess')·z for the next step's first
  * sample (counter (0, step + 1, 0)), in the same pass: 32 bytes per element for a whole IVON step.
  * Scalars as ivonUpdateRedraw.
  */
-export const ivonUpdateAndDrawBody = /* wgsl */ `
+const updateAndDrawBody = (prior: string) => /* wgsl */ `
 ${rngWgsl}
 ${groupNormalsWgsl}
+${prior}
 ${ivonStepWgsl}
 fn run(inv: u32, lid: u32) {
   let b = params.ints1;
@@ -196,20 +236,24 @@ fn run(inv: u32, lid: u32) {
   if (done >= params.count) { return; }
   let v = params.base / 4u + inv;
   let g = grad[v];
-  let n = (1.0 / sqrt(params.f0.x * (hess[v] + params.f0.y))) * eps;
+  let wd = deltaAt(v);
+  let n = (1.0 / sqrt(params.f0.x * (hess[v] + wd))) * eps;
   ivonStep(v, done, g, select(g * g, n * g, params.ints0.x == 0u));
-  let sigma = 1.0 / sqrt(params.f0.x * (hess[v] + params.f0.y));
+  let sigma = 1.0 / sqrt(params.f0.x * (hess[v] + wd));
   theta[v] = select(theta[v], mean[v] + sigma * next, laneMask(done));
 }
 `;
+export const ivonUpdateAndDrawBody = updateAndDrawBody(uniformPriorWgsl);
+export const ivonUpdateAndDrawPriorBody = updateAndDrawBody(elementPriorWgsl(true));
 
 /**
  * `ivonUpdateFusedAndSample`: ivonUpdateFused (noise read from its buffer), then the next step's
  * first sample (counter (0, step + 1, 0)) into noise and theta. Scalars as ivonUpdateRedraw.
  */
-export const ivonUpdateFusedAndSampleBody = /* wgsl */ `
+const updateFusedAndSampleBody = (prior: string) => /* wgsl */ `
 ${rngWgsl}
 ${groupNormalsWgsl}
+${prior}
 ${ivonStepWgsl}
 fn run(inv: u32, lid: u32) {
   let b = params.ints1;
@@ -219,9 +263,11 @@ fn run(inv: u32, lid: u32) {
   let v = params.base / 4u + inv;
   let g = grad[v];
   ivonStep(v, done, g, select(g * g, noise[v] * g, params.ints0.x == 0u));
-  let n = (1.0 / sqrt(params.f0.x * (hess[v] + params.f0.y))) * next;
+  let n = (1.0 / sqrt(params.f0.x * (hess[v] + deltaAt(v)))) * next;
   let keep = laneMask(done);
   noise[v] = select(noise[v], n, keep);
   theta[v] = select(theta[v], mean[v] + n, keep);
 }
 `;
+export const ivonUpdateFusedAndSampleBody = updateFusedAndSampleBody(uniformPriorWgsl);
+export const ivonUpdateFusedAndSamplePriorBody = updateFusedAndSampleBody(elementPriorWgsl(true));

@@ -1,5 +1,5 @@
 // The one place that builds pipelines, keeps bind groups and submits. Every pipeline is compiled
-// at init (createComputePipelineAsync, in parallel). A kernel call becomes one command encoder
+// at init (createComputePipelineAsync, in parallel), a kernel's per-element prior variant too. A kernel call becomes one command encoder
 // with one compute pass (a dispatch per chunk) and one submit, so anything the caller enqueues
 // afterwards (a writeBuffer, a model's own submit) is ordered after it on the queue.
 //
@@ -12,7 +12,7 @@
 import { BindGroupCache } from './bind-group-cache.js';
 import type { DispatchLimits, Grid } from './dispatch-plan.js';
 import { gridFor } from './dispatch-plan.js';
-import { KERNELS, type KernelName } from './kernels.js';
+import { KERNELS, type KernelName, type KernelSpec } from './kernels.js';
 import { kernelModule, PARAMS_BYTES } from './prelude.wgsl.js';
 import { BufferUsage, ShaderStage } from './usage.js';
 
@@ -53,7 +53,8 @@ export class KernelRunner {
 
   private constructor(
     readonly device: GPUDevice,
-    private readonly kernels: Map<KernelName, CompiledKernel>,
+    /** By kernel name, and `${name}+prior` for the per-element prior variants. */
+    private readonly kernels: Map<string, CompiledKernel>,
     private readonly limits: DispatchLimits,
   ) {
     this.uniformRing = device.createBuffer({
@@ -65,17 +66,22 @@ export class KernelRunner {
 
   /** Compiles every kernel; a WGSL error surfaces here with the compiler's messages. */
   static async create(device: GPUDevice, limits: DispatchLimits): Promise<KernelRunner> {
-    const names = Object.keys(KERNELS) as KernelName[];
-    const compiled = await Promise.all(names.map((name) => compileKernel(device, name)));
-    return new KernelRunner(device, new Map(names.map((name, i) => [name, compiled[i]])), limits);
+    const variants = (Object.keys(KERNELS) as KernelName[]).flatMap((name) => ('prior' in KERNELS[name] ? [[name, false], [name, true]] : [[name, false]]) as [KernelName, boolean][]);
+    const compiled = await Promise.all(variants.map(([name, prior]) => compileKernel(device, name, prior)));
+    return new KernelRunner(device, new Map(variants.map(([name, prior], i) => [variantKey(name, prior), compiled[i]])), limits);
   }
 
-  /** Encodes the dispatches (then `after`, e.g. a copy to a readback buffer) and submits them. */
-  run(kernel: KernelName, dispatches: readonly Dispatch[], after?: (encoder: GPUCommandEncoder) => void): void {
+  /**
+   * Encodes the dispatches (then `after`, e.g. a copy to a readback buffer) and submits them.
+   * `prior`: run the kernel's per-element prior variant (its bindings follow the kernel's own).
+   */
+  run(kernel: KernelName, dispatches: readonly Dispatch[], after?: (encoder: GPUCommandEncoder) => void, prior = false): void {
+    const key = variantKey(kernel, prior);
+    if (!this.kernels.has(key)) throw new Error(`internal: kernel '${kernel}' has no per-element prior variant`);
     for (let from = 0; from < dispatches.length; from += RING_SLOTS) {
       const part = dispatches.slice(from, from + RING_SLOTS);
       const last = from + RING_SLOTS >= dispatches.length;
-      this.submitPart(kernel, part, last ? after : undefined);
+      this.submitPart(key, part, last ? after : undefined);
     }
     if (dispatches.length === 0 && after) this.encodeAndSubmit(after);
   }
@@ -110,7 +116,7 @@ export class KernelRunner {
     this.uniformRing.destroy();
   }
 
-  private submitPart(kernel: KernelName, dispatches: readonly Dispatch[], after?: (encoder: GPUCommandEncoder) => void): void {
+  private submitPart(kernel: string, dispatches: readonly Dispatch[], after?: (encoder: GPUCommandEncoder) => void): void {
     const compiled = this.kernels.get(kernel)!;
     if (this.ringCursor + dispatches.length > RING_SLOTS) this.ringCursor = 0;
     const firstSlot = this.ringCursor;
@@ -153,7 +159,7 @@ export class KernelRunner {
     (u.floats ?? []).forEach((v, i) => (floats[12 + i] = v));
   }
 
-  private bindGroupFor(kernel: KernelName, layout: GPUBindGroupLayout, d: Dispatch): GPUBindGroup {
+  private bindGroupFor(kernel: string, layout: GPUBindGroupLayout, d: Dispatch): GPUBindGroup {
     const create = () =>
       this.device.createBindGroup({
         layout,
@@ -166,15 +172,19 @@ export class KernelRunner {
   }
 }
 
-async function compileKernel(device: GPUDevice, name: KernelName): Promise<CompiledKernel> {
-  const spec = KERNELS[name];
-  const code = kernelModule(spec.storage, spec.body);
-  const module = device.createShaderModule({ label: name, code });
+const variantKey = (name: KernelName, prior: boolean) => (prior ? `${name}+prior` : name);
+
+async function compileKernel(device: GPUDevice, name: KernelName, prior: boolean): Promise<CompiledKernel> {
+  const spec: KernelSpec = KERNELS[name];
+  const storage = prior ? [...spec.storage, ...spec.prior!.storage] : spec.storage;
+  const code = kernelModule(storage, prior ? spec.prior!.body : spec.body);
+  const label = variantKey(name, prior);
+  const module = device.createShaderModule({ label, code });
   const layout = device.createBindGroupLayout({
-    label: name,
+    label,
     entries: [
       { binding: 0, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: PARAMS_BYTES } },
-      ...spec.storage.map((b, i) => ({
+      ...storage.map((b, i) => ({
         binding: i + 1,
         visibility: ShaderStage.COMPUTE,
         buffer: { type: b.access === 'read' ? ('read-only-storage' as const) : ('storage' as const) },
@@ -183,7 +193,7 @@ async function compileKernel(device: GPUDevice, name: KernelName): Promise<Compi
   });
   try {
     const pipeline = await device.createComputePipelineAsync({
-      label: name,
+      label,
       layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
       compute: { module, entryPoint: 'main' },
     });
@@ -191,6 +201,6 @@ async function compileKernel(device: GPUDevice, name: KernelName): Promise<Compi
   } catch (err) {
     const info = await module.getCompilationInfo();
     const messages = info.messages.map((m) => `${m.type} ${m.lineNum}:${m.linePos} ${m.message}`).join('\n');
-    throw new Error(`WGSL kernel '${name}' failed to compile: ${(err as Error).message}\n${messages}`);
+    throw new Error(`WGSL kernel '${label}' failed to compile: ${(err as Error).message}\n${messages}`);
   }
 }

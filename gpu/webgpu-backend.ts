@@ -16,11 +16,11 @@ import type {
   SgdUpdateArgs,
 } from '../src/backend.js';
 import { UsageError } from '../src/errors.js';
-import { hessApproxCode } from '../src/kernels/args.js';
+import { hasPrior, hessApproxCode } from '../src/kernels/args.js';
 import { acquireDevice, type DeviceOptions } from './device.js';
 import { planChunks, type DispatchLimits } from './dispatch-plan.js';
 import { DeviceLostError, WebGpuLimitError } from './errors.js';
-import { KERNELS, type KernelName } from './kernels.js';
+import { KERNELS, type KernelName, type KernelSpec } from './kernels.js';
 import { KernelRunner, type Dispatch } from './kernel-runner.js';
 import { BufferUsage, MapMode } from './usage.js';
 
@@ -407,7 +407,11 @@ export class WebGpuBackend implements Backend {
     return this.mapAndCopy(readback);
   }
 
-  /** One kernel over a range of an arena: chunked to the limits, each chunk binding its window of every role. */
+  /**
+   * One kernel over a range of an arena: chunked to the limits, each chunk binding its window of
+   * every role. A kernel with a per-element prior variant runs it on an arena with a prior,
+   * binding the prior roles after `roles`.
+   */
   private elementwise(
     kernel: KernelName,
     arena: Arena,
@@ -419,6 +423,9 @@ export class WebGpuBackend implements Backend {
   ): void {
     if (range.count === 0) return;
     const a = arena as GpuArena;
+    const priorVariant = (KERNELS[kernel] as KernelSpec).prior;
+    const prior = hasPrior(arena) && priorVariant !== undefined;
+    if (prior) roles = [...roles, ...priorVariant.storage.map((b) => b.name as Role)];
     const buffers = roles.map((role) => this.roleBuffer(arena, role));
     const perInvocation = KERNELS[kernel].elementsPerInvocation;
     const chunks = planChunks(range.start, range.count, a.bytes, 4, perInvocation, this.limits);
@@ -428,7 +435,7 @@ export class WebGpuBackend implements Backend {
       uniforms: { base: c.base, count: c.count, first: c.start, ints: scalars.ints, floats: scalars.floats },
       cacheBindGroup: extra.length === 0,
     }));
-    this.runner.run(kernel, dispatches, after);
+    this.runner.run(kernel, dispatches, after, prior);
   }
 
   private roleBuffer(arena: Arena, role: Role): GPUBuffer {

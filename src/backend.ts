@@ -15,7 +15,12 @@ export type Role =
   | 'grad' // the model's gradient for the current sample
   | 'noise' // IVON noise n = σ ⊙ ε of the current sample
   | 'gradMean' // running mean of gradients over the samples of a step
-  | 'curvMean'; // running mean of n ⊙ g ('price') or g² ('gradsq')
+  | 'curvMean' // running mean of n ⊙ g ('price') or g² ('gradsq')
+  // IVON's per-element prior N(μ₀, 1/(ess·δ)), allocated only when an optimizer has one. An arena
+  // with these roles makes the IVON kernels read δ_j and μ_j from them instead of the scalar
+  // weightDecay and 0.
+  | 'priorMean' // μ₀: the mean the weight decay pulls toward
+  | 'priorPrecision'; // δ_j: the per-element prior precision (weight decay)
 
 /** A half-open element range shared by every role buffer of an arena. */
 export interface Range {
@@ -104,6 +109,8 @@ export interface Backend {
   copy(arena: Arena, dst: Role, src: Role, range: Range): void;
   countNonFinite(arena: Arena, role: Role, range: Range): Promise<number>;
 
+  // With 'priorMean'/'priorPrecision' roles in the arena (a per-element prior), every kernel
+  // below that uses δ reads δ_j (and the updates μ_j) from them (docs/KERNELS.md §2.1).
   ivonSample(arena: Arena, range: Range, args: SampleArgs): void;
   /** θ = m + σ⊙z without storing the noise (the update or a prediction regenerates it). */
   ivonDraw(arena: Arena, range: Range, args: SampleArgs): void;

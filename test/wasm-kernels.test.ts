@@ -230,7 +230,7 @@ describe('range splitting', () => {
     one.ivonSample(a, range, sampleArgs);
     const arena = b as WasmArena;
     for (const pieces of [2, 5, 13]) {
-      const sample = { kernel: 'ivonSample' as const, args: [wasm.roleArg('mean'), wasm.roleArg('hess'), wasm.roleArg('noise'), wasm.roleArg('theta'), 'count' as const, 'first' as const, 0, 2, 0, 7, 0, 100, 1e-4] };
+      const sample = { kernel: 'ivonSample' as const, args: [wasm.roleArg('mean'), wasm.roleArg('hess'), wasm.roleArg('noise'), wasm.roleArg('theta'), 0, 'count' as const, 'first' as const, 0, 2, 0, 7, 0, 100, 1e-4] }; // 0: no per-element prior
       for (const piece of wasm.splitRange(range, pieces)) wasm.callKernel(split.exports, arena.bases, sample, piece.start, piece.count);
       expectSameBits(await split.read(b, 'noise', range), await one.read(a, 'noise', range), `noise in ${pieces} pieces`);
       expectSameBits(await split.read(b, 'theta', range), await one.read(a, 'theta', range), `theta in ${pieces} pieces`);
@@ -239,7 +239,7 @@ describe('range splitting', () => {
     const u = updateArgs('price', Infinity);
     const update = {
       kernel: 'ivonUpdateFused' as const,
-      args: [wasm.roleArg('mean'), wasm.roleArg('hess'), wasm.roleArg('momentum'), wasm.roleArg('grad'), wasm.roleArg('noise'), 'count' as const,
+      args: [wasm.roleArg('mean'), wasm.roleArg('hess'), wasm.roleArg('momentum'), wasm.roleArg('grad'), wasm.roleArg('noise'), 0, 0, 'count' as const,
         0, u.ess, u.weightDecay, u.beta1, u.oneMinusBeta1, u.beta2, u.oneMinusBeta2, u.curvCoef, u.invDebias, u.alpha, u.clipRadius],
     };
     const [c, d] = twinArenas(one, split, 3000, 5);

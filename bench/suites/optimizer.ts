@@ -1,5 +1,6 @@
 // Suite 'optimizer': per-step time of IVON (one MC sample: the one-pass update + next sample the
-// backend prefers, with the other noise strategy and the two-pass step beside it), AdamW and SGD
+// backend prefers, with the other noise strategy, the two-pass step and the step with a per-element
+// prior beside it), AdamW and SGD
 // at each size on each CPU backend, twice: the kernels alone through the Backend interface
 // ('step'), and the public optimizer API ('api-step': sampledParams with a callback that takes
 // every gradient view as a model that writes them all would, then step()). The difference is the
@@ -92,13 +93,17 @@ export async function optimizerRows(ctx: SuiteContext, suite: string, runtime: R
   for (const n of sizes) {
     const works = OPTIMIZERS.map((opt) => opt.kernels(backend, n));
     try {
-      const steps = await ctx.timeInterleaved(works.map((kw) => kw.work.step));
+      // IVON's step with a per-element prior alternates with the others, so 'step-prior' / 'step' is a
+      // ratio of the same alternation.
+      const ivon = works[OPTIMIZERS.findIndex((opt) => opt.name === 'ivon')];
+      const steps = await ctx.timeInterleaved([...works.map((kw) => kw.work.step), ivon.work['step-prior']]);
       OPTIMIZERS.forEach((opt, i) => {
         const traffic = opt.name !== 'ivon' ? opt.traffic : backend.prefersRedraw ? 'ivonUpdateAndDraw' : 'ivonUpdateFusedAndSample';
         rows.push(measurement(row(opt.name, 'step', n), steps[i], { bytes: bytesMoved(traffic, n) }));
       });
+      const priorTraffic = backend.prefersRedraw ? 'ivonUpdateAndDrawPrior' : 'ivonUpdateFusedAndSamplePrior';
+      rows.push(measurement(row('ivon', 'step-prior', n), steps[OPTIMIZERS.length], { bytes: bytesMoved(priorTraffic, n) }));
       // IVON's other noise strategy and its two-pass step, measured in the same run (docs/KERNELS.md §3).
-      const ivon = works[OPTIMIZERS.findIndex((opt) => opt.name === 'ivon')];
       const alternatives = [
         backend.prefersRedraw ? (['step-stored', 'ivonUpdateFusedAndSample'] as const) : (['step-redraw', 'ivonUpdateAndDraw'] as const),
         ['step-two-pass', 'ivonStep'] as const,

@@ -120,6 +120,7 @@ export async function runWebGpuSuite(ctx: SuiteContext): Promise<void> {
           make: ivonWork,
           units: [
             ['step', backend.prefersRedraw ? 'ivonUpdateAndDraw' : 'ivonStep'],
+            ['step-prior', backend.prefersRedraw ? 'ivonUpdateAndDrawPrior' : 'ivonUpdateFusedAndSamplePrior'],
             ['step-stored', 'ivonUpdateFusedAndSample'],
             ['step-redraw', 'ivonUpdateAndDraw'],
             ['step-two-pass', 'ivonStep'],

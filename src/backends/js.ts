@@ -28,10 +28,15 @@ import {
 import { fillNormal } from '../kernels/normal.js';
 import { philoxBlocks } from '../kernels/philox.js';
 import { countNonFinite } from '../kernels/probe.js';
-import { counterArgs, hessApproxCode, updateScalars } from '../kernels/args.js';
+import { counterArgs, hasPrior, hessApproxCode, updateScalars } from '../kernels/args.js';
 
 interface JsArena extends Arena {
   readonly buffers: Map<Role, Float32Array>;
+}
+
+/** The per-element prior buffers of the range, or nulls when the arena has no prior (docs/KERNELS.md §2). */
+function prior(arena: Arena, range: Range): [priorMean: Float32Array | null, priorPrecision: Float32Array | null] {
+  return hasPrior(arena) ? [buffer(arena, 'priorMean', range), buffer(arena, 'priorPrecision', range)] : [null, null];
 }
 
 function buffer(arena: Arena, role: Role, range: Range): Float32Array {
@@ -87,6 +92,7 @@ export class JsBackend implements Backend {
       buffer(arena, 'hess', range),
       buffer(arena, 'noise', range),
       buffer(arena, 'theta', range),
+      prior(arena, range)[1],
       range.count,
       range.start,
       ...counterArgs(a),
@@ -100,6 +106,7 @@ export class JsBackend implements Backend {
       buffer(arena, 'mean', range),
       buffer(arena, 'hess', range),
       buffer(arena, 'theta', range),
+      prior(arena, range)[1],
       range.count,
       range.start,
       ...counterArgs(a),
@@ -114,6 +121,7 @@ export class JsBackend implements Backend {
       buffer(arena, 'hess', range),
       buffer(arena, 'momentum', range),
       buffer(arena, 'grad', range),
+      ...prior(arena, range),
       range.count,
       range.start,
       ...counterArgs(s),
@@ -128,6 +136,7 @@ export class JsBackend implements Backend {
       buffer(arena, 'momentum', range),
       buffer(arena, 'grad', range),
       buffer(arena, 'theta', range),
+      ...prior(arena, range),
       range.count,
       range.start,
       ...counterArgs(s),
@@ -143,6 +152,7 @@ export class JsBackend implements Backend {
       buffer(arena, 'grad', range),
       buffer(arena, 'noise', range),
       buffer(arena, 'theta', range),
+      ...prior(arena, range),
       range.count,
       range.start,
       ...counterArgs(s),
@@ -156,6 +166,7 @@ export class JsBackend implements Backend {
       buffer(arena, 'hess', range),
       buffer(arena, 'noise', range),
       buffer(arena, 'theta', range),
+      prior(arena, range)[1],
       range.count,
       ess,
       weightDecay,
@@ -181,6 +192,7 @@ export class JsBackend implements Backend {
       buffer(arena, 'momentum', range),
       buffer(arena, 'gradMean', range),
       buffer(arena, 'curvMean', range),
+      ...prior(arena, range),
       range.count,
       ...updateScalars(a),
     );
@@ -193,6 +205,7 @@ export class JsBackend implements Backend {
       buffer(arena, 'momentum', range),
       buffer(arena, 'grad', range),
       buffer(arena, 'noise', range),
+      ...prior(arena, range),
       range.count,
       ...updateScalars(a),
     );

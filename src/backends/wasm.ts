@@ -16,8 +16,8 @@ import type {
   SgdUpdateArgs,
 } from '../backend.js';
 import { UsageError } from '../errors.js';
-import { counterArgs, hessApproxCode, updateScalars } from '../kernels/args.js';
-import { InPlaceRunner, roleArg, type KernelCall, type KernelRunner, type RoleBases } from './wasm-calls.js';
+import { counterArgs, hasPrior, hessApproxCode, updateScalars } from '../kernels/args.js';
+import { InPlaceRunner, roleArg, type KernelArg, type KernelCall, type KernelRunner, type RoleBases } from './wasm-calls.js';
 import { roleStride, WasmHeap } from './wasm-heap.js';
 import {
   compileKernelModule,
@@ -59,6 +59,11 @@ export interface WasmNnHostBlocks {
 }
 
 const R = roleArg;
+
+/** The prior-capable kernels' prior pointers: the arena's prior buffers, or 0 for the uniform prior. */
+function priorArgs(arena: Arena): [priorMean: KernelArg, priorPrecision: KernelArg] {
+  return hasPrior(arena) ? [R('priorMean'), R('priorPrecision')] : [0, 0];
+}
 
 
 export class WasmBackend implements Backend {
@@ -130,40 +135,40 @@ export class WasmBackend implements Backend {
   ivonSample(arena: Arena, range: Range, a: SampleArgs): void {
     this.run(arena, range, {
       kernel: 'ivonSample',
-      args: [R('mean'), R('hess'), R('noise'), R('theta'), 'count', 'first', ...counterArgs(a), a.ess, a.weightDecay],
+      args: [R('mean'), R('hess'), R('noise'), R('theta'), priorArgs(arena)[1], 'count', 'first', ...counterArgs(a), a.ess, a.weightDecay],
     });
   }
 
   ivonDraw(arena: Arena, range: Range, a: SampleArgs): void {
     this.run(arena, range, {
       kernel: 'ivonDraw',
-      args: [R('mean'), R('hess'), R('theta'), 'count', 'first', ...counterArgs(a), a.ess, a.weightDecay],
+      args: [R('mean'), R('hess'), R('theta'), priorArgs(arena)[1], 'count', 'first', ...counterArgs(a), a.ess, a.weightDecay],
     });
   }
 
   ivonUpdateRedraw(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs): void {
     this.run(arena, range, {
       kernel: 'ivonUpdateRedraw',
-      args: [R('mean'), R('hess'), R('momentum'), R('grad'), 'count', 'first', ...counterArgs(s), ...updateScalars(a)],
+      args: [R('mean'), R('hess'), R('momentum'), R('grad'), ...priorArgs(arena), 'count', 'first', ...counterArgs(s), ...updateScalars(a)],
     });
   }
 
   ivonUpdateAndDraw(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs): void {
     this.run(arena, range, {
       kernel: 'ivonUpdateAndDraw',
-      args: [R('mean'), R('hess'), R('momentum'), R('grad'), R('theta'), 'count', 'first', ...counterArgs(s), ...updateScalars(a)],
+      args: [R('mean'), R('hess'), R('momentum'), R('grad'), R('theta'), ...priorArgs(arena), 'count', 'first', ...counterArgs(s), ...updateScalars(a)],
     });
   }
 
   ivonUpdateFusedAndSample(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs): void {
     this.run(arena, range, {
       kernel: 'ivonUpdateFusedAndSample',
-      args: [R('mean'), R('hess'), R('momentum'), R('grad'), R('noise'), R('theta'), 'count', 'first', ...counterArgs(s), ...updateScalars(a)],
+      args: [R('mean'), R('hess'), R('momentum'), R('grad'), R('noise'), R('theta'), ...priorArgs(arena), 'count', 'first', ...counterArgs(s), ...updateScalars(a)],
     });
   }
 
   ivonSampleGiven(arena: Arena, range: Range, ess: number, weightDecay: number): void {
-    this.run(arena, range, { kernel: 'ivonSampleGiven', args: [R('mean'), R('hess'), R('noise'), R('theta'), 'count', ess, weightDecay] });
+    this.run(arena, range, { kernel: 'ivonSampleGiven', args: [R('mean'), R('hess'), R('noise'), R('theta'), priorArgs(arena)[1], 'count', ess, weightDecay] });
   }
 
   ivonAccumulate(arena: Arena, range: Range, sampleCount: number, hessApprox: HessApprox): void {
@@ -176,14 +181,14 @@ export class WasmBackend implements Backend {
   ivonUpdate(arena: Arena, range: Range, a: IvonUpdateArgs): void {
     this.run(arena, range, {
       kernel: 'ivonUpdate',
-      args: [R('mean'), R('hess'), R('momentum'), R('gradMean'), R('curvMean'), 'count', ...updateScalars(a)],
+      args: [R('mean'), R('hess'), R('momentum'), R('gradMean'), R('curvMean'), ...priorArgs(arena), 'count', ...updateScalars(a)],
     });
   }
 
   ivonUpdateFused(arena: Arena, range: Range, a: IvonUpdateArgs): void {
     this.run(arena, range, {
       kernel: 'ivonUpdateFused',
-      args: [R('mean'), R('hess'), R('momentum'), R('grad'), R('noise'), 'count', ...updateScalars(a)],
+      args: [R('mean'), R('hess'), R('momentum'), R('grad'), R('noise'), ...priorArgs(arena), 'count', ...updateScalars(a)],
     });
   }
 

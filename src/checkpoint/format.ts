@@ -37,6 +37,9 @@ export const TENSOR_ROLES: Record<TensorRole, { suffix: string; use: Partial<Rec
   hess: { suffix: '.hess', use: { ivon: 'required' } },
   momentum: { suffix: '.momentum', use: { ivon: 'required', adamw: 'required', sgd: 'required' } },
   expAvgSq: { suffix: '.exp_avg_sq', use: { adamw: 'required' } },
+  // IVON's per-element prior (docs/IVON.md §1): for every parameter or for none (checkTensorSets).
+  priorMean: { suffix: '.prior_mean', use: { ivon: 'optional' } },
+  priorPrecision: { suffix: '.prior_precision', use: { ivon: 'optional' } },
 };
 
 export const ROLES = Object.keys(TENSOR_ROLES) as TensorRole[];

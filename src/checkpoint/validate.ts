@@ -155,6 +155,7 @@ export function checkTensorSets(kind: OptimizerKind, groups: readonly GroupState
   for (const name of roles.keys()) {
     if (!inGroups.has(name)) bad(`tensors for ${quote(name)} belong to no group`);
   }
+  let withPrior = 0;
   for (const name of inGroups) {
     const have = roles.get(name);
     if (!have) bad(`parameter ${quote(name)} of the groups has no tensors`);
@@ -164,10 +165,17 @@ export function checkTensorSets(kind: OptimizerKind, groups: readonly GroupState
     for (const role of REQUIRED_ROLES[kind]) {
       if (!have.has(role)) bad(`parameter ${quote(name)} is missing its ${role} tensor (${quote(name + SUFFIX[role])})`);
     }
+    if (have.has('priorMean') !== have.has('priorPrecision')) bad(`parameter ${quote(name)} has only one of prior_mean and prior_precision`);
+    if (have.has('priorPrecision')) withPrior++;
   }
+  if (withPrior !== 0 && withPrior !== inGroups.size) bad('IVON prior tensors are present for some parameters but not all');
 }
 
-/** Every number finite; IVON's h + δ > 0 (in float32, as the kernels compute it); AdamW's v ≥ 0. */
+/**
+ * Every number finite; IVON's h + δ > 0 (in float32, as the kernels compute it), δ the group's
+ * weightDecay or, with a per-element prior, prior_precision (itself 0 or a positive normal float32);
+ * AdamW's v ≥ 0.
+ */
 export function checkTensorValues(kind: OptimizerKind, groups: readonly GroupState[], tensors: Record<string, TensorState>): void {
   for (const group of groups) {
     const delta = Number(group.hyper.weightDecay ?? 0);
@@ -182,18 +190,26 @@ export function checkTensorValues(kind: OptimizerKind, groups: readonly GroupSta
           if (x - x !== 0) bad(`${quote(name + SUFFIX[role])}[${i}] is ${x}; every value must be finite`);
         }
       }
-      if (kind === 'ivon') checkCurvature(name, t.hess as Float32Array, ess, delta);
+      if (kind === 'ivon') checkCurvature(name, t.hess as Float32Array, ess, t.priorPrecision ?? delta);
       if (kind === 'adamw') checkSecondMoment(name, t.expAvgSq as Float32Array);
     }
   }
 }
 
-/** ess·(h + δ) must be a positive normal float32 where the kernels compute σ (restore()'s rule). */
-function checkCurvature(name: string, hess: Float32Array, ess: number, delta: number): void {
+/**
+ * ess·(h + δ) must be a positive normal float32 where the kernels compute σ (restore()'s rule), δ
+ * the group's weightDecay or each element's prior_precision (itself 0 or a positive normal float32).
+ */
+function checkCurvature(name: string, hess: Float32Array, ess: number, delta: number | Float32Array): void {
+  const perElement = typeof delta !== 'number';
   for (let i = 0; i < hess.length; i++) {
-    const precision = precision32(ess, hess[i], delta);
+    const d = perElement ? delta[i] : delta;
+    if (perElement && !(d === 0 || isPositiveNormal32(d))) {
+      bad(`${quote(name + '.prior_precision')}[${i}] = ${d} is negative or not a normal float32; prior precisions are 0 or between 1.2e-38 and 3.4e38`);
+    }
+    const precision = precision32(ess, hess[i], d);
     if (!isPositiveNormal32(precision)) {
-      bad(`${quote(name + '.hess')}[${i}] = ${hess[i]} makes ess·(hess + weightDecay) = ${precision} in float32, so sigma is undefined`);
+      bad(`${quote(name + '.hess')}[${i}] = ${hess[i]} makes ess·(hess + ${perElement ? 'prior_precision' : 'weightDecay'}) = ${precision} in float32, so sigma is undefined`);
     }
   }
 }
@@ -291,12 +307,20 @@ function headroomCheck(s: OptimizerSnapshot, h: Record<string, number>): Headroo
     const scalars = { ess: h.ess, weightDecay: wd, beta1: h.beta1, beta2: h.beta2, clipRadius: h.clipRadius ?? Infinity, hessApprox: s.options.hessApprox as 'price' | 'gradsq', invDebias, alpha };
     return {
       corner: (tensors) => {
+        // A per-element prior varies δ and pulls toward μ: no single corner bounds the group.
+        if (tensors.some((t) => t.priorPrecision)) return 'per-element prior: check each element';
         let hdMin = Infinity;
         for (const t of tensors) for (let i = 0; i < t.hess!.length; i++) hdMin = Math.min(hdMin, Math.fround(t.hess![i] + Math.fround(wd)));
         const bounds = { mean: maxAbs(tensors.map((t) => t.mean)), hessAbs: maxAbs(tensors.map((t) => t.hess)), hessPlusDecay: hdMin, momentum: maxAbs(tensors.map((t) => t.momentum)) };
         return ivonHeadroom(bounds, scalars);
       },
-      element: (t, i) => ivonHeadroom(ivonBoundsOf(t.mean[i], t.hess![i], t.momentum![i], wd), scalars),
+      element: (t, i) => {
+        if (!t.priorPrecision) return ivonHeadroom(ivonBoundsOf(t.mean[i], t.hess![i], t.momentum![i], wd), scalars);
+        // δ_j in place of weightDecay; |m| + |μ_j| bounds both θ's mean and the decay's m − μ_j.
+        const delta = t.priorPrecision[i];
+        const mean = Math.abs(t.mean[i]) + Math.abs(t.priorMean![i]);
+        return ivonHeadroom(ivonBoundsOf(mean, t.hess![i], t.momentum![i], delta), { ...scalars, weightDecay: delta });
+      },
     };
   }
   if (s.kind === 'adamw') {

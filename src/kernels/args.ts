@@ -2,7 +2,7 @@
 // order docs/KERNELS.md fixes. One place, so the js reference calls, the WASM calls and the GPU
 // uniforms cannot drift apart.
 
-import type { HessApprox, IvonUpdateArgs, SampleArgs } from '../backend.js';
+import type { Arena, HessApprox, IvonUpdateArgs, SampleArgs } from '../backend.js';
 
 /** The kernels' integer code of the curvature estimator. */
 export const hessApproxCode = (h: HessApprox): number => (h === 'price' ? 0 : 1);
@@ -31,4 +31,9 @@ export type UpdateScalars = [
 
 export function updateScalars(a: IvonUpdateArgs): UpdateScalars {
   return [hessApproxCode(a.hessApprox), a.ess, a.weightDecay, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.curvCoef, a.invDebias, a.alpha, a.clipRadius];
+}
+
+/** Whether an arena carries a per-element prior (the 'priorMean'/'priorPrecision' roles, src/backend.ts). */
+export function hasPrior(arena: Arena): boolean {
+  return arena.roles.includes('priorPrecision');
 }

@@ -1,6 +1,11 @@
 // IVON's per-element kernels in plain TypeScript: the float32 reference (Math.fround after every
 // operation, in docs/KERNELS.md's order) that the WASM kernels match bit for bit. Also the 'js'
 // backend's implementation.
+//
+// Every kernel that uses δ takes the per-element prior after its other tensors: `priorPrecision`
+// δ_j (and, for the updates, `priorMean` μ_j first), or null for the uniform prior
+// N(0, 1/(ess·weightDecay)). With them, δ_j takes the scalar weightDecay's place in every formula
+// and the decay pulls toward μ_j (docs/KERNELS.md §2.1).
 
 import { fillNormal } from './normal.js';
 
@@ -12,6 +17,7 @@ export function ivonSample(
   hess: Float32Array,
   noise: Float32Array,
   theta: Float32Array,
+  priorPrecision: Float32Array | null,
   count: number,
   first: number,
   sample: number,
@@ -30,7 +36,8 @@ export function ivonSample(
     fillNormal(tile, tileCount, first + tileStart, sample, step, stream, seedLo, seedHi);
     for (let j = 0; j < tileCount; j++) {
       const i = tileStart + j;
-      const sigma = f(1 / f(Math.sqrt(f(essF * f(hess[i] + wdF)))));
+      const delta = priorPrecision ? priorPrecision[i] : wdF;
+      const sigma = f(1 / f(Math.sqrt(f(essF * f(hess[i] + delta)))));
       const n = f(sigma * tile[j]);
       noise[i] = n;
       theta[i] = f(mean[i] + n);
@@ -44,6 +51,7 @@ export function ivonSampleGiven(
   hess: Float32Array,
   noise: Float32Array,
   theta: Float32Array,
+  priorPrecision: Float32Array | null,
   count: number,
   ess: number,
   weightDecay: number,
@@ -51,7 +59,8 @@ export function ivonSampleGiven(
   const essF = f(ess);
   const wdF = f(weightDecay);
   for (let i = 0; i < count; i++) {
-    const sigma = f(1 / f(Math.sqrt(f(essF * f(hess[i] + wdF)))));
+    const delta = priorPrecision ? priorPrecision[i] : wdF;
+    const sigma = f(1 / f(Math.sqrt(f(essF * f(hess[i] + delta)))));
     const n = f(sigma * noise[i]);
     noise[i] = n;
     theta[i] = f(mean[i] + n);
@@ -77,7 +86,11 @@ export function ivonAccumulate(
   }
 }
 
-/** One element of the IVON update (docs/KERNELS.md §2); returns nothing, writes through `out`. */
+/**
+ * One element of the IVON update (docs/KERNELS.md §2), writing mean, hess and momentum in place.
+ * `weightDecay` is δ_j and `priorMean` μ_j: with μ_j = 0, m − μ_j = m exactly, so the uniform
+ * prior gets the bits of the formula without a prior mean.
+ */
 function updateElement(
   i: number,
   mean: Float32Array,
@@ -85,6 +98,7 @@ function updateElement(
   momentum: Float32Array,
   gradMean: number,
   curvMean: number,
+  priorMean: number,
   hessApprox: number,
   ess: number,
   weightDecay: number,
@@ -104,7 +118,7 @@ function updateElement(
   const d = f(h - hhat);
   const hNew = f(f(f(beta2 * h) + f(oneMinusBeta2 * hhat)) + f(f(curvCoef * f(d * d)) / hd));
   const m = mean[i];
-  let u = f(f(f(g * invDebias) + f(weightDecay * m)) / f(hNew + weightDecay));
+  let u = f(f(f(g * invDebias) + f(weightDecay * f(m - priorMean))) / f(hNew + weightDecay));
   u = Math.min(Math.max(u, -clipRadius), clipRadius);
   momentum[i] = g;
   hess[i] = hNew;
@@ -118,6 +132,8 @@ export function ivonUpdate(
   momentum: Float32Array,
   gradMean: Float32Array,
   curvMean: Float32Array,
+  priorMean: Float32Array | null,
+  priorPrecision: Float32Array | null,
   count: number,
   hessApprox: number,
   ess: number,
@@ -133,7 +149,10 @@ export function ivonUpdate(
 ): void {
   const s = [ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius].map(f);
   for (let i = 0; i < count; i++) {
-    updateElement(i, mean, hess, momentum, gradMean[i], curvMean[i], hessApprox, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9]);
+    // (μ_j, δ_j) from the prior buffers when given, else (0, the group's weightDecay).
+    const mu = priorMean ? priorMean[i] : 0;
+    const delta = priorPrecision ? priorPrecision[i] : s[1];
+    updateElement(i, mean, hess, momentum, gradMean[i], curvMean[i], mu, hessApprox, s[0], delta, s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9]);
   }
 }
 
@@ -144,6 +163,8 @@ export function ivonUpdateFused(
   momentum: Float32Array,
   grad: Float32Array,
   noise: Float32Array,
+  priorMean: Float32Array | null,
+  priorPrecision: Float32Array | null,
   count: number,
   hessApprox: number,
   ess: number,
@@ -161,7 +182,10 @@ export function ivonUpdateFused(
   for (let i = 0; i < count; i++) {
     const g = grad[i];
     const curv = hessApprox === 0 ? f(noise[i] * g) : f(g * g);
-    updateElement(i, mean, hess, momentum, g, curv, hessApprox, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9]);
+    // (μ_j, δ_j) from the prior buffers when given, else (0, the group's weightDecay).
+    const mu = priorMean ? priorMean[i] : 0;
+    const delta = priorPrecision ? priorPrecision[i] : s[1];
+    updateElement(i, mean, hess, momentum, g, curv, mu, hessApprox, s[0], delta, s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9]);
   }
 }
 
@@ -170,6 +194,7 @@ export function ivonDraw(
   mean: Float32Array,
   hess: Float32Array,
   theta: Float32Array,
+  priorPrecision: Float32Array | null,
   count: number,
   first: number,
   sample: number,
@@ -184,7 +209,7 @@ export function ivonDraw(
   for (let start = 0; start < count; start += noise.length) {
     const n = Math.min(noise.length, count - start);
     const at = (a: Float32Array) => a.subarray(start, start + n);
-    ivonSample(at(mean), at(hess), noise, at(theta), n, first + start, sample, step, stream, seedLo, seedHi, ess, weightDecay);
+    ivonSample(at(mean), at(hess), noise, at(theta), priorPrecision && at(priorPrecision), n, first + start, sample, step, stream, seedLo, seedHi, ess, weightDecay);
   }
 }
 
@@ -197,6 +222,8 @@ export function ivonUpdateRedraw(
   hess: Float32Array,
   momentum: Float32Array,
   grad: Float32Array,
+  priorMean: Float32Array | null,
+  priorPrecision: Float32Array | null,
   count: number,
   first: number,
   sample: number,
@@ -222,8 +249,9 @@ export function ivonUpdateRedraw(
   for (let start = 0; start < count; start += tile) {
     const n = Math.min(tile, count - start);
     const at = (a: Float32Array) => a.subarray(start, start + n);
-    if (hessApprox === 0) ivonSample(at(mean), at(hess), noise, scratchTheta, n, first + start, sample, step, stream, seedLo, seedHi, ess, weightDecay);
-    ivonUpdateFused(at(mean), at(hess), at(momentum), at(grad), noise, n, hessApprox, ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
+    const atPrior = (a: Float32Array | null) => a && at(a);
+    if (hessApprox === 0) ivonSample(at(mean), at(hess), noise, scratchTheta, atPrior(priorPrecision), n, first + start, sample, step, stream, seedLo, seedHi, ess, weightDecay);
+    ivonUpdateFused(at(mean), at(hess), at(momentum), at(grad), noise, atPrior(priorMean), atPrior(priorPrecision), n, hessApprox, ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
   }
 }
 
@@ -238,6 +266,8 @@ export function ivonUpdateAndDraw(
   momentum: Float32Array,
   grad: Float32Array,
   theta: Float32Array,
+  priorMean: Float32Array | null,
+  priorPrecision: Float32Array | null,
   count: number,
   first: number,
   sample: number,
@@ -257,8 +287,8 @@ export function ivonUpdateAndDraw(
   alpha: number,
   clipRadius: number,
 ): void {
-  ivonUpdateRedraw(mean, hess, momentum, grad, count, first, sample, step, stream, seedLo, seedHi, hessApprox, ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
-  ivonDraw(mean, hess, theta, count, first, 0, step + 1, 0, seedLo, seedHi, ess, weightDecay);
+  ivonUpdateRedraw(mean, hess, momentum, grad, priorMean, priorPrecision, count, first, sample, step, stream, seedLo, seedHi, hessApprox, ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
+  ivonDraw(mean, hess, theta, priorPrecision, count, first, 0, step + 1, 0, seedLo, seedHi, ess, weightDecay);
 }
 
 /**
@@ -273,6 +303,8 @@ export function ivonUpdateFusedAndSample(
   grad: Float32Array,
   noise: Float32Array,
   theta: Float32Array,
+  priorMean: Float32Array | null,
+  priorPrecision: Float32Array | null,
   count: number,
   first: number,
   sample: number,
@@ -294,6 +326,6 @@ export function ivonUpdateFusedAndSample(
 ): void {
   // `sample` and `stream` name the current sample (its noise is read from `noise`): unused here,
   // kept for the argument order shared with ivonUpdateAndDraw.
-  ivonUpdateFused(mean, hess, momentum, grad, noise, count, hessApprox, ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
-  ivonSample(mean, hess, noise, theta, count, first, 0, step + 1, 0, seedLo, seedHi, ess, weightDecay);
+  ivonUpdateFused(mean, hess, momentum, grad, noise, priorMean, priorPrecision, count, hessApprox, ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
+  ivonSample(mean, hess, noise, theta, priorPrecision, count, first, 0, step + 1, 0, seedLo, seedHi, ess, weightDecay);
 }

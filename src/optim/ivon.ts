@@ -2,24 +2,49 @@
 // about Adam's cost. The algorithm is IVON.md §2; this class maps it onto backend kernels:
 // one sample per step runs sample → (model) → fused update, reading the gradient and noise
 // straight from their buffers; further samples go through Welford accumulation first.
+// A per-element prior (priorMean / priorPrecision, setPrior) adds two arena roles that every
+// kernel using δ reads (docs/KERNELS.md §2.1); the step's kernels are the same with or without it.
 
 import type { HessApprox, IvonUpdateArgs, Role, SampleArgs } from '../backend.js';
 import { ConfigError, UsageError } from '../errors.js';
+import { hasPrior } from '../kernels/args.js';
 import { seedKey } from '../kernels/philox.js';
 import type { Runtime } from '../runtime.js';
 import { MAX_PREDICT_DRAWS } from './counters.js';
 import type { ParamSlot } from './layout.js';
 import { Optimizer, type CommonOptions, type GroupOptionsBase, type SampledParamsOptions, type StateRoles } from './optimizer.js';
-import type { OptimizerSnapshot } from './snapshot.js';
+import { checkPrior, PRIOR_ROLES, snapshotHasPrior, type CheckedPrior, type PriorInput, type PriorValues } from './prior.js';
+import type { OptimizerSnapshot, TensorState } from './snapshot.js';
 import * as check from './validate.js';
 import { checkAlpha, parseIvonGroup as parseGroup, precision32, type IvonGroupHyper } from './hyper.js';
 
 export type { IvonGroupHyper } from './hyper.js';
 
 
-export type IvonGroupOptions = GroupOptionsBase & Partial<Omit<IvonGroupHyper, 'frozen'>>;
+/** A group's per-element prior N(μ₀, 1/(ess·δ)), keyed by the group's parameter names (docs/IVON.md §2). */
+export interface IvonPriorOptions {
+  /** μ₀: the weight decay pulls toward it instead of 0. Parameters not named: 0. */
+  priorMean?: PriorValues;
+  /** δ per element, in place of the scalar weightDecay (finite, > 0 in float32). Parameters not named: weightDecay. */
+  priorPrecision?: PriorValues;
+}
 
-export interface IvonOptions extends Partial<Omit<IvonGroupHyper, 'frozen'>>, CommonOptions {
+export type IvonGroupOptions = GroupOptionsBase & Partial<Omit<IvonGroupHyper, 'frozen'>> & IvonPriorOptions;
+
+/** IVON's state of one parameter (read()). */
+export interface IvonParamState {
+  mean: Float32Array;
+  hess: Float32Array;
+  momentum: Float32Array;
+  /** 1/sqrt(ess·(h + δ_j)) in float64 from the float32 state. */
+  sigma: Float32Array;
+  /** μ₀ per element (zeros without a per-element prior). */
+  priorMean: Float32Array;
+  /** δ per element (the group's weightDecay, broadcast, without a per-element prior). */
+  priorPrecision: Float32Array;
+}
+
+export interface IvonOptions extends Partial<Omit<IvonGroupHyper, 'frozen'>>, IvonPriorOptions, CommonOptions {
   params?: GroupOptionsBase['params'];
   shapes?: GroupOptionsBase['shapes'];
   frozen?: boolean;
@@ -41,6 +66,7 @@ const GLOBAL_KEYS = ['mcSamples', 'hessApprox', 'debias', 'rescaleLr', 'seed', '
 /** Options that are not part of a snapshot (performance choices, not state). */
 const SNAPSHOT_GLOBAL_KEYS = ['mcSamples', 'hessApprox', 'debias', 'rescaleLr', 'seed', 'nonFinite'] as const;
 const GROUP_KEYS = ['lr', 'ess', 'hessInit', 'weightDecay', 'beta1', 'beta2', 'clipRadius'] as const;
+const PRIOR_KEYS = ['priorMean', 'priorPrecision'] as const;
 const ROLES: Role[] = ['mean', 'hess', 'momentum', 'theta', 'grad', 'noise', 'gradMean', 'curvMean'];
 
 /** Training samples use stream 0 of the Philox counter, prediction draws stream 1. */
@@ -77,7 +103,26 @@ export class IVON extends Optimizer<IvonGroupHyper> {
   constructor(runtime: Runtime, options: IvonOptions) {
     const where = 'IVON';
     const o = (options ?? {}) as Record<string, unknown>;
-    super(runtime, where, o, GLOBAL_KEYS, GROUP_KEYS, ROLES, parseGroup);
+    const priorGroups = priorOptionGroups(where, o);
+    const withPrior = priorGroups.some((g) => g !== undefined);
+    super(runtime, where, o, GLOBAL_KEYS, [...GROUP_KEYS, ...PRIOR_KEYS], withPrior ? [...ROLES, ...PRIOR_ROLES] : ROLES, parseGroup);
+    let priors: (CheckedPrior | undefined)[];
+    try {
+      priors = priorGroups.map((input, i) =>
+        input && checkPrior(priorGroups.length > 1 ? `${where} groups[${i}]` : where, input, this.priorTarget((slot) => this.hyper[slot.group].hessInit), ConfigError, {
+          mean: 'priorMean',
+          precision: 'priorPrecision',
+        }),
+      );
+      priors.forEach((prior, i) => {
+        for (const name of [...(prior?.mean.keys() ?? []), ...(prior?.precision.keys() ?? [])]) {
+          if (this.layout.params.get(name)!.group !== i) throw new ConfigError(`${where} groups[${i}]: the prior names '${name}', a parameter of another group; give it in that group`);
+        }
+      });
+    } catch (error) {
+      this.backend.destroyArena(this.arena);
+      throw error;
+    }
     this.mcSamples_ = o.mcSamples === undefined ? 1 : check.positiveInteger(where, 'mcSamples', o.mcSamples);
     this.hessApprox_ = o.hessApprox === undefined ? 'price' : check.oneOf(where, 'hessApprox', o.hessApprox, ['price', 'gradsq'] as const);
     this.debias_ = o.debias === undefined ? true : check.boolean(where, 'debias', o.debias);
@@ -85,6 +130,20 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     this.seed_ = o.seed === undefined ? 0 : check.seed(where, o.seed);
     this.regenerateNoise_ = o.regenerateNoise === undefined ? undefined : check.boolean(where, 'regenerateNoise', o.regenerateNoise);
     this.initRoles();
+    for (const prior of priors) if (prior) this.writePrior(prior);
+    if (withPrior) this.constructorPriors = priors;
+  }
+
+  /** The prior given as options, for a failover before any snapshot was kept. */
+  private constructorPriors: (CheckedPrior | undefined)[] | undefined;
+
+  protected override initialOptionalTensors(slot: ParamSlot): Partial<TensorState> {
+    if (!this.constructorPriors) return {};
+    const prior = this.constructorPriors[slot.group];
+    return {
+      priorMean: prior?.mean.get(slot.name)?.slice() ?? new Float32Array(slot.count),
+      priorPrecision: prior?.precision.get(slot.name)?.slice() ?? new Float32Array(slot.count).fill(this.hyper[slot.group].weightDecay),
+    };
   }
 
   protected override initialValue(role: Role, hyper: IvonGroupHyper): number {
@@ -97,6 +156,40 @@ export class IVON extends Optimizer<IvonGroupHyper> {
 
   protected override initRoles(): void {
     this.layout.groups.forEach((group, i) => this.backend.fill(this.arena, 'hess', group.range, this.hyper[i].hessInit));
+    this.fillUniformPrior();
+  }
+
+  /** True when the optimizer holds a per-element prior (priorMean / priorPrecision buffers). */
+  get perElementPrior(): boolean {
+    return hasPrior(this.arena);
+  }
+
+  /**
+   * Replaces the prior of the named parameters between steps, e.g. with a posterior so that it
+   * becomes the prior of further training: `mean` μ₀ and/or `precision` δ per element, in the
+   * units of weightDecay (absolute prior precision ess·δ). Parameters and fields not given keep
+   * their prior (initially μ₀ = 0, δ = the group's weightDecay). Validated completely first:
+   * known, trainable names, the parameter's size, finite float32 values, δ > 0 and
+   * ess·(h + δ) finite and > 0 with the current curvature h; nothing changes otherwise.
+   */
+  async setPrior(prior: PriorInput): Promise<void> {
+    return this.exclusive('setPrior', () => this.failingOver(() => this.setPriorNow(prior)));
+  }
+
+  private async setPriorNow(prior: PriorInput): Promise<void> {
+    const where = 'setPrior';
+    if (this.samples > 0 || this.poisoned) {
+      throw new UsageError(`${where}(): train blocks are waiting for step() (their noise was drawn under the current prior); call step() first`);
+    }
+    await this.backend.flush();
+    const hess = await this.backend.read(this.arena, 'hess', { start: 0, count: this.layout.length });
+    const checked = checkPrior(where, prior, this.priorTarget((slot) => hess.subarray(slot.start, slot.start + slot.count)), UsageError);
+    if (checked.mean.size === 0 && checked.precision.size === 0) return;
+    if (!this.perElementPrior) await this.addPriorRoles();
+    this.writePrior(checked);
+    this.predrawn = 'none'; // a pre-drawn θ used the old σ
+    await this.backend.flush();
+    await this.refreshRecoverySnapshot();
   }
 
   /** Samples per step the training loop should run (IVON.md §1); step() accepts any number ≥ 1. */
@@ -112,12 +205,20 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     return this.seed_;
   }
 
-  /** State of a parameter with σ = 1/sqrt(ess·(h+δ)) (float64 from the float32 state). */
-  async read(name: string): Promise<{ mean: Float32Array; hess: Float32Array; momentum: Float32Array; sigma: Float32Array }> {
+  /** State of a parameter with σ = 1/sqrt(ess·(h+δ_j)) (float64 from the float32 state) and its prior. */
+  async read(name: string): Promise<IvonParamState> {
     const t = await this.readTensors(name);
     const h = this.hyper[this.layout.params.get(name)!.group];
-    const sigma = t.hess!.map((x) => 1 / Math.sqrt(h.ess * (x + h.weightDecay)));
-    return { mean: t.mean, hess: t.hess!, momentum: t.momentum!, sigma };
+    const delta = t.priorPrecision;
+    const sigma = t.hess!.map((x, i) => 1 / Math.sqrt(h.ess * (x + (delta ? delta[i] : h.weightDecay))));
+    return {
+      mean: t.mean,
+      hess: t.hess!,
+      momentum: t.momentum!,
+      sigma,
+      priorMean: t.priorMean ?? new Float32Array(t.mean.length),
+      priorPrecision: delta ?? new Float32Array(t.mean.length).fill(h.weightDecay),
+    };
   }
 
   protected stateRoles(): StateRoles {
@@ -126,6 +227,15 @@ export class IVON extends Optimizer<IvonGroupHyper> {
       ['hess', 'hess'],
       ['momentum', 'momentum'],
     ];
+  }
+
+  protected override optionalStateRoles(): StateRoles {
+    return this.perElementPrior
+      ? [
+          ['priorMean', 'priorMean'],
+          ['priorPrecision', 'priorPrecision'],
+        ]
+      : [];
   }
 
   protected thetaRole(slot: ParamSlot): Role {
@@ -243,7 +353,16 @@ export class IVON extends Optimizer<IvonGroupHyper> {
   }
 
   protected override async restoreNow(snapshot: OptimizerSnapshot): Promise<void> {
-    await super.restoreNow(snapshot);
+    // A snapshot with a per-element prior needs the prior buffers: added first (holding the
+    // uniform prior, the same results), and taken away again if the snapshot then fails a check.
+    const adding = snapshotHasPrior('restore', snapshot, this.layout) && !this.perElementPrior;
+    if (adding) await this.addPriorRoles();
+    try {
+      await super.restoreNow(snapshot);
+    } catch (error) {
+      if (adding) await this.moveToArena(ROLES);
+      throw error;
+    }
     this.predrawn = 'none'; // θ belonged to the state that was replaced
   }
 
@@ -281,19 +400,24 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     const draws = check.checkFinite(where, 'rng.predictDraws', s.rng?.predictDraws, (v) => Number.isInteger(v) && v >= 0 && v <= MAX_PREDICT_DRAWS, `an integer in [0, 2^32]`);
     if (s.rng?.seed !== seed) throw new ConfigError(`${where}: rng.seed ${s.rng?.seed} disagrees with options.seed ${seed}`);
     // The groups' hyper-parameters were validated before the globals (Optimizer.restoreNow).
+    const withPrior = snapshotHasPrior(where, s, this.layout);
     for (const [name, slot] of this.layout.params) {
       const t = s.tensors[name];
       const g = s.groups[slot.group].hyper as unknown as IvonGroupHyper;
+      const delta = withPrior ? t.priorPrecision! : undefined;
+      const what = delta ? 'priorPrecision' : 'weightDecay';
       for (let i = 0; i < t.hess!.length; i++) {
-        const precision = precision32(g.ess, t.hess![i], g.weightDecay);
+        const precision = precision32(g.ess, t.hess![i], delta ? delta[i] : g.weightDecay);
         if (!check.isPositiveNormal32(precision)) {
           throw new ConfigError(
-            `${where}: '${name}.hess' at index ${i} is ${t.hess![i]}: ess·(hess + weightDecay) is ${precision} in float32, so σ = 1/sqrt(ess·(h+δ)) would be undefined; every element needs a product between 1.2e-38 and 3.4e38`,
+            `${where}: '${name}.hess' at index ${i} is ${t.hess![i]}: ess·(hess + ${what}) is ${precision} in float32, so σ = 1/sqrt(ess·(h+δ)) would be undefined; every element needs a product between 1.2e-38 and 3.4e38`,
           );
         }
       }
     }
     return () => {
+      // A snapshot without a per-element prior means the uniform one (the restored weightDecay).
+      if (!withPrior) this.fillUniformPrior();
       this.mcSamples_ = mcSamples;
       this.hessApprox_ = hessApprox;
       this.debias_ = debias;
@@ -337,6 +461,46 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     });
   }
 
+  /** Fills the prior buffers, if any, with the uniform prior: μ₀ = 0, δ = each group's weightDecay. */
+  private fillUniformPrior(): void {
+    if (!this.perElementPrior) return;
+    this.layout.groups.forEach((group, i) => {
+      this.backend.fill(this.arena, 'priorMean', group.range, 0);
+      this.backend.fill(this.arena, 'priorPrecision', group.range, this.hyper[i].weightDecay);
+    });
+  }
+
+  private writePrior(prior: CheckedPrior): void {
+    for (const [name, data] of prior.mean) this.backend.write(this.arena, 'priorMean', this.layout.params.get(name)!.start, data);
+    for (const [name, data] of prior.precision) this.backend.write(this.arena, 'priorPrecision', this.layout.params.get(name)!.start, data);
+  }
+
+  /**
+   * Moves the state into an arena that also has the prior buffers, holding the uniform prior (so
+   * the optimizer computes exactly what it did).
+   */
+  private async addPriorRoles(): Promise<void> {
+    await this.moveToArena([...ROLES, ...PRIOR_ROLES]);
+    this.fillUniformPrior();
+  }
+
+  /** Moves the state into a new arena with these roles (the ones both have are copied). Views and bindings of the old arena are invalid. */
+  private async moveToArena(roles: readonly Role[]): Promise<void> {
+    const old = this.arena;
+    const kept = old.roles.filter((role) => roles.includes(role));
+    const whole = { start: 0, count: this.layout.length };
+    await this.backend.flush();
+    const copies = await Promise.all(kept.map((role) => this.backend.read(old, role, whole)));
+    const next = this.backend.createArena(this.layout.length, roles);
+    kept.forEach((role, i) => this.backend.write(next, role, 0, copies[i]));
+    this.arena = next;
+    this.backend.destroyArena(old);
+  }
+
+  private priorTarget(hess: (slot: ParamSlot) => number | Float32Array) {
+    return { layout: this.layout, ess: this.hyper.map((h) => h.ess), hess };
+  }
+
   /** The counter and σ inputs of a draw of this step. */
   private sampleArgs(h: IvonGroupHyper, stream: number, sample: number): SampleArgs {
     const { seedLo, seedHi } = seedKey(this.seed_);
@@ -346,4 +510,18 @@ export class IVON extends Optimizer<IvonGroupHyper> {
   private forTrainableGroups(fn: (range: { start: number; count: number }) => void): void {
     for (const group of this.layout.groups) if (!group.frozen) fn(group.range);
   }
+}
+
+/**
+ * Each group's priorMean / priorPrecision options (undefined where none). The optimizer-wide ones
+ * belong to the one-group shorthand; with groups they go inside each group.
+ */
+function priorOptionGroups(where: string, o: Record<string, unknown>): (PriorInput | undefined)[] {
+  const pick = (raw: Record<string, unknown>): PriorInput | undefined =>
+    raw.priorMean === undefined && raw.priorPrecision === undefined ? undefined : { mean: raw.priorMean as PriorValues, precision: raw.priorPrecision as PriorValues };
+  if (!Array.isArray(o.groups)) return [pick(o)];
+  if (o.priorMean !== undefined || o.priorPrecision !== undefined) {
+    throw new ConfigError(`${where}: priorMean / priorPrecision name one group's parameters; with groups, give them inside each group`);
+  }
+  return o.groups.map((g) => (g !== null && typeof g === 'object' ? pick(g as Record<string, unknown>) : undefined));
 }

@@ -286,7 +286,7 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
    * dispose(), and while a block's callback runs: such a call would wait for the block it is
    * part of (a nested call), and one from other code cannot be told apart from it.
    */
-  private exclusive<T>(method: string, work: () => Promise<T>): Promise<T> {
+  protected exclusive<T>(method: string, work: () => Promise<T>): Promise<T> {
     try {
       this.assertUsable(method);
       this.assertOutsideCallback(method);
@@ -337,6 +337,15 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
     }
   }
 
+  /**
+   * Retakes a held recovery snapshot after state changed outside step() (IVON's setPrior), so a
+   * failover does not return to the state before the change.
+   */
+  protected async refreshRecoverySnapshot(): Promise<void> {
+    await this.snapshotInFlight;
+    if (this.recovery.snapshotEvery > 0) this.keep(await this.snapshotNow());
+  }
+
   /** The backend this optimizer runs on now (it changes after a device-loss failover). */
   get currentBackend(): Backend {
     return this.backend;
@@ -361,7 +370,7 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
    * Runs backend work; on device loss moves the optimizer to a replacement backend, restores the
    * last snapshot there and rejects with RecoveredError saying what happened.
    */
-  private async failingOver<T>(work: () => Promise<T>): Promise<T> {
+  protected async failingOver<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
@@ -388,6 +397,7 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
       for (const [role, key] of this.stateRoles()) {
         if (role !== 'mean') state[key] = new Float32Array(slot.count).fill(this.initialValue(role, this.initial.hyper[slot.group]));
       }
+      Object.assign(state, this.initialOptionalTensors(slot));
       tensors[name] = state;
     }
     return {
@@ -436,7 +446,7 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
   private async readTensorsNow(slot: ParamSlot): Promise<TensorState> {
     await this.backend.flush();
     const state: TensorState = { shape: [...slot.shape], mean: new Float32Array(0) };
-    for (const [role, key] of this.stateRoles()) state[key] = await this.backend.read(this.arena, role, slot);
+    for (const [role, key] of this.snapshotRoles()) state[key] = await this.backend.read(this.arena, role, slot);
     return state;
   }
 
@@ -453,7 +463,7 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
     for (const [name, slot] of this.layout.params) {
       const state: TensorState = { shape: [...slot.shape], mean: new Float32Array(0) };
       tensors[name] = state;
-      for (const [role, key] of this.stateRoles()) {
+      for (const [role, key] of this.snapshotRoles()) {
         pending.push(this.backend.read(this.arena, role, slot).then((data) => void (state[key] = data)));
       }
     }
@@ -483,6 +493,10 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
     // Everything is validated; from here on nothing throws.
     for (const [name, slot] of this.layout.params) {
       for (const [role, key] of this.stateRoles()) this.backend.write(this.arena, role, slot.start, snapshot.tensors[name][key]!);
+      for (const [role, key] of this.optionalStateRoles()) {
+        const data = snapshot.tensors[name][key];
+        if (data) this.backend.write(this.arena, role, slot.start, data);
+      }
     }
     hyper.forEach((h, i) => (this.hyper[i] = { ...h, frozen: this.layout.groups[i].frozen }));
     applyGlobals();
@@ -559,6 +573,11 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
   /** Fills the role buffers that do not come from a snapshot (e.g. IVON's padding curvature). */
   protected initRoles(): void {}
 
+  /** Optional state (optionalStateRoles) at construction, for the initial recovery snapshot. */
+  protected initialOptionalTensors(_slot: ParamSlot): Partial<TensorState> {
+    return {};
+  }
+
   /** A state role's value at construction (IVON: hess = hessInit); 0 unless overridden. */
   protected initialValue(_role: Role, _hyper: Hyper): number {
     return 0;
@@ -577,6 +596,18 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
 
   /** Roles holding snapshot state, and their snapshot names. */
   protected abstract stateRoles(): StateRoles;
+  /**
+   * State a snapshot carries only when the optimizer has it (IVON's per-element prior): written
+   * by snapshot() when present, restored when the snapshot has it (checked like stateRoles);
+   * parseRestoredGlobals handles its absence.
+   */
+  protected optionalStateRoles(): StateRoles {
+    return [];
+  }
+
+  private snapshotRoles(): StateRoles {
+    return [...this.stateRoles(), ...this.optionalStateRoles()];
+  }
   /** Role the model reads for a parameter inside a block. */
   protected abstract thetaRole(slot: ParamSlot): Role;
   /** Validation that depends on the optimizer (e.g. AdamW allows one train block per step). */
@@ -669,8 +700,9 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
     for (const [name, slot] of this.layout.params) {
       const t = Object.hasOwn(s.tensors, name) ? s.tensors[name] : undefined;
       if (!t) throw new ConfigError(`${where}: the snapshot has no tensors for parameter '${name}'`);
-      for (const [, key] of this.stateRoles()) {
+      for (const [, key] of this.snapshotRoles()) {
         const data = t[key];
+        if (data === undefined && this.optionalStateRoles().some(([, optional]) => optional === key)) continue;
         if (!(data instanceof Float32Array) || data.length !== slot.count) {
           throw new ConfigError(`${where}: '${name}.${key}' must be a Float32Array of ${slot.count} elements`);
         }
@@ -689,7 +721,7 @@ function copySnapshot(s: OptimizerSnapshot): OptimizerSnapshot {
   const tensors: Record<string, TensorState> = Object.create(null);
   for (const [name, t] of Object.entries(s.tensors)) {
     const copy: TensorState = { shape: [...t.shape], mean: Float32Array.from(t.mean) };
-    for (const key of ['hess', 'momentum', 'expAvgSq'] as const) if (t[key]) copy[key] = Float32Array.from(t[key]!);
+    for (const key of ['hess', 'momentum', 'expAvgSq', 'priorMean', 'priorPrecision'] as const) if (t[key]) copy[key] = Float32Array.from(t[key]!);
     tensors[name] = copy;
   }
   return { ...s, options: { ...s.options }, rng: { ...s.rng }, groups: s.groups.map((g) => ({ params: [...g.params], hyper: { ...g.hyper } })), tensors };

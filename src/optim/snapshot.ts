@@ -14,6 +14,10 @@ export interface TensorState {
   momentum?: Float32Array;
   /** AdamW exp_avg_sq. */
   expAvgSq?: Float32Array;
+  /** IVON per-element prior mean μ₀ (only when the optimizer has a per-element prior). */
+  priorMean?: Float32Array;
+  /** IVON per-element prior precision δ (only when the optimizer has a per-element prior). */
+  priorPrecision?: Float32Array;
 }
 
 export interface GroupState {
