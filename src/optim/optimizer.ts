@@ -284,7 +284,10 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
    * Runs one public async call after every call made before it on this optimizer (a FIFO), so
    * overlapping calls act exactly as if each had been awaited in turn. Refused at once after
    * dispose(), and while a block's callback runs: such a call would wait for the block it is
-   * part of (a nested call), and one from other code cannot be told apart from it.
+   * part of (a nested call), and one from other code cannot be told apart from it. A subclass's
+   * own public async method (one that reads or changes state) must run through this too, and its
+   * work must call the *Now methods (snapshotNow, restoreNow), never the public ones: a queued
+   * call waiting for the queue it is in never runs.
    */
   protected exclusive<T>(method: string, work: () => Promise<T>): Promise<T> {
     try {
@@ -383,7 +386,7 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
   }
 
   /** Holds `snap` as the recovery point (the initial state's host copies are no longer needed). */
-  private keep(snap: OptimizerSnapshot): void {
+  protected keep(snap: OptimizerSnapshot): void {
     this.lastSnapshot = snap;
     this.initial = undefined;
   }
@@ -455,7 +458,7 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
     return this.exclusive('snapshot', () => this.failingOver(() => this.snapshotNow()));
   }
 
-  private async snapshotNow(): Promise<OptimizerSnapshot> {
+  protected async snapshotNow(): Promise<OptimizerSnapshot> {
     // Every read is enqueued before any is awaited, so on queued backends (GPU, workers) the
     // snapshot is of one consistent step even while later steps are being enqueued.
     const pending: Promise<void>[] = [];
