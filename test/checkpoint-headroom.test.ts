@@ -124,6 +124,16 @@ describe('checkpoint headroom: whatever loads, trains', () => {
     expect(() => decodeCheckpoint(encodeCheckpoint(snapshot))).toThrow(/"w"\[0\] of group 0 cannot train/);
   });
 
+  it("the step counter: past the RNG's 32-bit step word is refused; at it, the file loads (to predict) and step() fails clearly", async () => {
+    expect(() => decodeCheckpoint(encodeCheckpoint({ ...snapshotOf({}), step: 2 ** 32 - 2, skippedSteps: 1 }))).toThrow(/skipped_?[sS]teps is 1, not an integer in \[0, 0\]/);
+    expect(await trainsFinitely({ step: 2 ** 32 - 4 }, 1)).toBe(true);
+    const opt = new IVON(rt, { params: { w: new Float32Array(COUNT) }, lr: 1, ess: 1 });
+    await opt.loadState(encodeCheckpoint(snapshotOf({ step: 2 ** 32 - 2 })));
+    await opt.sampledParams((ctx) => ctx.setGrad('w', new Float32Array(COUNT).fill(1)));
+    await expect(opt.step()).rejects.toThrow(/step counter is at its limit/);
+    opt.dispose();
+  });
+
   it("refuses issue #11's float32 traps, naming them", () => {
     const refused = (s: State, message: RegExp) => expect(() => decodeCheckpoint(encodeCheckpoint(snapshotOf(s)))).toThrow(message);
     refused({ hyper: { ess: 1e-46 } }, /ess must be finite and > 0 in float32.*got 1e-46/);
