@@ -44,8 +44,7 @@ export function forward64(model: Sequential, theta: Params64, x: ArrayLike<numbe
 }
 
 /** Adds ∂(dOutᵀ f(x))/∂θ into grad. */
-function backward64(model: Sequential, theta: Params64, x: ArrayLike<number>, dOut: number[], grad: Params64): void {
-  const trace = forwardTrace(model, theta, x);
+function backward64(model: Sequential, theta: Params64, trace: number[][], dOut: number[], grad: Params64): void {
   let d = dOut.slice();
   for (let i = model.layers.length - 1; i >= 0; i--) {
     const layer = model.layers[i];
@@ -115,9 +114,10 @@ export function objective(model: Sequential, theta: Params64, data: Dataset64, P
   for (let i = 0; i < data.rows; i++) {
     if (i === skip) continue;
     const xi = data.x.subarray(i * inF, (i + 1) * inF);
-    const p = softmax(forward64(model, theta, xi));
+    const trace = forwardTrace(model, theta, xi);
+    const p = softmax(trace[trace.length - 1]);
     value -= Math.log(p[data.labels[i]]);
-    backward64(model, theta, xi, p.map((v, k) => v - (k === data.labels[i] ? 1 : 0)), grad);
+    backward64(model, theta, trace, p.map((v, k) => v - (k === data.labels[i] ? 1 : 0)), grad);
   }
   for (const [k, w] of Object.entries(theta)) {
     for (let j = 0; j < w.length; j++) {
@@ -151,7 +151,7 @@ function unflatten(like: Params64, flat: Float64Array): Params64 {
 const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, v, i) => s + v * b[i], 0);
 
 /** L-BFGS (memory 20, backtracking Armijo line search) until ‖∇L‖∞ < tol. */
-export function lbfgs(model: Sequential, start: Params64, data: Dataset64, P: number, skip = -1, tol = 1e-9, maxIter = 5000): Params64 {
+export function lbfgs(model: Sequential, start: Params64, data: Dataset64, P: number, skip = -1, tol = 1e-9, maxIter = 5000, stats?: { iterations: number; gradNorm: number }): Params64 {
   let x = flatten(start);
   const f = (v: Float64Array) => {
     const r = objective(model, unflatten(start, v), data, P, skip);
@@ -161,7 +161,9 @@ export function lbfgs(model: Sequential, start: Params64, data: Dataset64, P: nu
   const S: Float64Array[] = [];
   const Y: Float64Array[] = [];
   for (let it = 0; it < maxIter; it++) {
-    if (Math.max(...cur.grad.map(Math.abs)) < tol) break;
+    const gradNorm = Math.max(...cur.grad.map(Math.abs));
+    if (stats) Object.assign(stats, { iterations: it, gradNorm });
+    if (gradNorm < tol) break;
     // Two-loop recursion for the direction −H·g.
     const q = Float64Array.from(cur.grad);
     const alphas: number[] = [];
@@ -186,7 +188,9 @@ export function lbfgs(model: Sequential, start: Params64, data: Dataset64, P: nu
     }
     let t = 1;
     let next = f(x.map((v, j) => v + t * dir[j]));
-    while (next.value > cur.value + 1e-4 * t * slope && t > 1e-20) {
+    // Armijo, with slack for float64 rounding of L near the optimum (there the decrease is below it).
+    const slack = 1e-13 * Math.abs(cur.value);
+    while (next.value > cur.value + 1e-4 * t * slope + slack && t > 1e-10) {
       t /= 2;
       next = f(x.map((v, j) => v + t * dir[j]));
     }
