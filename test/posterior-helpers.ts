@@ -250,7 +250,7 @@ export function newtonSoftmaxRegression(model: Sequential, start: Params64, data
 }
 
 /** Solves A·x = y by Gaussian elimination with partial pivoting (A is copied). */
-function solve(A: Float64Array[], y: Float64Array): Float64Array {
+export function solve(A: Float64Array[], y: Float64Array): Float64Array {
   const n = y.length;
   const M = A.map((row, i) => [...row, y[i]]);
   for (let c = 0; c < n; c++) {
