@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filterLabels, loadDigits, subset, trainTestSplit } from '../src/cli/digits.js';
 import { AdamW, createRuntime, fit, IVON, loadPosterior, mergePosteriors, mlp, posteriorOf, predictAtMean, relu, type Posterior, type Runtime } from '../src/index.js';
 import { permutation, Rng } from '../src/nn/random.js';
-import { createModelOps } from '../src/nn/runtime-ops.js';
+import { createNnOps } from '../src/nn/runtime-ops.js';
 
 const SHAPES = { w: [5], b: [2, 3] } as const;
 type Name = keyof typeof SHAPES;
@@ -170,7 +170,7 @@ describe('mergePosteriors on digits', () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       const { train, test } = trainTestSplit(all, 0.2, seed);
       const model = mlp([64, 32, 10], relu);
-      const net = model.bind(createModelOps(rt), 256);
+      const net = model.bind(createNnOps(rt), 256);
       const pre = subset(train, permutation(train.rows, new Rng(seed)).subarray(0, 150));
       const base = new IVON(rt, { params: model.init(seed), shapes: model.shapes(), lr: 0.2, ess: pre.rows, weightDecay: P0 / pre.rows, hessInit: 0.1, seed });
       await fit(net, base, { x: pre.x, targets: pre.labels, rows: pre.rows }, { loss: 'cross-entropy', epochs: 60, batchSize: 32, lr: 0.2, seed });

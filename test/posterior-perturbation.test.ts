@@ -8,7 +8,7 @@ import { releaseGpu } from '../gpu/gpu-provider.js';
 import { AdamW, createRuntime, fit, IVON, leaveOneOut, mlp, predictionVariance, sensitivity, tanh, type LossKind, type Runtime } from '../src/index.js';
 import { lossValue } from '../src/nn/losses.js';
 import { Rng } from '../src/nn/random.js';
-import { createModelOps } from '../src/nn/runtime-ops.js';
+import { createModelOps, createNnOps } from '../src/nn/runtime-ops.js';
 
 const ROWS = 24;
 const IN = 3;
@@ -24,7 +24,7 @@ function data(loss: LossKind, cols: number) {
 async function trained(rt: Runtime, loss: LossKind, cols: number, ess = ROWS) {
   const model = mlp([IN, 6, cols], tanh);
   const opt = new IVON(rt, { params: model.init(1), shapes: model.shapes(), lr: 0.05, ess, weightDecay: 0.05, beta2: 0.999, seed: 2 });
-  const net = model.bind(createModelOps(rt), 32);
+  const net = model.bind(createNnOps(rt), 32);
   const d = data(loss, cols);
   await fit(net, opt, d, { loss, epochs: 20, batchSize: 8, lr: 0.05, seed: 3 });
   return { model, opt, net, d };
@@ -85,7 +85,7 @@ describe('memory perturbation per loss head', () => {
   it('AdamW: the estimates use σ² = 1/(N·sqrt(v̂) + δ) and need the adamw option', async () => {
     const model = mlp([IN, 5, 3], tanh);
     const opt = new AdamW(rt, { params: model.init(4), shapes: model.shapes(), lr: 0.01 });
-    const net = model.bind(createModelOps(rt), 16);
+    const net = model.bind(createNnOps(rt), 16);
     const d = data('cross-entropy', 3);
     await fit(net, opt, d, { loss: 'cross-entropy', epochs: 5, batchSize: 8, lr: 0.01 });
     const adamw = { dataSize: ROWS, priorPrecision: 1 };
