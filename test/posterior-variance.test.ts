@@ -90,6 +90,18 @@ describe('predictionVariance (linearised) equals the finite-difference J diag(σ
     }
   }
 
+  it('Monte Carlo draws the same samples on every backend (counter-based noise), so its variance agrees', async () => {
+    const model = mlp([4, 6, 3], tanh);
+    const x = randomArray(9 * 4, new Rng(13));
+    const got: Record<string, Float32Array> = {};
+    for (const kind of KINDS) {
+      const opt = await ivonWithSpreadCurvature(rts[kind], model, 17);
+      got[kind] = await predictionVariance(model.bind(createModelOps(rts[kind]), 4), opt, x, 9, { method: 'monte-carlo', samples: 24 });
+      opt.dispose();
+    }
+    for (const kind of ['wasm', 'wasm+workers', 'webgpu'] as const) expect(maxRelError(got[kind], got.js), kind).toBeLessThan(1e-3);
+  });
+
   it('ReLU MLP on js equals the finite differences away from the kinks', async () => {
     const model = mlp([3, 8, 2], relu);
     const opt = await ivonWithSpreadCurvature(rts.js, model, 11);
