@@ -94,6 +94,7 @@ describe('memory perturbation per loss head', () => {
     const loo = await leaveOneOut(net, opt, d, { adamw, correction: 'glm' });
     expect(Number.isFinite(loo.nll)).toBe(true);
     await expect(sensitivity(net, opt, d)).rejects.toThrow(/AdamW model has no learned variance; pass \{ adamw/);
+    await expect(sensitivity(net, opt, d, { adamw, trainingSize: 10 })).rejects.toThrow(/trainingSize rescales IVON's σ²; for AdamW the adamw.dataSize option is N/);
   });
 
   it('bad input: a clear error, nothing changed', async () => {

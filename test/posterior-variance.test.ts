@@ -102,6 +102,19 @@ describe('predictionVariance (linearised) equals the finite-difference J diag(σ
     for (const kind of ['wasm', 'wasm+workers', 'webgpu'] as const) expect(maxRelError(got[kind], got.js), kind).toBeLessThan(1e-3);
   });
 
+  it('webgpu: concurrent calls on one network wait for each other (shared workspace)', async () => {
+    const model = mlp([4, 6, 3], tanh);
+    const net = model.bind(createModelOps(rts.webgpu), 8);
+    const a = await ivonWithSpreadCurvature(rts.webgpu, model, 31);
+    const b = await ivonWithSpreadCurvature(rts.webgpu, model, 32);
+    const x = randomArray(20 * 4, new Rng(14));
+    const alone = [await predictionVariance(net, a, x, 20), await predictionVariance(net, b, x, 20)];
+    const together = await Promise.all([predictionVariance(net, a, x, 20), predictionVariance(net, b, x, 20)]);
+    expect(Array.from(together[0])).toEqual(Array.from(alone[0]));
+    expect(Array.from(together[1])).toEqual(Array.from(alone[1]));
+    expect(maxRelError(alone[0], alone[1])).toBeGreaterThan(1e-2);
+  });
+
   it('ReLU MLP on js equals the finite differences away from the kinks', async () => {
     const model = mlp([3, 8, 2], relu);
     const opt = await ivonWithSpreadCurvature(rts.js, model, 11);

@@ -116,7 +116,10 @@ function parseOptions(fn: string, opt: PosteriorOptimizer, data: PerturbationDat
   if (!data || typeof data !== 'object') throw new UsageError(`${fn}: data must be { x, targets, rows }`);
   const n = options.trainingSize ?? data.rows;
   if (!(Number.isInteger(n) && n >= 1)) throw new UsageError(`${fn}: trainingSize must be a positive integer (the number of training examples), got ${String(n)}`);
-  if (!(opt instanceof IVON)) return { loss };
+  if (!(opt instanceof IVON)) {
+    if (options.trainingSize !== undefined) throw new UsageError(`${fn}: trainingSize rescales IVON's σ²; for AdamW the adamw.dataSize option is N`);
+    return { loss };
+  }
   return { loss, scale: (name) => opt.groupHyper(opt.layout.params.get(name)!.group).ess / n };
 }
 

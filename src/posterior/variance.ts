@@ -68,6 +68,21 @@ async function meanWeights(opt: PosteriorOptimizer, names: string[]): Promise<Re
 /** Scales σ² per parameter (sensitivity: ess_g / N turns IVON's σ² into the per-example scale). */
 export type VarianceScale = (name: string) => number;
 
+const gpuCalls = new WeakMap<GpuNetwork, Promise<void>>();
+
+async function linearisedOnGpu(net: GpuNetwork, opt: PosteriorOptimizer, names: string[], sigma2: Record<string, Float32Array>, x: Float32Array, rows: number, outputs: Float32Array, variance: Float32Array): Promise<void> {
+  const K = net.model.outFeatures;
+  const inF = net.model.inFeatures;
+  uploadPosterior(net, await meanWeights(opt, names), sigma2);
+  const chunk = gpuChunkRows(net);
+  for (let first = 0; first < rows; first += chunk) {
+    const n = Math.min(chunk, rows - first);
+    const r = await linearisedChunkGpu(net, x.subarray(first * inF), n);
+    outputs.set(r.out, first * K);
+    variance.set(r.variance, first * K);
+  }
+}
+
 /** Outputs at the mean and the linearised variance of every row. */
 export async function linearisedMoments(fn: string, net: Network | GpuNetwork, opt: PosteriorOptimizer, x: Float32Array, rows: number, source: VarianceSourceOptions, scale?: VarianceScale): Promise<OutputMoments> {
   const sigma2 = await variancesOf(fn, opt, source);
@@ -78,13 +93,16 @@ export async function linearisedMoments(fn: string, net: Network | GpuNetwork, o
   const variance = new Float32Array(rows * K);
   const names = Object.keys(net.model.shapes());
   if (net instanceof GpuNetwork) {
-    uploadPosterior(net, await meanWeights(opt, names), sigma2);
-    const chunk = gpuChunkRows(net);
-    for (let first = 0; first < rows; first += chunk) {
-      const n = Math.min(chunk, rows - first);
-      const r = await linearisedChunkGpu(net, x.subarray(first * inF), n);
-      outputs.set(r.out, first * K);
-      variance.set(r.variance, first * K);
+    // The workspace is the network's: one call at a time (each waits for the previous one).
+    const previous = gpuCalls.get(net) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    gpuCalls.set(net, previous.then(() => mine));
+    await previous;
+    try {
+      await linearisedOnGpu(net, opt, names, sigma2, x, rows, outputs, variance);
+    } finally {
+      release();
     }
   } else {
     const chunk = cpuChunkRows(net);
