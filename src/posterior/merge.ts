@@ -8,7 +8,7 @@
 // never modified.
 import { UsageError } from '../errors.js';
 import { IVON } from '../optim/ivon.js';
-import { requireIvon, trainableNames } from './state.js';
+import { priorOf, requireIvon, trainableNames } from './state.js';
 import type { ParamPosterior, Posterior } from './types.js';
 
 export interface MergeOptions {
@@ -119,19 +119,10 @@ export function mergePosteriors(base: Posterior, tasks: readonly Posterior[], op
   return { params };
 }
 
-type SetPrior = (prior: { mean?: Record<string, Float32Array>; precision?: Record<string, Float32Array> }) => Promise<void>;
-
-/** The optimizer's per-element prior precision δ of a parameter (its own once available, else weightDecay). */
-async function priorPrecisionOf(opt: IVON, name: string): Promise<Float32Array> {
-  const state = (await opt.read(name)) as Partial<{ priorPrecision: Float32Array }>;
-  if (state.priorPrecision instanceof Float32Array) return state.priorPrecision;
-  return new Float32Array(opt.layout.params.get(name)!.count).fill(opt.groupHyper(opt.layout.params.get(name)!.group).weightDecay);
-}
-
 /**
  * Puts a posterior into an IVON optimizer of the same model: its mean, and its curvature converted
  * to the optimizer's ess and prior so that σ is the posterior's (momentum restarts at 0). With
- * asPrior the posterior also becomes the prior of further training (needs IVON's setPrior).
+ * asPrior the posterior also becomes the prior of further training (through opt.setPrior).
  * Everything is validated before anything changes.
  */
 export async function loadPosterior(opt: IVON, posterior: Posterior, options: LoadPosteriorOptions = {}): Promise<void> {
@@ -140,10 +131,6 @@ export async function loadPosterior(opt: IVON, posterior: Posterior, options: Lo
   if (!options || typeof options !== 'object') throw new UsageError(`${fn}: options must be an object`);
   const asPrior = options.asPrior ?? false;
   if (typeof asPrior !== 'boolean') throw new UsageError(`${fn}: asPrior must be a boolean`);
-  const setPrior = (ivon as unknown as { setPrior?: SetPrior }).setPrior;
-  if (asPrior && typeof setPrior !== 'function') {
-    throw new UsageError(`${fn}: asPrior needs IVON's priorMean/priorPrecision support (opt.setPrior), which this build lacks; load without asPrior`);
-  }
   const given = Object.keys(paramsOf(fn, 'posterior', posterior)).sort();
   const wanted = trainableNames(ivon).sort();
   if (given.join('\u0000') !== wanted.join('\u0000')) {
@@ -159,7 +146,7 @@ export async function loadPosterior(opt: IVON, posterior: Posterior, options: Lo
     const slot = ivon.layout.params.get(name)!;
     if (p.shape.join(',') !== slot.shape.join(',')) throw new UsageError(`${fn}: '${name}' has shape [${p.shape.join(', ')}] in the posterior but [${slot.shape.join(', ')}] in the optimizer`);
     const hyper = ivon.groupHyper(slot.group);
-    const delta = await priorPrecisionOf(ivon, name);
+    const delta = (await priorOf(ivon, name)).priorPrecision;
     const hess = new Float32Array(slot.count);
     const precision = new Float32Array(slot.count);
     for (let j = 0; j < slot.count; j++) {
@@ -183,5 +170,5 @@ export async function loadPosterior(opt: IVON, posterior: Posterior, options: Lo
   }
   // The prior goes in after the restore: a snapshot with the old prior must not overwrite it.
   await ivon.restore(snapshot);
-  if (asPrior) await setPrior!.call(ivon, { mean: priorMean, precision: priorPrecision });
+  if (asPrior) await ivon.setPrior({ mean: priorMean, precision: priorPrecision });
 }

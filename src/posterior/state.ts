@@ -23,14 +23,10 @@ export interface VarianceSourceOptions {
 /** What every posterior entry point accepts as `opt`. */
 export type PosteriorOptimizer = IVON | AdamW;
 
-/** The prior of one parameter: the optimizer's own once it has priorMean/priorPrecision, else δ = weightDecay and μ₀ = 0. */
-async function priorOf(opt: IVON, name: string, count: number): Promise<{ priorMean: Float32Array; priorPrecision: Float32Array }> {
-  const state = (await opt.read(name)) as Partial<{ priorMean: Float32Array; priorPrecision: Float32Array }>;
-  if (state.priorMean instanceof Float32Array && state.priorPrecision instanceof Float32Array) {
-    return { priorMean: state.priorMean, priorPrecision: state.priorPrecision };
-  }
-  const slot = opt.layout.params.get(name)!;
-  return { priorMean: new Float32Array(count), priorPrecision: new Float32Array(count).fill(opt.groupHyper(slot.group).weightDecay) };
+/** The prior N(μ₀, 1/(ess·δ)) of one parameter, per element (δ = weightDecay where the optimizer has no per-element prior). */
+export async function priorOf(opt: IVON, name: string): Promise<{ priorMean: Float32Array; priorPrecision: Float32Array }> {
+  const { priorMean, priorPrecision } = await opt.read(name);
+  return { priorMean, priorPrecision };
 }
 
 export function requireIvon(fn: string, opt: unknown): IVON {
@@ -53,7 +49,7 @@ export async function posteriorOf(opt: IVON): Promise<Posterior> {
   for (const name of trainableNames(ivon)) {
     const slot = ivon.layout.params.get(name)!;
     const t = await ivon.readTensors(name);
-    const prior = await priorOf(ivon, name, slot.count);
+    const prior = await priorOf(ivon, name);
     params[name] = { shape: [...slot.shape], mean: t.mean, hess: t.hess!, ...prior, ess: ivon.groupHyper(slot.group).ess };
   }
   return { params };
