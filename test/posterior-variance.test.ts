@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseGpu } from '../gpu/gpu-provider.js';
 import { createPoolBackend, type PoolBackend } from '../src/backends/pool.js';
-import { AdamW, createRuntime, IVON, Linear, mlp, predictionVariance, Sequential, tanh, gelu, relu, type Runtime } from '../src/index.js';
+import { AdamW, createRuntime, IVON, Linear, mlp, posteriorOf, predictionVariance, Sequential, tanh, gelu, relu, type Runtime } from '../src/index.js';
 import type { RuntimeExplanation } from '../src/runtime.js';
 import { Rng } from '../src/nn/random.js';
 import { createModelOps } from '../src/nn/runtime-ops.js';
@@ -147,6 +147,22 @@ describe('predictionVariance: Monte Carlo and AdamW', () => {
     // Relative standard error of a sample variance is sqrt(2/(S − 1)): 14% at S = 100, 1.8% at 6400.
     expect(errors[1]).toBeLessThan(0.08);
     expect(errors[1]).toBeLessThan(errors[0]);
+  });
+
+  it('a per-element prior (priorPrecision) enters σ² = 1/(ess·(h + δ_j)); posteriorOf reports it', async () => {
+    const model = new Sequential([new Linear('f', 3, 2)]);
+    const rng = new Rng(41);
+    const delta = { 'f.weight': Float32Array.from({ length: 6 }, () => 0.01 + rng.uniform()), 'f.bias': Float32Array.of(5, 0.02) };
+    const mu0 = { 'f.weight': randomArray(6, rng), 'f.bias': randomArray(2, rng) };
+    const opt = new IVON(rt, { params: model.init(3), shapes: model.shapes(), lr: 0.1, ess: 20, hessInit: 0.3, priorPrecision: delta, priorMean: mu0 });
+    const post = await posteriorOf(opt);
+    expect(Array.from(post.params['f.weight'].priorPrecision)).toEqual(Array.from(delta['f.weight']));
+    expect(Array.from(post.params['f.bias'].priorMean)).toEqual(Array.from(mu0['f.bias']));
+    const x = randomArray(4 * 3, rng);
+    const got = await predictionVariance(model.bind(createModelOps(rt), 4), opt, x, 4);
+    const sigma2 = Object.fromEntries(Object.entries(delta).map(([n, d]) => [n, Float64Array.from(d, (dj) => 1 / (20 * (0.3 + dj)))]));
+    const theta = toParams64({ 'f.weight': post.params['f.weight'].mean, 'f.bias': post.params['f.bias'].mean });
+    expect(maxRelError(got, finiteDifferenceVariance(model, theta, sigma2, x, 4))).toBeLessThan(1e-5);
   });
 
   it('AdamW: σ² = 1/(N·sqrt(v̂) + δ) from the bias-corrected second moment', async () => {
