@@ -19,6 +19,7 @@ export const TARGETS = {
   stepNeverSlower: 1.0, // issue 4: the step never slower with workers than without
   gemmGflops: 20, // issue 5: ≥ 20 GFLOP/s per core on all three products
   epochIvonOverAdamw: 1.2, // issue 5
+  posteriorOverEpoch: 12, // issue 12: predictionVariance / sensitivity ≤ K + 2 epochs (K = 10 classes)
 } as const;
 
 /** Kernels whose bandwidth is compared with the probe (fillNormal is compute-bound: excluded). */
@@ -139,6 +140,14 @@ export function computeRatios(results: readonly Measurement[]): Ratio[] {
   for (const e of rows((m) => m.suite === 'epoch' && m.optimizer === 'ivon')) {
     const a = results.find((m) => m.suite === 'epoch' && m.optimizer === 'adamw' && m.name === e.name && same(m, e));
     if (a) out.push(ratio('IVON epoch / AdamW epoch', e, e.median_ms / a.median_ms, '×', { op: '<=', value: TARGETS.epochIvonOverAdamw }));
+  }
+
+  // The posterior's uses in epochs of the same model, backend and run.
+  for (const e of rows((m) => m.suite === 'posterior' && m.name === 'epoch')) {
+    for (const use of ['predictionVariance', 'sensitivity']) {
+      const u = results.find((m) => m.suite === 'posterior' && m.name === use && same(m, e));
+      if (u) out.push(ratio(`${use} / IVON epoch`, u, u.median_ms / e.median_ms, 'epochs', { op: '<=', value: TARGETS.posteriorOverEpoch }));
+    }
   }
   return out;
 }

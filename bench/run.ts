@@ -14,6 +14,7 @@ import { runBandwidthSuite } from './suites/bandwidth.js';
 import { runEpochSuite } from './suites/epoch.js';
 import { runGemmSuite } from './suites/gemm.js';
 import { runOptimizerSuite } from './suites/optimizer.js';
+import { runPosteriorSuite } from './suites/posterior.js';
 import { runRngSuite } from './suites/rng.js';
 import { runWebGpuSuite } from './suites/webgpu.js';
 import { runWorkersSuite } from './suites/workers.js';
@@ -26,6 +27,7 @@ const SUITE_RUNNERS: Record<SuiteName, (ctx: SuiteContext) => Promise<void>> = {
   webgpu: runWebGpuSuite,
   gemm: runGemmSuite,
   epoch: runEpochSuite,
+  posterior: runPosteriorSuite,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -111,6 +111,9 @@ describe('bench ratios', () => {
       row({ backend: 'tfjs-wasm', name: 'X·W', suite: 'gemm', gflops: 5 }),
       row({ backend: 'wasm', optimizer: 'ivon', name: 'epoch', suite: 'epoch' }, 1.3),
       row({ backend: 'wasm', optimizer: 'adamw', name: 'epoch', suite: 'epoch' }, 1),
+      row({ backend: 'wasm', optimizer: 'ivon', name: 'epoch', suite: 'posterior' }, 2),
+      row({ backend: 'wasm', optimizer: 'ivon', name: 'predictionVariance', suite: 'posterior' }, 9),
+      row({ backend: 'wasm', optimizer: 'ivon', name: 'sensitivity', suite: 'posterior' }, 26),
     ]);
     const [rng] = find(ratios, 'fillNormal normals/s');
     expect(rng.value).toBe(320);
@@ -137,6 +140,12 @@ describe('bench ratios', () => {
     const [epoch] = find(ratios, 'IVON epoch / AdamW epoch');
     expect(epoch.value).toBeCloseTo(1.3, 12);
     expect(epoch.meets).toBe(false);
+    const [variance] = find(ratios, 'predictionVariance / IVON epoch');
+    expect(variance.value).toBe(4.5);
+    expect(variance.meets).toBe(true);
+    const [sens] = find(ratios, 'sensitivity / IVON epoch');
+    expect(sens.value).toBe(13);
+    expect(sens.meets).toBe(false);
   });
 });
 

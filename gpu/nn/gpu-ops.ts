@@ -146,6 +146,23 @@ export class NnRecording {
     return this.elementwise('loss', [out, target, dOut, rowLoss], rows, (rowSize) => [rows, cols, code, rowSize]);
   }
 
+  /** y = x ⊙ x (the linearised prediction variance, src/posterior). */
+  square(x: GpuTensor, y: GpuTensor, count: number): this {
+    checkSpan('square', 'x', x, count);
+    checkSpan('square', 'y', y, count);
+    checkDistinct('square', y, x);
+    return this.elementwise('square', [x.buffer, y.buffer], count, (rowSize) => [count, x.offset, y.offset, rowSize]);
+  }
+
+  /** v[i·seeds + k] += Σ_p d[(k·rows + i)·cols + p]² · s[i·cols + p] for every row i and seed k. */
+  squaredErrorDot(d: GpuTensor, s: GpuTensor, v: GpuTensor, rows: number, cols: number, seeds: number): this {
+    checkSpan('squaredErrorDot', 'd', d, seeds * rows * cols);
+    checkSpan('squaredErrorDot', 's', s, rows * cols);
+    checkSpan('squaredErrorDot', 'v', v, rows * seeds);
+    checkDistinct('squaredErrorDot', v, d, s);
+    return this.elementwise('squaredErrorDot', [d.buffer, s.buffer, v.buffer], rows * seeds, (rowSize) => [rows, cols, seeds, d.offset, s.offset, v.offset, rowSize]);
+  }
+
   private elementwise(kernel: NnDispatch['kernel'], buffers: GPUBuffer[], invocations: number, words: (rowSize: number) => number[]): this {
     if (invocations === 0) return this;
     const g = grid(invocations, this.maxPerDim);

@@ -4,6 +4,7 @@
 import { gemmSource } from './gemm.wgsl.js';
 import { activationBackwardSource, activationSource, biasAddSource, biasGradSource } from './layers.wgsl.js';
 import { lossSource } from './losses.wgsl.js';
+import { squaredErrorDotSource, squareSource } from './posterior.wgsl.js';
 
 export interface NnKernelSpec {
   readonly source: string;
@@ -18,6 +19,8 @@ export const NN_KERNELS = {
   activation: { source: activationSource, storage: ['read', 'read_write'] },
   activationBackward: { source: activationBackwardSource, storage: ['read', 'read', 'read_write'] },
   loss: { source: lossSource, storage: ['read', 'read', 'read_write', 'read_write'] },
+  square: { source: squareSource, storage: ['read', 'read_write'] },
+  squaredErrorDot: { source: squaredErrorDotSource, storage: ['read', 'read', 'read_write'] },
 } satisfies Record<string, NnKernelSpec>;
 
 export type NnKernelName = keyof typeof NN_KERNELS;

@@ -40,10 +40,21 @@ export interface FitOptions {
   /** Seed of the minibatch order. */
   seed?: number;
   onProgress?: (p: FitProgress) => void;
+  /** Called after each epoch (awaited); returning 'stop' ends training there (early stopping). */
+  onEpochEnd?: (info: FitEpochInfo) => void | 'stop' | Promise<void | 'stop'>;
+}
+
+export interface FitEpochInfo {
+  /** 0-based index of the epoch that just finished. */
+  epoch: number;
+  epochs: number;
+  /** Mean training loss of that epoch. */
+  loss: number;
+  steps: number;
 }
 
 export interface FitResult {
-  /** Mean training loss of each epoch. */
+  /** Mean training loss of each epoch run (fewer than `epochs` when onEpochEnd stopped it). */
   epochLosses: number[];
   steps: number;
 }
@@ -75,6 +86,7 @@ export async function fit(net: Network | GpuNetwork, opt: TrainableOptimizer, da
   if (peaks.length !== opt.groupCount || peaks.some((v) => !(v >= 0))) {
     throw new Error(`fit: lr must be a number ≥ 0 or one per group (${opt.groupCount}), got ${JSON.stringify(options.lr)}`);
   }
+  if (options.onEpochEnd !== undefined && typeof options.onEpochEnd !== 'function') throw new Error('fit: onEpochEnd must be a function (info) => void | \'stop\'');
   const warmup = options.warmupSteps ?? 0;
   const minLrFactor = options.minLrFactor ?? 0;
   const defaultSamples = opt.kind === 'ivon' ? ((opt as { mcSamples?: number }).mcSamples ?? 1) : 1;
@@ -121,6 +133,7 @@ export async function fit(net: Network | GpuNetwork, opt: TrainableOptimizer, da
       options.onProgress?.({ epoch, epochs, step: t, totalSteps, loss: stepLoss, lr: lr[0] });
     }
     epochLosses.push(epochLoss);
+    if ((await options.onEpochEnd?.({ epoch, epochs, loss: epochLoss, steps: t })) === 'stop') break;
   }
   return { epochLosses, steps: t };
 }

@@ -4,7 +4,7 @@
 export { Linear, Activation, relu, gelu, tanh, initParams, type Layer } from './layers.js';
 export { Sequential, Network, mlp, type TensorSource, type GradSink } from './network.js';
 export { softmaxCrossEntropy, meanSquaredError, gaussianNll, gaussianHead, softplus, lossValue, type LossKind } from './losses.js';
-export { fit, scheduledLr, type TrainData, type FitOptions, type FitProgress, type FitResult } from './fit.js';
+export { fit, scheduledLr, type TrainData, type FitOptions, type FitProgress, type FitResult, type FitEpochInfo } from './fit.js';
 export {
   predictBma,
   predictAtMean,
