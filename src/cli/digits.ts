@@ -1,5 +1,7 @@
 // The vendored digits data set (data/digits.csv.gz: 1797 rows of 64 pixels 0..16 and a label;
-// see data/README.md for its attribution) and the seeded splits the main job uses.
+// see data/README.md for its attribution) and the seeded splits and perturbed copies the main job
+// uses: a validation split carved from the training rows, Gaussian pixel noise (sensor noise), a
+// one-pixel translation, and a known fraction of flipped labels.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,14 +32,20 @@ export function loadDigits(path = DIGITS_PATH): LabelledSet {
   return { x, labels, rows: lines.length };
 }
 
+/** Values per row of `set` (64 for the digits, 784 for MNIST). */
+export function featuresOf(set: LabelledSet): number {
+  return set.x.length / set.rows;
+}
+
 /** The rows of `set` at `indices`, in that order. */
 export function subset(set: LabelledSet, indices: ArrayLike<number>): LabelledSet {
+  const width = featuresOf(set);
   const rows = indices.length;
-  const x = new Float32Array(rows * PIXELS);
+  const x = new Float32Array(rows * width);
   const labels = new Int32Array(rows);
   for (let i = 0; i < rows; i++) {
     const r = indices[i];
-    x.set(set.x.subarray(r * PIXELS, (r + 1) * PIXELS), i * PIXELS);
+    x.set(set.x.subarray(r * width, (r + 1) * width), i * width);
     labels[i] = set.labels[r];
   }
   return { x, labels, rows };
@@ -55,4 +63,58 @@ export function filterLabels(set: LabelledSet, keep: (label: number) => boolean)
   const idx: number[] = [];
   for (let i = 0; i < set.rows; i++) if (keep(set.labels[i])) idx.push(i);
   return subset(set, idx);
+}
+
+/** Seeded split of the training rows into the rows that train and a validation split (never the test rows). */
+export function carveValidation(train: LabelledSet, validationFraction: number, seed: number): { fit: LabelledSet; validation: LabelledSet } {
+  if (!(validationFraction > 0 && validationFraction < 1)) throw new Error(`carveValidation: validationFraction must be in (0, 1), got ${validationFraction}`);
+  // A seed stream apart from the train/test split's, so the validation rows are not the test rows' neighbours in order.
+  const { train: fitRows, test: validation } = trainTestSplit(train, validationFraction, seed + 7919);
+  return { fit: fitRows, validation };
+}
+
+/** A copy with seeded Gaussian pixel noise x + N(0, std²), clipped to [0, 1] (sensor noise on a device). */
+export function withPixelNoise(set: LabelledSet, std: number, seed: number): LabelledSet {
+  if (!(std >= 0)) throw new Error(`withPixelNoise: std must be ≥ 0, got ${std}`);
+  const rng = new Rng(seed);
+  const x = set.x.map((v) => Math.min(1, Math.max(0, v + std * rng.normal())));
+  return { x, labels: set.labels.slice(), rows: set.rows };
+}
+
+/** A copy of square images shifted by (dx, dy) pixels (right and down positive), zero-filled. */
+export function translated(set: LabelledSet, dx: number, dy: number): LabelledSet {
+  const width = featuresOf(set);
+  const side = Math.round(Math.sqrt(width));
+  if (side * side !== width) throw new Error(`translated: rows of ${width} values are not square images`);
+  const x = new Float32Array(set.x.length);
+  for (let r = 0; r < set.rows; r++) {
+    const o = r * width;
+    for (let i = 0; i < side; i++) {
+      for (let j = 0; j < side; j++) {
+        const si = i - dy;
+        const sj = j - dx;
+        if (si >= 0 && si < side && sj >= 0 && sj < side) x[o + i * side + j] = set.x[o + si * side + sj];
+      }
+    }
+  }
+  return { x, labels: set.labels.slice(), rows: set.rows };
+}
+
+/**
+ * A copy whose labels at a seeded `fraction` of the rows are replaced by a different class, chosen
+ * uniformly; returns the copy and which rows were flipped.
+ */
+export function flipLabels(set: LabelledSet, fraction: number, classes: number, seed: number): { set: LabelledSet; flipped: Uint8Array } {
+  if (!(fraction > 0 && fraction < 1)) throw new Error(`flipLabels: fraction must be in (0, 1), got ${fraction}`);
+  const rng = new Rng(seed + 104729);
+  const order = permutation(set.rows, rng);
+  const count = Math.round(fraction * set.rows);
+  const labels = set.labels.slice();
+  const flipped = new Uint8Array(set.rows);
+  for (let i = 0; i < count; i++) {
+    const r = order[i];
+    labels[r] = (labels[r] + 1 + rng.below(classes - 1)) % classes;
+    flipped[r] = 1;
+  }
+  return { set: { x: set.x, labels, rows: set.rows }, flipped };
 }

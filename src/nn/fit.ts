@@ -5,6 +5,8 @@ import { lossValue, targetWidth, type LossKind } from './losses.js';
 import type { Network } from './network.js';
 import { GpuNetwork } from '../../gpu/nn/gpu-network.js';
 import { permutation, Rng } from './random.js';
+import { posteriorHealth, type PosteriorHealth } from './posterior-health.js';
+import type { IVON } from '../optim/ivon.js';
 import { gradSinkOf, type TrainableOptimizer } from './trainable.js';
 
 export interface TrainData {
@@ -23,6 +25,8 @@ export interface FitProgress {
   /** Mean minibatch loss over the samples of this step. */
   loss: number;
   lr: number;
+  /** IVON, last step of each epoch: mean h/h₀, median σ and any warning (see posteriorHealth). */
+  posterior?: PosteriorHealth;
 }
 
 export interface FitOptions {
@@ -42,6 +46,10 @@ export interface FitOptions {
   onProgress?: (p: FitProgress) => void;
   /** Called after each epoch (awaited); returning 'stop' ends training there (early stopping). */
   onEpochEnd?: (info: FitEpochInfo) => void | 'stop' | Promise<void | 'stop'>;
+  /** IVON: check the posterior at each epoch end (default true); a collapse or blow-up is warned once. */
+  watchPosterior?: boolean;
+  /** Where the posterior warning goes (default console.warn). */
+  onWarning?: (message: string) => void;
 }
 
 export interface FitEpochInfo {
@@ -51,6 +59,8 @@ export interface FitEpochInfo {
   /** Mean training loss of that epoch. */
   loss: number;
   steps: number;
+  /** IVON with watchPosterior: the posterior's health at the end of the epoch. */
+  posterior?: PosteriorHealth;
 }
 
 export interface FitResult {
@@ -99,6 +109,11 @@ export async function fit(net: Network | GpuNetwork, opt: TrainableOptimizer, da
   const xb = net.ops.alloc(batchSize * inF);
   const tb = new Float64Array(batchSize * tw);
   const epochLosses: number[] = [];
+  if (options.watchPosterior !== undefined && typeof options.watchPosterior !== 'boolean') throw new Error(`fit: watchPosterior must be true or false, got ${String(options.watchPosterior)}`);
+  if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new Error('fit: onWarning must be a function (message) => void');
+  const watch = opt.kind === 'ivon' && options.watchPosterior !== false;
+  let warned = false;
+  let health: PosteriorHealth | undefined;
   let t = 0;
   for (let epoch = 0; epoch < epochs; epoch++) {
     const order = permutation(rows, rng);
@@ -130,10 +145,16 @@ export async function fit(net: Network | GpuNetwork, opt: TrainableOptimizer, da
       stepLoss /= mc;
       epochLoss += (stepLoss * n) / rows;
       t++;
-      options.onProgress?.({ epoch, epochs, step: t, totalSteps, loss: stepLoss, lr: lr[0] });
+      const posterior = watch && b === stepsPerEpoch - 1 ? await posteriorHealth(opt as unknown as IVON) : undefined;
+      if (posterior) health = posterior;
+      if (posterior?.warning && !warned) {
+        warned = true;
+        (options.onWarning ?? console.warn)(`fit, epoch ${epoch + 1}: ${posterior.warning}`);
+      }
+      options.onProgress?.({ epoch, epochs, step: t, totalSteps, loss: stepLoss, lr: lr[0], ...(posterior ? { posterior } : {}) });
     }
     epochLosses.push(epochLoss);
-    if ((await options.onEpochEnd?.({ epoch, epochs, loss: epochLoss, steps: t })) === 'stop') break;
+    if ((await options.onEpochEnd?.({ epoch, epochs, loss: epochLoss, steps: t, ...(health ? { posterior: health } : {}) })) === 'stop') break;
   }
   return { epochLosses, steps: t };
 }

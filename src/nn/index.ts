@@ -5,6 +5,7 @@ export { Linear, Activation, relu, gelu, tanh, initParams, type Layer } from './
 export { Sequential, Network, mlp, type TensorSource, type GradSink } from './network.js';
 export { softmaxCrossEntropy, meanSquaredError, gaussianNll, gaussianHead, softplus, lossValue, type LossKind } from './losses.js';
 export { fit, scheduledLr, type TrainData, type FitOptions, type FitProgress, type FitResult, type FitEpochInfo } from './fit.js';
+export { posteriorHealth, type PosteriorHealth } from './posterior-health.js';
 export {
   predictBma,
   predictAtMean,
