@@ -3,7 +3,7 @@
 // seeded minibatch order), and predict the way each optimizer is used (AdamW at its weights, IVON
 // by Bayesian model averaging; IVON at its mean too where the table shows it).
 import { AdamW, IVON, type Runtime } from '../index.js';
-import { fit, type EpochEnd, type FitProgress } from '../nn/fit.js';
+import { fit, type FitEpochInfo, type FitProgress } from '../nn/fit.js';
 import { relu } from '../nn/layers.js';
 import { mlp, type Network } from '../nn/network.js';
 import { posteriorHealth, type PosteriorHealth } from '../nn/posterior-health.js';
@@ -64,7 +64,7 @@ export interface TrainOutcome {
 /** Trains `opt` on `data` with the job's schedule; onEpochEnd may stop early. */
 export async function train(
   ctx: JobContext, net: Net, opt: Trained, data: LabelledSet, seed: number, phase: string,
-  onEpochEnd?: (info: EpochEnd) => void | 'stop' | Promise<void | 'stop'>, epochs = ctx.config.epochs,
+  onEpochEnd?: (info: FitEpochInfo) => void | 'stop' | Promise<void | 'stop'>, epochs = ctx.config.epochs,
 ): Promise<TrainOutcome> {
   const c = ctx.config;
   const stepsPerEpoch = Math.ceil(data.rows / c.batchSize);
