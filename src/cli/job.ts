@@ -6,6 +6,9 @@ import type { FitProgress } from '../nn/fit.js';
 import { DEFAULT_CONFIG, type MainJobConfig } from './config.js';
 import { featuresOf, loadDigits, trainTestSplit, type LabelledSet } from './digits.js';
 import { baselinePart, baselineSeed, shiftPart, type BaselineSeed } from './parts/baseline.js';
+import { mergingPart, mergingSeed, type MergingSeed } from './parts/merging.js';
+import { mislabelledPart, mislabelledSeed, type MislabelledSeed } from './parts/mislabelled.js';
+import { noValidationPart, noValidationSeed, type NoValidationSeed } from './parts/no-validation.js';
 import type { MainJobReport, PartResult } from './report.js';
 import { jobContext } from './train.js';
 
@@ -28,16 +31,30 @@ export async function runMainJob(
   const t0 = performance.now();
   const ctx = jobContext(rt, config, onProgress);
   const all = data();
-  const baseline: BaselineSeed[] = [];
-  let baselineSeconds = 0;
+  const seeds = { baseline: [] as BaselineSeed[], noValidation: [] as NoValidationSeed[], mislabelled: [] as MislabelledSeed[], merging: [] as MergingSeed[] };
+  const seconds = { baseline: 0, noValidation: 0, mislabelled: 0, merging: 0 };
+  const timed = async <T>(key: keyof typeof seconds, work: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    const result = await work();
+    seconds[key] += (performance.now() - t) / 1000;
+    return result;
+  };
   for (const seed of config.seeds) {
     const { train, test } = trainTestSplit(all, config.testFraction, seed);
     const seedData: SeedData = { seed, train, test, features: featuresOf(all) };
-    const t = performance.now();
-    baseline.push(await baselineSeed(ctx, seedData));
-    baselineSeconds += (performance.now() - t) / 1000;
+    const base = await timed('baseline', () => baselineSeed(ctx, seedData));
+    seeds.baseline.push(base);
+    seeds.noValidation.push(await timed('noValidation', () => noValidationSeed(ctx, seedData, base)));
+    seeds.mislabelled.push(await timed('mislabelled', () => mislabelledSeed(ctx, seedData, base)));
+    seeds.merging.push(await timed('merging', () => mergingSeed(ctx, seedData, base.chosen)));
   }
-  const parts: PartResult[] = [baselinePart(ctx, baseline, baselineSeconds), shiftPart(ctx, baseline, 0)];
+  const parts: PartResult[] = [
+    baselinePart(ctx, seeds.baseline, seconds.baseline),
+    noValidationPart(ctx, seeds.noValidation, seconds.noValidation),
+    mislabelledPart(ctx, seeds.mislabelled, seconds.mislabelled),
+    mergingPart(ctx, seeds.merging, seconds.merging),
+    shiftPart(ctx, seeds.baseline, 0),
+  ];
   return {
     backend: `${rt.backend} (model kernels: ${ctx.ops.kind})`,
     config,

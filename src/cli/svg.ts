@@ -166,3 +166,74 @@ export function bandFigure(
   });
   return document(out, caption);
 }
+
+export interface LinePanel {
+  title: string;
+  series: { label: string; x: ArrayLike<number>; y: ArrayLike<number> }[];
+}
+
+/** Line charts sharing one y range, one panel per entry (e.g. an estimate beside the truth over epochs). */
+export function lineFigure(panels: LinePanel[], xLabel: string, yLabel: string, caption: string): string {
+  const xs = panels.flatMap((p) => p.series.flatMap((s) => Array.from(s.x)));
+  const ys = panels.flatMap((p) => p.series.flatMap((s) => Array.from(s.y))).filter(Number.isFinite);
+  const xMax = Math.max(1, ...xs);
+  const yMax = Math.ceil(Math.max(1e-3, ...ys) * 20) / 20;
+  const colors = [COLORS.primary, COLORS.secondary];
+  const out = panels.map((p, i) => {
+    const fr = frame(i * W, { xMax, yMax, xLabel, yLabel, title: p.title });
+    const parts = [fr.svg];
+    p.series.forEach((s, k) => {
+      const color = colors[k % colors.length];
+      const points = Array.from(s.x, (x, j) => `${f(fr.x(x))},${f(fr.y(Math.min(yMax, s.y[j])))}`);
+      parts.push(`<polyline points="${points.join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`);
+      Array.from(s.x).forEach((x, j) => parts.push(`<circle cx="${f(fr.x(x))}" cy="${f(fr.y(Math.min(yMax, s.y[j])))}" r="2.5" fill="${color}"/>`));
+      const lx = i * W + M.left + 8;
+      const ly = M.top + 14 + 16 * k;
+      parts.push(`<line x1="${lx}" y1="${ly - 4}" x2="${lx + 12}" y2="${ly - 4}" stroke="${color}" stroke-width="2"/><text x="${lx + 16}" y="${ly}" font-size="11">${esc(s.label)}</text>`);
+    });
+    return parts.join('\n');
+  });
+  return document(out, caption);
+}
+
+export interface ImageTile {
+  /** side × side intensities in [0, 1]. */
+  pixels: ArrayLike<number>;
+  label: string;
+  /** Drawn with a red frame (e.g. a flipped label). */
+  highlight: boolean;
+}
+
+/** Rows of grayscale image tiles with a caption under each (e.g. the most and least sensitive digits). */
+export function imageGrid(rows: { title: string; tiles: ImageTile[] }[], side: number, caption: string): string {
+  const cell = 6;
+  const tileW = side * cell + 14;
+  const perRow = Math.max(...rows.map((r) => r.tiles.length));
+  const width = Math.max(480, perRow * tileW + 20);
+  const rowH = side * cell + 44;
+  const height = rows.length * rowH + 30;
+  const parts: string[] = [];
+  rows.forEach((r, ri) => {
+    const y0 = ri * rowH + 20;
+    parts.push(`<text x="10" y="${y0}" font-size="13" font-weight="bold" fill="${COLORS.ink}">${esc(r.title)}</text>`);
+    r.tiles.forEach((t, ti) => {
+      const x0 = 10 + ti * tileW;
+      const top = y0 + 8;
+      for (let i = 0; i < side; i++) {
+        for (let j = 0; j < side; j++) {
+          const v = Math.round(255 * (1 - Math.min(1, Math.max(0, t.pixels[i * side + j]))));
+          parts.push(`<rect x="${x0 + j * cell}" y="${top + i * cell}" width="${cell}" height="${cell}" fill="rgb(${v},${v},${v})"/>`);
+        }
+      }
+      parts.push(`<rect x="${x0 - 1}" y="${top - 1}" width="${side * cell + 2}" height="${side * cell + 2}" fill="none" stroke="${t.highlight ? '#e53e3e' : COLORS.grid}" stroke-width="${t.highlight ? 2 : 1}"/>`);
+      parts.push(`<text x="${x0 + (side * cell) / 2}" y="${top + side * cell + 13}" text-anchor="middle" font-size="10" fill="${t.highlight ? '#e53e3e' : COLORS.muted}">${esc(t.label)}</text>`);
+    });
+  });
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    ...parts,
+    `<text x="${width / 2}" y="${height - 8}" text-anchor="middle" font-size="11" fill="${COLORS.muted}">${esc(caption)}</text>`,
+    `</svg>`,
+  ].join('\n');
+}

@@ -7,11 +7,12 @@
 // ones. Intervals pool every seed's test rows (each seed its own split) and resample them in pairs.
 import {
   auroc, classificationReport, maxProbability, pairedAurocBootstrap, pairedBootstrap, reliabilityBins,
-  type ClassificationReport, type ReliabilityBin,
+  type ClassificationReport,
 } from '../../metrics/index.js';
 import type { ClassPrediction } from '../../nn/predict.js';
+import type { OptimizerSnapshot } from '../../optim/snapshot.js';
 import type { AdamwSetting, IvonSetting } from '../config.js';
-import { carveValidation, filterLabels, translated, withPixelNoise, type LabelledSet } from '../digits.js';
+import { carveValidation, filterLabels, translated, withPixelNoise } from '../digits.js';
 import { f4, pct, type PartResult, type Table } from '../report.js';
 import { histogramFigure, reliabilityDiagram } from '../svg.js';
 import { concat, makeNet, mean, newAdamW, newIvon, pooled, predict, predictMean, train, type JobContext } from '../train.js';
@@ -33,8 +34,17 @@ export interface TuningRow {
   perEpoch?: number[];
 }
 
+/** AdamW's early-stopped model: the (setting, epoch) of lowest validation NLL over the grid, its state then. */
+export interface AdamwEarlyStop {
+  setting: AdamwSetting;
+  epoch: number;
+  validationNll: number;
+  snapshot: OptimizerSnapshot;
+}
+
 export interface BaselineSeed {
   seed: number;
+  earlyStop: AdamwEarlyStop;
   tuning: { adamw: TuningRow[]; ivon: TuningRow[] };
   chosen: { adamw: AdamwSetting; ivon: IvonSetting };
   test: { adamw: ClassPrediction; ivonMean: ClassPrediction; ivonBma: ClassPrediction; labels: Int32Array };
@@ -47,15 +57,18 @@ export interface BaselineSeed {
 const lowest = (rows: TuningRow[]) => rows.reduce((best, r) => (r.validationNll < best.validationNll ? r : best));
 
 /** Trains every grid point on the fit rows; returns validation NLLs (AdamW per epoch too). */
-async function tune(ctx: JobContext, data: SeedData): Promise<{ adamw: TuningRow[]; ivon: TuningRow[] }> {
+async function tune(ctx: JobContext, data: SeedData): Promise<{ adamw: TuningRow[]; ivon: TuningRow[]; earlyStop: AdamwEarlyStop }> {
   const { fit: fitRows, validation } = carveValidation(data.train, ctx.config.validationFraction, data.seed);
   const net = makeNet(ctx, data.features, 10);
   const adamw: TuningRow[] = [];
+  let earlyStop: AdamwEarlyStop | undefined;
   for (const [i, s] of ctx.config.grids.adamw.entries()) {
     const opt = newAdamW(ctx, net, s, data.seed);
     const perEpoch: number[] = [];
-    await train(ctx, net, opt, fitRows, data.seed, `tune AdamW ${i + 1}/${ctx.config.grids.adamw.length}`, async () => {
-      perEpoch.push(classificationReport((await predictMean(net, opt, validation)).logProbs, validation.labels, 10).nll);
+    await train(ctx, net, opt, fitRows, data.seed, `tune AdamW ${i + 1}/${ctx.config.grids.adamw.length}`, async ({ epoch }) => {
+      const nll = classificationReport((await predictMean(net, opt, validation)).logProbs, validation.labels, 10).nll;
+      perEpoch.push(nll);
+      if (!earlyStop || nll < earlyStop.validationNll) earlyStop = { setting: s, epoch, validationNll: nll, snapshot: await opt.snapshot() };
     });
     adamw.push({ setting: s, validationNll: perEpoch[perEpoch.length - 1], perEpoch });
     opt.dispose();
@@ -67,12 +80,12 @@ async function tune(ctx: JobContext, data: SeedData): Promise<{ adamw: TuningRow
     ivon.push({ setting: s, validationNll: classificationReport((await predict(ctx, net, opt, validation)).logProbs, validation.labels, 10).nll });
     opt.dispose();
   }
-  return { adamw, ivon };
+  return { adamw, ivon, earlyStop: earlyStop! };
 }
 
 export async function baselineSeed(ctx: JobContext, data: SeedData): Promise<BaselineSeed> {
   const c = ctx.config;
-  const tuning = await tune(ctx, data);
+  const { earlyStop, ...tuning } = await tune(ctx, data);
   const chosen = { adamw: lowest(tuning.adamw).setting as AdamwSetting, ivon: lowest(tuning.ivon).setting as IvonSetting };
 
   const net = makeNet(ctx, data.features, 10);
@@ -84,6 +97,7 @@ export async function baselineSeed(ctx: JobContext, data: SeedData): Promise<Bas
   const shiftedSet = translated(data.test, 1, 0);
   const result: Omit<BaselineSeed, 'ood'> = {
     seed: data.seed,
+    earlyStop,
     tuning,
     chosen,
     test: { adamw: await predict(ctx, net, adamw, data.test), ivonMean: await predictMean(net, ivon, data.test), ivonBma: await predict(ctx, net, ivon, data.test), labels: data.test.labels },
@@ -114,7 +128,7 @@ export async function baselineSeed(ctx: JobContext, data: SeedData): Promise<Bas
 }
 
 /** Mean over seeds of each model's report, and the pooled paired intervals of IVON BMA − AdamW. */
-function compare(ctx: JobContext, seeds: BaselineSeed[], pick: (s: BaselineSeed) => { adamw: ClassPrediction; ivonBma: ClassPrediction }, idPrefix: string, what: string): { claims: Claim[]; means: { adamw: ClassificationReport; ivonBma: ClassificationReport } } {
+export function compare(ctx: JobContext, seeds: BaselineSeed[], pick: (s: BaselineSeed) => { adamw: ClassPrediction; ivonBma: ClassPrediction }, idPrefix: string, what: string): { claims: Claim[]; means: { adamw: ClassificationReport; ivonBma: ClassificationReport } } {
   const ivon = pooled(seeds.map((s) => ({ logProbs: pick(s).ivonBma.logProbs, labels: s.test.labels })));
   const adamw = pooled(seeds.map((s) => ({ logProbs: pick(s).adamw.logProbs, labels: s.test.labels })));
   const d = pairedBootstrap(ivon.logProbs, adamw.logProbs, ivon.labels, 10, { seed: seeds[0].seed, resamples: ctx.config.bootstrapResamples });
@@ -126,7 +140,7 @@ function compare(ctx: JobContext, seeds: BaselineSeed[], pick: (s: BaselineSeed)
   return { claims, means: { adamw: meanReport('adamw'), ivonBma: meanReport('ivonBma') } };
 }
 
-const reportRow = (name: string, r: ClassificationReport) => [name, pct(r.accuracy), f4(r.nll), f4(r.ece), f4(r.brier)];
+export const reportRow = (name: string, r: ClassificationReport) => [name, pct(r.accuracy), f4(r.nll), f4(r.ece), f4(r.brier)];
 const settingText = (s: AdamwSetting | IvonSetting) =>
   'beta2' in s ? `β₂ ${s.beta2}, ess·δ ${s.essTimesDelta}` : `lr ${s.lr}, weight decay ${s.weightDecay}`;
 
@@ -266,4 +280,3 @@ export function shiftPart(ctx: JobContext, seeds: BaselineSeed[], seconds: numbe
   };
 }
 
-export type { LabelledSet };
