@@ -47,14 +47,16 @@ export async function posteriorHealth(opt: IVON): Promise<PosteriorHealth> {
     const group = opt.layout.params.get(name)!.group;
     const hyper = opt.groupHyper(group);
     if (opt.layout.groups[group].frozen) continue;
-    const { mean, hess, sigma } = await opt.read(name);
-    const priorSigma = 1 / Math.sqrt(hyper.ess * hyper.weightDecay);
+    const state = (await opt.read(name)) as { mean: Float32Array; hess: Float32Array; sigma: Float32Array; priorPrecision?: Float32Array };
+    const { mean, hess, sigma } = state;
     for (let i = 0; i < hess.length; i++) {
+      // δ_j: the per-element prior precision where IVON has one, else the group's weight decay.
+      const delta = state.priorPrecision?.[i] ?? hyper.weightDecay;
       if (!Number.isFinite(mean[i]) || !Number.isFinite(sigma[i])) finite = false;
       hessRatioSum += hess[i] / hyper.hessInit;
       sigmas.push(sigma[i]);
-      priorRatios.push(sigma[i] / priorSigma);
-      gains.push((hyper.hessInit + hyper.weightDecay) / (hess[i] + hyper.weightDecay));
+      priorRatios.push(sigma[i] * Math.sqrt(hyper.ess * delta));
+      gains.push((hyper.hessInit + delta) / (hess[i] + delta));
     }
   }
   if (sigmas.length === 0) throw new Error('posteriorHealth: the optimizer has no trainable parameters');
