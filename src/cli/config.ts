@@ -22,11 +22,19 @@ export interface IvonSetting {
   essTimesDelta: number;
 }
 
+/** The parts of the job; part 1 always runs (the others use its chosen settings and models). */
+export const PART_IDS = ['baseline', 'no-validation', 'mislabelled', 'merging', 'shift'] as const;
+export type PartId = (typeof PART_IDS)[number];
+
 export interface MainJobConfig {
   seeds: number[];
+  /** Which parts to run and report (default all). */
+  parts: PartId[];
   epochs: number;
   batchSize: number;
-  hidden: number;
+  /** Hidden layer widths of the MLP, and its activation. */
+  hidden: number[];
+  activation: 'relu' | 'tanh';
   bmaSamples: number;
   testFraction: number;
   /** Share of the training rows held out to choose settings (part 1) and AdamW's stopping epoch (part 2). */
@@ -58,9 +66,11 @@ function grid<A, B, T>(as: A[], bs: B[], make: (a: A, b: B) => T): T[] {
 
 export const DEFAULT_CONFIG: MainJobConfig = {
   seeds: [0, 1],
+  parts: [...PART_IDS],
   epochs: 40,
   batchSize: 32,
-  hidden: 128,
+  hidden: [128, 128],
+  activation: 'relu',
   bmaSamples: 32,
   testFraction: 0.2,
   validationFraction: 0.2,

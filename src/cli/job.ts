@@ -3,7 +3,7 @@
 // each part's tables, claims and figures over all seeds. Every number follows from the seeds.
 import type { Runtime } from '../index.js';
 import type { FitProgress } from '../nn/fit.js';
-import { DEFAULT_CONFIG, type MainJobConfig } from './config.js';
+import { DEFAULT_CONFIG, PART_IDS, type MainJobConfig } from './config.js';
 import { featuresOf, loadDigits, trainTestSplit, type LabelledSet } from './digits.js';
 import { baselinePart, baselineSeed, shiftPart, type BaselineSeed } from './parts/baseline.js';
 import { mergingPart, mergingSeed, type MergingSeed } from './parts/merging.js';
@@ -28,6 +28,9 @@ export async function runMainJob(
   data: DataSource = loadDigits,
 ): Promise<MainJobReport> {
   if (config.seeds.length === 0) throw new Error('runMainJob: give at least one seed');
+  const unknown = config.parts.filter((p) => !(PART_IDS as readonly string[]).includes(p));
+  if (unknown.length) throw new Error(`runMainJob: unknown part(s) ${unknown.join(', ')}; the parts are ${PART_IDS.join(', ')}`);
+  const wanted = new Set(config.parts);
   const t0 = performance.now();
   const ctx = jobContext(rt, config, onProgress);
   const all = data();
@@ -44,17 +47,15 @@ export async function runMainJob(
     const seedData: SeedData = { seed, train, test, features: featuresOf(all) };
     const base = await timed('baseline', () => baselineSeed(ctx, seedData));
     seeds.baseline.push(base);
-    seeds.noValidation.push(await timed('noValidation', () => noValidationSeed(ctx, seedData, base)));
-    seeds.mislabelled.push(await timed('mislabelled', () => mislabelledSeed(ctx, seedData, base)));
-    seeds.merging.push(await timed('merging', () => mergingSeed(ctx, seedData, base.chosen)));
+    if (wanted.has('no-validation')) seeds.noValidation.push(await timed('noValidation', () => noValidationSeed(ctx, seedData, base)));
+    if (wanted.has('mislabelled')) seeds.mislabelled.push(await timed('mislabelled', () => mislabelledSeed(ctx, seedData, base)));
+    if (wanted.has('merging')) seeds.merging.push(await timed('merging', () => mergingSeed(ctx, seedData, base.chosen)));
   }
-  const parts: PartResult[] = [
-    baselinePart(ctx, seeds.baseline, seconds.baseline),
-    noValidationPart(ctx, seeds.noValidation, seconds.noValidation),
-    mislabelledPart(ctx, seeds.mislabelled, seconds.mislabelled),
-    mergingPart(ctx, seeds.merging, seconds.merging),
-    shiftPart(ctx, seeds.baseline, 0),
-  ];
+  const parts: PartResult[] = [baselinePart(ctx, seeds.baseline, seconds.baseline)];
+  if (wanted.has('no-validation')) parts.push(noValidationPart(ctx, seeds.noValidation, seconds.noValidation));
+  if (wanted.has('mislabelled')) parts.push(mislabelledPart(ctx, seeds.mislabelled, seconds.mislabelled));
+  if (wanted.has('merging')) parts.push(mergingPart(ctx, seeds.merging, seconds.merging));
+  if (wanted.has('shift')) parts.push(shiftPart(ctx, seeds.baseline, 0));
   return {
     backend: `${rt.backend} (model kernels: ${ctx.ops.kind})`,
     config,

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs as parseNodeArgs } from 'node:util';
 import { createRuntime, type BackendChoice } from '../index.js';
 import type { FitProgress } from '../nn/fit.js';
-import { DEFAULT_CONFIG, REDUCED_CONFIG, type MainJobConfig } from './config.js';
+import { DEFAULT_CONFIG, PART_IDS, REDUCED_CONFIG, type MainJobConfig, type PartId } from './config.js';
 import { reportHtml } from './html.js';
 import { runMainJob } from './job.js';
 import { formatReport, type MainJobReport } from './report.js';
@@ -17,6 +17,7 @@ const USAGE = `usage: npm start -- [--backend js|wasm|webgpu|auto] [--seeds 0-2]
   --backend  compute backend (default auto: the runtime's choice for this model size — see createRuntime)
   --seeds    seeds to run, a range or a list (default ${DEFAULT_CONFIG.seeds.join(',')}); each seed is its own split, init, order and noise
   --epochs   training epochs of every model (default ${DEFAULT_CONFIG.epochs})
+  --parts    a comma-separated subset of ${PART_IDS.join(',')} (default all; baseline always runs)
   --reduced  the small configuration the tests run on every backend (1 seed, ${REDUCED_CONFIG.epochs} epochs)
   --out      folder for report.json, report.html and the SVG figures (default out/)`;
 
@@ -41,6 +42,7 @@ export function parseArgs(argv: string[]): Args | 'help' {
       backend: { type: 'string', default: 'auto' },
       seeds: { type: 'string' },
       epochs: { type: 'string' },
+      parts: { type: 'string' },
       reduced: { type: 'boolean', default: false },
       out: { type: 'string', default: 'out' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -51,6 +53,12 @@ export function parseArgs(argv: string[]): Args | 'help' {
   if (!['js', 'wasm', 'webgpu', 'auto'].includes(values.backend)) throw new Error(`--backend must be js, wasm, webgpu or auto, got '${values.backend}'`);
   const config: MainJobConfig = { ...(values.reduced ? REDUCED_CONFIG : DEFAULT_CONFIG) };
   if (values.seeds !== undefined) config.seeds = parseSeeds(values.seeds);
+  if (values.parts !== undefined) {
+    const parts = values.parts.split(',');
+    const unknown = parts.filter((p) => !(PART_IDS as readonly string[]).includes(p));
+    if (unknown.length) throw new Error(`--parts: unknown part(s) ${unknown.join(', ')}; choose from ${PART_IDS.join(', ')}`);
+    config.parts = ['baseline', ...(parts as PartId[]).filter((p) => p !== 'baseline')];
+  }
   if (values.epochs !== undefined) {
     const n = Number(values.epochs);
     if (!Number.isInteger(n) || n < 1) throw new Error(`--epochs must be an integer ≥ 1, got '${values.epochs}'`);
@@ -59,8 +67,15 @@ export function parseArgs(argv: string[]): Args | 'help' {
   return { backend: values.backend as BackendChoice, config, out: values.out };
 }
 
+/** Weights and biases of an MLP with these layer widths. */
+export function mlpParams(widths: number[]): number {
+  let n = 0;
+  for (let i = 0; i + 1 < widths.length; i++) n += widths[i] * widths[i + 1] + widths[i + 1];
+  return n;
+}
+
 /** A one-line progress bar on stderr (redrawn in place on a terminal, silent otherwise). */
-function progressBar(): { update: (phase: string, p: FitProgress) => void; done: () => void } {
+export function progressBar(): { update: (phase: string, p: FitProgress) => void; done: () => void } {
   const tty = process.stderr.isTTY;
   let last = 0;
   return {
@@ -108,8 +123,7 @@ async function main(): Promise<void> {
   }
   // 'auto': the scheduler decides from the model's size (a 26k-parameter MLP stays on the CPU
   // unless a GPU wins at that size; see gpuMinElements in src/scheduler/defaults.ts).
-  const h = args.config.hidden;
-  const rt = await createRuntime({ backend: args.backend, expectedParams: 64 * h + h + h * h + h + h * 10 + 10 });
+  const rt = await createRuntime({ backend: args.backend, expectedParams: mlpParams([64, ...args.config.hidden, 10]) });
   const bar = progressBar();
   try {
     const report = await runMainJob(rt, args.config, bar.update);

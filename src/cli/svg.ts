@@ -206,7 +206,7 @@ export interface ImageTile {
 
 /** Rows of grayscale image tiles with a caption under each (e.g. the most and least sensitive digits). */
 export function imageGrid(rows: { title: string; tiles: ImageTile[] }[], side: number, caption: string): string {
-  const cell = 6;
+  const cell = Math.max(2, Math.round(48 / side));
   const tileW = side * cell + 14;
   const perRow = Math.max(...rows.map((r) => r.tiles.length));
   const width = Math.max(480, perRow * tileW + 20);

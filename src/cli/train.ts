@@ -4,7 +4,7 @@
 // by Bayesian model averaging; IVON at its mean too where the table shows it).
 import { AdamW, IVON, type Runtime } from '../index.js';
 import { fit, type FitEpochInfo, type FitProgress } from '../nn/fit.js';
-import { relu } from '../nn/layers.js';
+import { relu, tanh } from '../nn/layers.js';
 import { mlp, type Network } from '../nn/network.js';
 import { posteriorHealth, type PosteriorHealth } from '../nn/posterior-health.js';
 import { predictAtMean, predictBma, type ClassPrediction } from '../nn/predict.js';
@@ -30,10 +30,10 @@ export function jobContext(rt: Runtime, config: MainJobConfig, onProgress: JobCo
   return { rt, ops: createModelOps(rt), config, onProgress, warnings: [] };
 }
 
-/** The main job's MLP (inputs → hidden → hidden → classes, ReLU). */
+/** The main job's MLP (inputs → hidden widths → classes, with the configured activation). */
 export function makeNet(ctx: JobContext, inputs: number, classes: number): Net {
-  const h = ctx.config.hidden;
-  return mlp([inputs, h, h, classes], relu).bind(ctx.ops, Math.max(ctx.config.batchSize, 256));
+  const activation = ctx.config.activation === 'tanh' ? tanh : relu;
+  return mlp([inputs, ...ctx.config.hidden, classes], activation).bind(ctx.ops, Math.max(ctx.config.batchSize, 256));
 }
 
 export function newAdamW(ctx: JobContext, net: Net, s: AdamwSetting, seed: number): AdamW {
