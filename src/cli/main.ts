@@ -93,11 +93,16 @@ export function progressBar(): { update: (phase: string, p: FitProgress) => void
   };
 }
 
+/** report.json's text: the report with typed arrays as lists and each figure by its file name (the SVG text lives in that file). */
+export function reportJson(r: MainJobReport): string {
+  return JSON.stringify(r, (key, value) => (key === 'svg' ? undefined : ArrayBuffer.isView(value) ? Array.from(value as Float64Array) : value), 2);
+}
+
 /** report.json, report.html and every part's SVG figures; returns the paths written. */
 export function writeOutputs(r: MainJobReport, outDir: string): string[] {
   mkdirSync(outDir, { recursive: true });
   const files: [string, string][] = [
-    ['report.json', JSON.stringify(r, (_key, value) => (ArrayBuffer.isView(value) ? Array.from(value as Float64Array) : value), 2)],
+    ['report.json', reportJson(r)],
     ['report.html', reportHtml(r)],
     ...r.parts.flatMap((p) => p.figures.map((f): [string, string] => [f.file, f.svg])),
   ];
