@@ -110,7 +110,7 @@ describe('main job', () => {
       expect(html).toContain(svg);
     }
     for (const c of report.parts.flatMap((p) => p.claims)) expect(html).toContain(c.verdict);
-  });
+  }, 600_000);
 
   it('every part runs on js and webgpu too (reduced configuration); webgpu without an adapter fails', async () => {
     for (const backend of ['js', 'webgpu'] as const) {
@@ -123,7 +123,7 @@ describe('main job', () => {
         await rt.dispose();
       }
     }
-  });
+  }, 600_000);
 
   it(`the default IVON setting is stable trained 2× and 4× longer (${2 * DEFAULT_CONFIG.epochs}, ${4 * DEFAULT_CONFIG.epochs} epochs); the old defaults diverge at 200 and fit warns first`, async () => {
     const rt = await createRuntime({ backend: 'wasm' });
@@ -160,7 +160,7 @@ describe('main job', () => {
     } finally {
       await rt.dispose();
     }
-  });
+  }, 600_000);
 
   it('the verdict rule needs the whole interval on one side of 0', () => {
     expect(verdictOf('IVON', 'AdamW', true, { difference: -0.1, lower: -0.2, upper: -0.01 })).toBe('IVON better');

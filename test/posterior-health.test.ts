@@ -1,0 +1,68 @@
+// posteriorHealth (src/nn/posterior-health.ts) against values computed by hand from the state it
+// reads: a fresh IVON (h = h₀ everywhere), a restored state whose curvature decayed, one whose σ
+// reached the prior's, and one whose σ is larger than the weights — each with the warning that
+// names the setting to change, or none.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime, IVON, type Runtime } from '../src/index.js';
+import { BLOWUP_SIGMA, COLLAPSE_RATIO, MAX_STEP_GAIN, posteriorHealth } from '../src/nn/posterior-health.js';
+
+let rt: Runtime;
+beforeAll(async () => {
+  rt = await createRuntime({ backend: 'js' });
+});
+afterAll(async () => {
+  await rt.dispose();
+});
+
+const shapes = { w: [4, 5], b: [5] };
+const params = { w: new Float32Array(20).fill(0.1), b: new Float32Array(5) };
+
+async function withHess(opt: IVON, hess: number): Promise<void> {
+  const s = await opt.snapshot();
+  for (const name of ['w', 'b']) s.tensors[name].hess = new Float32Array(s.tensors[name].mean.length).fill(hess);
+  await opt.restore(s);
+}
+
+describe('posteriorHealth', () => {
+  it('a fresh IVON: h/h₀ = 1, σ = 1/sqrt(ess·(h₀+δ)), step gain 1, no warning', async () => {
+    const opt = new IVON(rt, { params, shapes, lr: 0.1, ess: 1000, hessInit: 0.5, weightDecay: 0.01 });
+    const h = await posteriorHealth(opt);
+    expect(h.meanHessRatio).toBeCloseTo(1, 6);
+    expect(h.medianSigma).toBeCloseTo(1 / Math.sqrt(1000 * 0.51), 6);
+    expect(h.medianPriorRatio).toBeCloseTo(Math.sqrt(0.01 / 0.51), 6);
+    expect(h.medianStepGain).toBeCloseTo(1, 6);
+    expect(h.warning).toBeUndefined();
+    opt.dispose();
+  });
+
+  it('decayed curvature: the step gain (h₀+δ)/(h+δ) passes the limit and the warning names β₂ and weightDecay', async () => {
+    // ess 1e6 keeps σ = 1/sqrt(ess·(h+δ)) ≈ 0.03 small, so this is decay, not a blow-up.
+    const opt = new IVON(rt, { params, shapes, lr: 0.1, ess: 1e6, hessInit: 1, weightDecay: 1e-4 });
+    await withHess(opt, 1e-3);
+    const h = await posteriorHealth(opt);
+    expect(h.meanHessRatio).toBeCloseTo(1e-3, 6);
+    expect(h.medianStepGain).toBeCloseTo(1.0001 / 1.1e-3, 1);
+    expect(h.medianStepGain).toBeGreaterThan(MAX_STEP_GAIN);
+    expect(h.warning).toMatch(/curvature decayed.*raise beta2 toward 0\.9999, raise weightDecay so that ess·weightDecay is 10–100/);
+    opt.dispose();
+  });
+
+  it('collapse to the prior: h = 0 with a strong prior gives σ = σ_prior and the collapse warning', async () => {
+    const opt = new IVON(rt, { params, shapes, lr: 0.1, ess: 1000, hessInit: 0.05, weightDecay: 0.05 });
+    await withHess(opt, 0);
+    const h = await posteriorHealth(opt);
+    expect(h.medianPriorRatio).toBeCloseTo(1, 5);
+    expect(h.medianPriorRatio).toBeGreaterThanOrEqual(COLLAPSE_RATIO);
+    expect(h.medianStepGain).toBeCloseTo(2, 5);
+    expect(h.warning).toMatch(/collapsed to the prior.*raise weightDecay so that ess·weightDecay is 10–100, or raise beta2/);
+    opt.dispose();
+  });
+
+  it('blow-up: σ larger than the weights (ess 1) is named with lr and hessInit', async () => {
+    const opt = new IVON(rt, { params, shapes, lr: 0.1, ess: 1, hessInit: 1, weightDecay: 1e-4 });
+    const h = await posteriorHealth(opt);
+    expect(h.medianSigma).toBeGreaterThan(BLOWUP_SIGMA);
+    expect(h.warning).toMatch(/blew up.*lower lr, raise hessInit/);
+    opt.dispose();
+  });
+});
