@@ -204,21 +204,19 @@ export interface ImageTile {
   highlight: boolean;
 }
 
-/** Rows of grayscale image tiles with a caption under each (e.g. the most and least sensitive digits). */
-export function imageGrid(rows: { title: string; tiles: ImageTile[] }[], side: number, caption: string): string {
+/** Rows of grayscale image tiles with a caption under each (e.g. the most and least sensitive digits), wrapped at `perLine`. */
+export function imageGrid(rows: { title: string; tiles: ImageTile[] }[], side: number, caption: string, perLine = 12): string {
   const cell = Math.max(2, Math.round(48 / side));
   const tileW = side * cell + 14;
-  const perRow = Math.max(...rows.map((r) => r.tiles.length));
-  const width = Math.max(480, perRow * tileW + 20);
-  const rowH = side * cell + 44;
-  const height = rows.length * rowH + 30;
+  const lineH = side * cell + 24;
+  const width = Math.max(480, perLine * tileW + 20);
   const parts: string[] = [];
-  rows.forEach((r, ri) => {
-    const y0 = ri * rowH + 20;
-    parts.push(`<text x="10" y="${y0}" font-size="13" font-weight="bold" fill="${COLORS.ink}">${esc(r.title)}</text>`);
+  let y = 20;
+  for (const r of rows) {
+    parts.push(`<text x="10" y="${y}" font-size="13" font-weight="bold" fill="${COLORS.ink}">${esc(r.title)}</text>`);
     r.tiles.forEach((t, ti) => {
-      const x0 = 10 + ti * tileW;
-      const top = y0 + 8;
+      const x0 = 10 + (ti % perLine) * tileW;
+      const top = y + 8 + Math.floor(ti / perLine) * lineH;
       for (let i = 0; i < side; i++) {
         for (let j = 0; j < side; j++) {
           const v = Math.round(255 * (1 - Math.min(1, Math.max(0, t.pixels[i * side + j]))));
@@ -228,7 +226,9 @@ export function imageGrid(rows: { title: string; tiles: ImageTile[] }[], side: n
       parts.push(`<rect x="${x0 - 1}" y="${top - 1}" width="${side * cell + 2}" height="${side * cell + 2}" fill="none" stroke="${t.highlight ? '#e53e3e' : COLORS.grid}" stroke-width="${t.highlight ? 2 : 1}"/>`);
       parts.push(`<text x="${x0 + (side * cell) / 2}" y="${top + side * cell + 13}" text-anchor="middle" font-size="10" fill="${t.highlight ? '#e53e3e' : COLORS.muted}">${esc(t.label)}</text>`);
     });
-  });
+    y += 8 + Math.ceil(r.tiles.length / perLine) * lineH + 20;
+  }
+  const height = y + 10;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,
