@@ -25,7 +25,7 @@ type RecordedReport = Omit<MainJobReport, 'parts'> & { parts: (Omit<MainJobRepor
 /** The paragraph: per part, each claim with its interval and verdict, and the run it came from. */
 export function whatItShows(r: RecordedReport): string {
   const lines = [
-    `What it shows (one run of \`npm start\` with the defaults: backend ${r.backend}, seeds ${r.seeds.join(', ')}, ${Math.round(r.seconds)} s on this project's loaded 2-core machine; ` +
+    `What it shows (one run of \`npm start\` with the defaults: backend ${r.backend}, seeds ${r.seeds.join(', ')}, ${Math.round(r.cpuSeconds)} s of CPU (${Math.round(r.seconds)} s wall on this project's shared 2-core machine); ` +
       `each verdict is read off a 95% paired-bootstrap interval of the difference, pooled over the seeds' test rows):`,
   ];
   for (const p of r.parts) {

@@ -1,6 +1,6 @@
 // report.html: one static page (no server, no scripts, no external files: it opens from disk) with
 // every part's method, tables, verdicts and figures inline, the same strings the console printed.
-import type { MainJobReport, Table } from './report.js';
+import { tally, type MainJobReport, type Table } from './report.js';
 import { formatInterval } from './verdict.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -32,6 +32,7 @@ export function reportHtml(r: MainJobReport): string {
       ...p.tables.map(table),
       ...p.notes.map((n) => `<p class="note">${esc(n)}</p>`),
       claims,
+      p.claims.length ? `<p class="note">${esc(tally(p.claims))}</p>` : '',
       ...p.figures.map((f) => `<figure>${f.svg.replace(/^<\?xml[^>]*>/, '')}<figcaption>${esc(f.caption)} (${esc(f.file)})</figcaption></figure>`),
       '</section>',
     ].join('\n');
@@ -49,7 +50,7 @@ figure { margin: 1em 0; overflow-x: auto; } figcaption { color: #4a5568; font-si
 .note { color: #4a5568; } .warn { color: #c53030; }
 </style></head><body>
 <h1>What IVON's posterior buys on a device — ivon-edge main job</h1>
-<p>Backend ${esc(r.backend)}; seeds ${esc(r.seeds.join(', '))}; ${r.seconds.toFixed(1)} s. Every verdict comes from a 95% paired-bootstrap interval: a side is "better" only when the whole interval is on its side of 0.</p>
+<p>Backend ${esc(r.backend)}; seeds ${esc(r.seeds.join(', '))}; ${r.seconds.toFixed(1)} s wall, ${r.cpuSeconds.toFixed(1)} s CPU. Every verdict comes from a 95% paired-bootstrap interval: a side is "better" only when the whole interval is on its side of 0.</p>
 ${r.warnings.length ? `<p class="warn">Posterior warnings: ${r.warnings.map(esc).join('<br>')}</p>` : ''}
 ${sections.join('\n')}
 </body></html>

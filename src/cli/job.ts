@@ -21,6 +21,12 @@ export interface SeedData {
 
 export type DataSource = () => LabelledSet;
 
+/** User + system CPU time of this process since `start` (worker threads included), in seconds. */
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e6;
+}
+
 export async function runMainJob(
   rt: Runtime,
   config: MainJobConfig = DEFAULT_CONFIG,
@@ -32,6 +38,7 @@ export async function runMainJob(
   if (unknown.length) throw new Error(`runMainJob: unknown part(s) ${unknown.join(', ')}; the parts are ${PART_IDS.join(', ')}`);
   const wanted = new Set(config.parts);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const ctx = jobContext(rt, config, onProgress);
   const all = data();
   const seeds = { baseline: [] as BaselineSeed[], noValidation: [] as NoValidationSeed[], mislabelled: [] as MislabelledSeed[], merging: [] as MergingSeed[] };
@@ -63,5 +70,6 @@ export async function runMainJob(
     parts,
     warnings: ctx.warnings,
     seconds: (performance.now() - t0) / 1000,
+    cpuSeconds: cpuSecondsSince(cpu0),
   };
 }

@@ -4,6 +4,14 @@
 // notes, and its raw numbers under `data` for anyone re-analysing report.json.
 import { type Claim, verdictLine } from './verdict.js';
 
+/** "IVON better on 3, AdamW better on 1, no resolved difference on 4 of 8 claims". */
+export function tally(claims: Claim[]): string {
+  const counts = new Map<string, number>();
+  for (const c of claims) counts.set(c.verdict, (counts.get(c.verdict) ?? 0) + 1);
+  const parts = [...counts].map(([verdict, n]) => (verdict === 'no resolved difference' ? `no resolved difference on ${n}` : `${verdict} on ${n}`));
+  return `in sum: ${parts.join(', ')} of ${claims.length} claims`;
+}
+
 export interface Table {
   title: string;
   columns: string[];
@@ -37,7 +45,9 @@ export interface MainJobReport {
   parts: PartResult[];
   /** Posterior warnings raised while training (empty when IVON's posterior stayed healthy). */
   warnings: string[];
+  /** Wall time, and the process's CPU time (on a shared machine the wall time says little). */
   seconds: number;
+  cpuSeconds: number;
 }
 
 /** A Markdown-style table padded to its widest cell per column. */
@@ -49,12 +59,12 @@ export function formatTable(t: Table): string {
 
 /** Everything the console prints for a report: per part its tables, notes and one verdict line per claim. */
 export function formatReport(r: MainJobReport): string {
-  const out: string[] = [`backend ${r.backend}; seeds ${r.seeds.join(', ')}; ${r.seconds.toFixed(1)} s`];
+  const out: string[] = [`backend ${r.backend}; seeds ${r.seeds.join(', ')}; ${r.seconds.toFixed(1)} s wall, ${r.cpuSeconds.toFixed(1)} s CPU`];
   for (const p of r.parts) {
     out.push('', `== ${p.title} (${p.seconds.toFixed(1)} s)`, p.method);
     for (const t of p.tables) out.push('', formatTable(t));
     if (p.notes.length) out.push('', ...p.notes);
-    if (p.claims.length) out.push('', ...p.claims.map(verdictLine));
+    if (p.claims.length) out.push('', ...p.claims.map(verdictLine), tally(p.claims));
   }
   if (r.warnings.length) out.push('', 'posterior warnings:', ...r.warnings.map((w) => `  ${w}`));
   return out.join('\n');
