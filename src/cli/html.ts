@@ -1,7 +1,7 @@
 // report.html: one static page (no server, no scripts, no external files: it opens from disk) with
 // every part's method, tables, verdicts and figures inline, the same strings the console printed.
 import { tally, type MainJobReport, type Table } from './report.js';
-import { formatInterval } from './verdict.js';
+import { formatInterval, type Claim } from './verdict.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -14,16 +14,18 @@ function table(t: Table): string {
   ].join('\n');
 }
 
-function verdictClass(verdict: string): string {
-  if (verdict === 'no resolved difference') return 'none';
-  return verdict.startsWith('IVON') ? 'ivon' : 'other';
+/** Colour by side: the claim's first side (IVON, merged) winning, the second (AdamW, …) winning, or neither. */
+function verdictClass(c: Claim): string {
+  if (c.verdict === `${c.a} better`) return 'first';
+  if (c.verdict === `${c.b} better`) return 'second';
+  return 'none';
 }
 
 export function reportHtml(r: MainJobReport): string {
   const sections = r.parts.map((p) => {
     const claims = p.claims.length
       ? `<table class="claims"><thead><tr><th>claim</th><th>difference [95% interval]</th><th>verdict</th></tr></thead><tbody>${p.claims
-          .map((c) => `<tr><td>${esc(c.statement)}</td><td class="num">${esc(formatInterval(c.interval))}</td><td class="${verdictClass(c.verdict)}">${esc(c.verdict)}</td></tr>`)
+          .map((c) => `<tr><td>${esc(c.statement)}</td><td class="num">${esc(formatInterval(c.interval))}</td><td class="${verdictClass(c)}">${esc(c.verdict)}</td></tr>`)
           .join('\n')}</tbody></table>`
       : '';
     return [
@@ -45,7 +47,7 @@ table { border-collapse: collapse; margin: 1em 0; font-size: 14px; }
 caption { text-align: left; font-weight: bold; padding-bottom: .3em; }
 th, td { border: 1px solid #cbd5e0; padding: 3px 8px; text-align: left; }
 td.num { font-family: monospace; }
-td.ivon { background: #c6f6d5; } td.other { background: #fed7d7; } td.none { background: #edf2f7; }
+td.first { background: #c6f6d5; } td.second { background: #feebc8; } td.none { background: #edf2f7; }
 figure { margin: 1em 0; overflow-x: auto; } figcaption { color: #4a5568; font-size: 13px; }
 .note { color: #4a5568; } .warn { color: #c53030; }
 </style></head><body>
