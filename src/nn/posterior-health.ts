@@ -29,6 +29,8 @@ export const BLOWUP_SIGMA = 0.5;
  * and 75; with β₂ 0.9999 the gain stayed below 2 over 160 epochs.
  */
 export const MAX_STEP_GAIN = 20;
+/** Elements the medians are taken over, at most (evenly strided through each parameter). */
+export const MEDIAN_SAMPLE = 65_536;
 
 function median(values: Float64Array): number {
   const sorted = values.slice().sort();
@@ -42,7 +44,15 @@ export async function posteriorHealth(opt: IVON): Promise<PosteriorHealth> {
   const priorRatios: number[] = [];
   const gains: number[] = [];
   let hessRatioSum = 0;
+  let elements = 0;
   let finite = true;
+  // Medians from at most MEDIAN_SAMPLE evenly strided elements (a large model is not sorted every epoch); the mean and the finiteness check see all.
+  let total = 0;
+  for (const name of opt.parameterNames) {
+    const slot = opt.layout.params.get(name)!;
+    if (!opt.layout.groups[slot.group].frozen) total += slot.count;
+  }
+  const stride = Math.max(1, Math.ceil(total / MEDIAN_SAMPLE));
   for (const name of opt.parameterNames) {
     const group = opt.layout.params.get(name)!.group;
     const hyper = opt.groupHyper(group);
@@ -54,6 +64,8 @@ export async function posteriorHealth(opt: IVON): Promise<PosteriorHealth> {
       const delta = state.priorPrecision?.[i] ?? hyper.weightDecay;
       if (!Number.isFinite(mean[i]) || !Number.isFinite(sigma[i])) finite = false;
       hessRatioSum += hess[i] / hyper.hessInit;
+      elements++;
+      if (i % stride !== 0) continue;
       sigmas.push(sigma[i]);
       priorRatios.push(sigma[i] * Math.sqrt(hyper.ess * delta));
       gains.push((hyper.hessInit + delta) / (hess[i] + delta));
@@ -61,7 +73,7 @@ export async function posteriorHealth(opt: IVON): Promise<PosteriorHealth> {
   }
   if (sigmas.length === 0) throw new Error('posteriorHealth: the optimizer has no trainable parameters');
   const health: PosteriorHealth = {
-    meanHessRatio: hessRatioSum / sigmas.length,
+    meanHessRatio: hessRatioSum / elements,
     medianSigma: median(Float64Array.from(sigmas)),
     medianPriorRatio: median(Float64Array.from(priorRatios)),
     medianStepGain: median(Float64Array.from(gains)),
