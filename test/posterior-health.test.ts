@@ -3,7 +3,11 @@
 // reached the prior's, and one whose σ is larger than the weights — each with the warning that
 // names the setting to change, or none.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRuntime, IVON, type Runtime } from '../src/index.js';
+import { AdamW, createRuntime, IVON, type Runtime } from '../src/index.js';
+import { fit } from '../src/nn/fit.js';
+import { relu } from '../src/nn/layers.js';
+import { mlp } from '../src/nn/network.js';
+import { createModelOps } from '../src/nn/runtime-ops.js';
 import { BLOWUP_SIGMA, COLLAPSE_RATIO, MAX_STEP_GAIN, posteriorHealth } from '../src/nn/posterior-health.js';
 
 let rt: Runtime;
@@ -64,5 +68,35 @@ describe('posteriorHealth', () => {
     expect(h.medianSigma).toBeGreaterThan(BLOWUP_SIGMA);
     expect(h.warning).toMatch(/blew up.*lower lr, raise hessInit/);
     opt.dispose();
+  });
+
+  it('fit reports the health at each epoch end, warns once through onWarning, and checks the two options', async () => {
+    const model = mlp([4, 5], relu);
+    const net = model.bind(createModelOps(rt), 8);
+    const x = Float32Array.from({ length: 32 }, (_, i) => Math.sin(i));
+    const targets = Int32Array.from({ length: 8 }, (_, i) => i % 5);
+    // ess 1: σ ≈ 1, a blown-up posterior from the first epoch.
+    const opt = new IVON(rt, { params: model.init(0), shapes: model.shapes(), lr: 0.01, ess: 1, hessInit: 1, weightDecay: 1e-4 });
+    const warnings: string[] = [];
+    const seen: number[] = [];
+    await fit(net, opt, { x, targets, rows: 8 }, {
+      loss: 'cross-entropy', epochs: 3, batchSize: 8, lr: 0.01,
+      onWarning: (m) => warnings.push(m),
+      onEpochEnd: (info) => void seen.push(info.posterior!.medianSigma),
+    });
+    expect(seen.length).toBe(3);
+    expect(seen.every((s) => s > BLOWUP_SIGMA)).toBe(true);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^fit, epoch 1: IVON's posterior blew up/);
+    const bad = { loss: 'cross-entropy' as const, epochs: 1, batchSize: 8, lr: 0.01 };
+    await expect(fit(net, opt, { x, targets, rows: 8 }, { ...bad, watchPosterior: 'yes' as unknown as boolean })).rejects.toThrow(/watchPosterior must be true or false/);
+    await expect(fit(net, opt, { x, targets, rows: 8 }, { ...bad, onWarning: 'log' as unknown as () => void })).rejects.toThrow(/onWarning must be a function/);
+    opt.dispose();
+  });
+
+  it('refuses what is not IVON', async () => {
+    const adamw = new AdamW(rt, { params, shapes });
+    await expect(posteriorHealth(adamw as unknown as IVON)).rejects.toThrow(/needs an IVON optimizer.*adamw/);
+    adamw.dispose();
   });
 });

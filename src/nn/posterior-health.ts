@@ -4,7 +4,7 @@
 // and training diverges (the digits at 200 epochs with ess·δ ≈ 1.4 and β₂ 0.999 did); σ reaches
 // the prior's (the data no longer count); or σ grows past the scale of the weights. `fit` calls posteriorHealth at each epoch end and warns once,
 // naming the setting to change. Mean h/h₀ also says whether the curvature was learned at all.
-import type { IVON } from '../optim/ivon.js';
+import { IVON } from '../optim/ivon.js';
 
 export interface PosteriorHealth {
   /** Mean over trainable elements of h / h₀ (1 = the curvature never moved from its start). */
@@ -40,6 +40,7 @@ function median(values: Float64Array): number {
 
 /** Mean h/h₀, median σ and a warning, from the optimizer's state (reads it back on any backend). */
 export async function posteriorHealth(opt: IVON): Promise<PosteriorHealth> {
+  if (!(opt instanceof IVON)) throw new Error(`posteriorHealth: needs an IVON optimizer (only IVON learns a posterior), got ${(opt as { kind?: string })?.kind ?? typeof opt}`);
   const sigmas: number[] = [];
   const priorRatios: number[] = [];
   const gains: number[] = [];
