@@ -50,7 +50,7 @@ export const MNIST_CONFIG: MainJobConfig = {
   // here (β₂ stays 0.9999: at 3 epochs h barely moves either way): with 3 epochs of SGD-like steps
   // on 8 000 rows the digits' lr 0.2 may be too small, and AdamW's grid tunes its lr too.
   grids: {
-    adamw: DEFAULT_CONFIG.grids.adamw,
+    adamw: [2e-3, 5e-3].flatMap((lr) => [1e-2, 1e-1].map((weightDecay) => ({ lr, weightDecay }))),
     ivon: [0.2, 1].flatMap((lr) => [10, 100].map((essTimesDelta) => ({ ...DEFAULT_CONFIG.ivonDefault, lr, essTimesDelta }))),
   },
   looPriorChoices: [10, 100],

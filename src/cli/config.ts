@@ -1,11 +1,11 @@
 // The main job's settings in one place: the model, the training budget, and the two equal-size
 // grids from which each optimizer's settings are chosen on a validation split carved from the
-// training rows (never the test rows). The rule is the same for both: every grid point trains for
-// the same epochs on the same rows, the lowest validation NLL wins (AdamW at its weights, IVON by
-// its Bayesian model average, as each is then scored), and the winner is retrained on all the
-// training rows. IVON's lr and h₀ stay fixed and its grid spans the two settings that decide
-// whether its curvature is learned: β₂ in 0.999–0.9999 and ess·δ in 10–100 (IVON.md §8); AdamW's
-// grid spans lr and weight decay.
+// training rows (never the test rows). The rule is the same for both: every grid point (8 each)
+// trains for the same epochs on the same rows, the lowest validation NLL wins (AdamW at its
+// weights, IVON by its Bayesian model average, as each is then scored), and the winner is
+// retrained on all the training rows. AdamW's grid spans lr and weight decay; IVON's spans lr and
+// the two settings that decide whether its curvature is learned: β₂ in 0.999–0.9999 and ess·δ in
+// 10–100 (IVON.md §8), with h₀ 1 and ess 10·N fixed.
 
 export interface AdamwSetting {
   lr: number;
@@ -76,8 +76,8 @@ export const DEFAULT_CONFIG: MainJobConfig = {
   validationFraction: 0.2,
   warmupFraction: 0.05,
   grids: {
-    adamw: grid([2e-3, 5e-3], [1e-2, 1e-1], (lr, weightDecay) => ({ lr, weightDecay })),
-    ivon: grid([0.999, 0.9999], [10, 100], (beta2, essTimesDelta) => ({ ...IVON_DEFAULT, beta2, essTimesDelta })),
+    adamw: grid([1e-3, 2e-3, 5e-3, 1e-2], [1e-2, 1e-1], (lr, weightDecay) => ({ lr, weightDecay })),
+    ivon: grid([0.2, 0.5], [0.999, 0.9999], (lr, beta2) => ({ ...IVON_DEFAULT, lr, beta2 })).flatMap((s) => [10, 100].map((essTimesDelta) => ({ ...s, essTimesDelta }))),
   },
   ivonDefault: IVON_DEFAULT,
   looPriorChoices: [3, 10, 30, 100],

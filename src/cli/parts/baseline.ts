@@ -142,7 +142,7 @@ export function compare(ctx: JobContext, seeds: BaselineSeed[], pick: (s: Baseli
 
 export const reportRow = (name: string, r: ClassificationReport) => [name, pct(r.accuracy), f4(r.nll), f4(r.ece), f4(r.brier)];
 const settingText = (s: AdamwSetting | IvonSetting) =>
-  'beta2' in s ? `β₂ ${s.beta2}, ess·δ ${s.essTimesDelta}` : `lr ${s.lr}, weight decay ${s.weightDecay}`;
+  'beta2' in s ? `lr ${s.lr}, β₂ ${s.beta2}, ess·δ ${s.essTimesDelta}` : `lr ${s.lr}, weight decay ${s.weightDecay}`;
 
 export function baselinePart(ctx: JobContext, seeds: BaselineSeed[], seconds: number): PartResult {
   const c = ctx.config;
@@ -174,7 +174,7 @@ export function baselinePart(ctx: JobContext, seeds: BaselineSeed[], seconds: nu
     title: '1. A fair baseline',
     method:
       `Per seed: ${c.validationFraction * 100}% of the training rows are a validation split; each optimizer trains its ${c.grids.adamw.length}-point grid ` +
-      `(AdamW: lr × weight decay; IVON: β₂ × ess·δ at lr ${c.ivonDefault.lr}, h₀ ${c.ivonDefault.hessInit}, ess ${c.ivonDefault.essFactor}·N) for ${c.epochs} epochs on the rest; ` +
+      `(AdamW: lr × weight decay; IVON: lr × β₂ × ess·δ at h₀ ${c.ivonDefault.hessInit}, ess ${c.ivonDefault.essFactor}·N) for ${c.epochs} epochs on the rest; ` +
       'the lowest validation NLL wins and is retrained on all training rows; the test rows are scored once. Intervals: 95% paired bootstrap over the pooled test rows of all seeds.',
     tables,
     claims,
