@@ -19,6 +19,7 @@ import { predictBma } from '../src/nn/predict.js';
 import { DEFAULT_CONFIG, IVON_DEFAULT, REDUCED_CONFIG } from '../src/cli/config.js';
 import { flipLabels, loadDigits, subset, translated, trainTestSplit, withPixelNoise } from '../src/cli/digits.js';
 import { runMainJob } from '../src/cli/job.js';
+import { parseArgs } from '../src/cli/main.js';
 import { formatReport, type MainJobReport } from '../src/cli/report.js';
 import { jobContext, makeNet, newIvon } from '../src/cli/train.js';
 import { verdictOf } from '../src/cli/verdict.js';
@@ -178,6 +179,28 @@ describe('main job', () => {
       await rt.dispose();
     }
   }, 600_000);
+
+  it('the command line: defaults, seeds, parts (baseline always runs), epochs, and what it refuses', () => {
+    const defaults = parseArgs([]);
+    expect(defaults).not.toBe('help');
+    if (defaults === 'help') return;
+    expect(defaults.config).toEqual(DEFAULT_CONFIG);
+    expect(defaults.backend).toBe('auto');
+    const picked = parseArgs(['--seeds', '2-4', '--parts', 'merging,shift', '--epochs', '7', '--backend', 'js', '--out', 'x']);
+    if (picked === 'help') throw new Error('unexpected help');
+    expect(picked.config.seeds).toEqual([2, 3, 4]);
+    expect(picked.config.parts).toEqual(['baseline', 'merging', 'shift']);
+    expect(picked.config.epochs).toBe(7);
+    expect(picked.out).toBe('x');
+    const reduced = parseArgs(['--reduced']);
+    if (reduced === 'help') throw new Error('unexpected help');
+    expect(reduced.config).toEqual(REDUCED_CONFIG);
+    expect(parseArgs(['--help'])).toBe('help');
+    expect(() => parseArgs(['--backend', 'cuda'])).toThrow(/--backend must be js, wasm, webgpu or auto/);
+    expect(() => parseArgs(['--epochs', '0'])).toThrow(/--epochs must be an integer ≥ 1/);
+    expect(() => parseArgs(['--parts', 'everything'])).toThrow(/unknown part\(s\) everything/);
+    expect(() => parseArgs(['--bogus', '1'])).toThrow(/bogus/);
+  });
 
   it('the verdict rule needs the whole interval on one side of 0', () => {
     expect(verdictOf('IVON', 'AdamW', true, { difference: -0.1, lower: -0.2, upper: -0.01 })).toBe('IVON better');

@@ -13,7 +13,7 @@ import { reportHtml } from './html.js';
 import { runMainJob } from './job.js';
 import { formatReport, type MainJobReport } from './report.js';
 
-const USAGE = `usage: npm start -- [--backend js|wasm|webgpu|auto] [--seeds 0-2] [--epochs N] [--reduced] [--out DIR]
+const USAGE = `usage: npm start -- [--backend js|wasm|webgpu|auto] [--seeds 0-1] [--epochs N] [--parts a,b] [--reduced] [--out DIR]
   --backend  compute backend (default auto: the runtime's choice for this model size — see createRuntime)
   --seeds    seeds to run, a range or a list (default ${DEFAULT_CONFIG.seeds.join(',')}); each seed is its own split, init, order and noise
   --epochs   training epochs of every model (default ${DEFAULT_CONFIG.epochs})
