@@ -1,6 +1,8 @@
 // Shared fixtures of the federated tests: clients with per-element quadratic losses, whose exact
 // Gaussian posterior and centralised posterior are closed-form (float64), and a seeded generator.
 import type { Posterior } from '../src/posterior/types.js';
+import { clientPrior, roundPrior, type AggregationRule } from '../src/federated/aggregate.js';
+import type { Transport } from '../src/federated/transport.js';
 
 export interface QuadraticClient {
   /** Effective sample size n_k (the loss is the mean over n_k points: n_k·ℓ_k is the total). */
@@ -89,4 +91,57 @@ export function centralised(clients: readonly QuadraticClient[], prior: Absolute
     out[name] = { precision, mean };
   }
   return out;
+}
+
+/**
+ * A client that "trains" to the exact posterior of its quadratic loss from the round's prior
+ * (what IVON converges to): the prior is p₀ for 'product'/'fedavg' and the global for 'global-prior'.
+ */
+export function quadraticTrainer(c: QuadraticClient, rule: AggregationRule): (round: number, global: Posterior) => Promise<Posterior> {
+  return async (_round, global) => {
+    const prior = roundPrior(rule, global);
+    const params: Record<string, Posterior['params'][string]> = {};
+    for (const [name, shape] of Object.entries(c.shapes)) {
+      const { priorPrecision, priorMean } = clientPrior(prior[name], c.ess);
+      const n = priorPrecision.length;
+      const mean = new Float32Array(n);
+      const hess = new Float32Array(n);
+      for (let j = 0; j < n; j++) {
+        const p = c.ess * priorPrecision[j];
+        mean[j] = (p * priorMean[j] - c.ess * c.b[name][j]) / (p + c.ess * c.a[name][j]);
+        hess[j] = c.a[name][j];
+      }
+      params[name] = { shape, mean, hess, priorPrecision, priorMean, ess: c.ess };
+    }
+    return { params };
+  };
+}
+
+/** Round 0's global posterior for a quadratic run: mean at the prior mean, precision = the prior's. */
+export function initialGlobal(shapes: Record<string, number[]>, prior: AbsolutePriors, ess: number): Posterior {
+  const params: Record<string, Posterior['params'][string]> = {};
+  for (const [name, shape] of Object.entries(shapes)) {
+    const priorPrecision = Float32Array.from(prior.precision[name], (p) => p / ess);
+    params[name] = { shape, mean: Float32Array.from(prior.mean[name]), hess: new Float32Array(priorPrecision.length), priorPrecision, priorMean: Float32Array.from(prior.mean[name]), ess };
+  }
+  return { params };
+}
+
+export type FaultPolicy = (topic: string, payload: Uint8Array, count: number) => 'send' | 'drop' | 'duplicate';
+
+/** Wraps a transport so the test decides, per publish, to send, drop or send twice. */
+export function faultyTransport(inner: Transport, policy: FaultPolicy): Transport {
+  const counts = new Map<string, number>();
+  return {
+    async publish(topic, payload, options) {
+      const count = (counts.get(topic) ?? 0) + 1;
+      counts.set(topic, count);
+      const action = policy(topic, payload, count);
+      if (action === 'drop') return;
+      await inner.publish(topic, payload, options);
+      if (action === 'duplicate') await inner.publish(topic, payload, options);
+    },
+    subscribe: (filter, handler) => inner.subscribe(filter, handler),
+    close: () => inner.close(),
+  };
 }

@@ -1,0 +1,148 @@
+// The coordinator's arithmetic for one round (docs/FEDERATED.md §1-3), pure and order-independent
+// (updates are combined in client-id order, so the same set of answers gives the same bits however
+// they arrived). Three rules:
+//   'product'      every client trains from the run's base prior p₀ (warm-started at the global
+//                  mean); global_{r+1} = p₀·Π_k (q_k / p₀). Needs only IVON's scalar weight decay.
+//   'global-prior' every client trains with round r's global posterior as its prior
+//                  (priorMean = m_g, δ_k = S_g/ess_k); global_{r+1} = p₀·Π_k (q_k / q_r): each client's
+//                  site is what its data added to the round prior, so data is never counted twice.
+//   'fedavg'       FedAvg (McMahan et al. 2017): the ess-weighted average of the client means.
+// Before any of them, each update is bounded (limits below): the documented cap on one client's
+// influence.
+
+import { UsageError } from '../errors.js';
+import { productOfSites, type AbsolutePrior } from '../posterior/product.js';
+import type { ParamPosterior, Posterior } from '../posterior/types.js';
+
+export type AggregationRule = 'product' | 'global-prior' | 'fedavg';
+export const AGGREGATION_RULES: readonly AggregationRule[] = ['product', 'global-prior', 'fedavg'];
+
+export interface InfluenceLimits {
+  /** Largest ess (data-set size) a client may claim; an update over it is rejected. */
+  maxEss: number;
+  /** Largest per-element curvature h a client's site may carry; larger values are clipped to it (default 1e4). */
+  maxCurvature?: number;
+  /** Largest |m_k − μ| a client's mean may move from the round prior's mean; farther is clipped (default ∞). */
+  maxMeanShift?: number;
+}
+
+export interface ClientUpdate {
+  client: string;
+  posterior: Posterior;
+}
+
+export interface BoundReport {
+  /** Elements whose curvature or mean shift was clipped, by client id. */
+  clipped: Record<string, number>;
+}
+
+/** The prior clients of round r train against, in absolute units: p₀ ('product', 'fedavg') or q_r ('global-prior'). */
+export function roundPrior(rule: AggregationRule, global: Posterior): Record<string, AbsolutePrior> {
+  const out: Record<string, AbsolutePrior> = {};
+  for (const [name, p] of Object.entries(global.params)) {
+    const precision = new Float64Array(p.mean.length);
+    if (rule === 'global-prior') {
+      for (let j = 0; j < precision.length; j++) precision[j] = p.ess * (p.hess[j] + p.priorPrecision[j]);
+      out[name] = { precision, mean: p.mean };
+    } else {
+      for (let j = 0; j < precision.length; j++) precision[j] = p.ess * p.priorPrecision[j];
+      out[name] = { precision, mean: p.priorMean };
+    }
+  }
+  return out;
+}
+
+/** The base prior p₀ the global posterior carries (constant over the run). */
+export function basePrior(global: Posterior): Record<string, AbsolutePrior> {
+  return roundPrior('product', global);
+}
+
+/** A client's per-element prior in IVON's units for a round: δ_k = P/ess_k (float32), μ = prior mean. */
+export function clientPrior(prior: AbsolutePrior, ess: number): { priorPrecision: Float32Array; priorMean: Float32Array } {
+  if (!(Number.isFinite(ess) && ess > 0)) throw new UsageError(`clientPrior: ess is ${ess}; pass the client's ess (a finite number > 0)`);
+  const priorPrecision = new Float32Array(prior.precision.length);
+  for (let j = 0; j < priorPrecision.length; j++) priorPrecision[j] = prior.precision[j] / ess;
+  return { priorPrecision, priorMean: Float32Array.from(prior.mean) };
+}
+
+/**
+ * A client's update restated against the prior the coordinator sent it (whatever prior the client
+ * claims is ignored), with its curvature clipped to maxCurvature and its mean to maxMeanShift.
+ * Throws a UsageError when its ess is over maxEss.
+ */
+export function boundUpdate(update: ClientUpdate, prior: Readonly<Record<string, AbsolutePrior>>, limits: InfluenceLimits): { posterior: Posterior; clipped: number } {
+  const maxCurvature = limits.maxCurvature ?? 1e4;
+  const maxMeanShift = limits.maxMeanShift ?? Infinity;
+  const params: Record<string, ParamPosterior> = {};
+  let clipped = 0;
+  for (const [name, p] of Object.entries(update.posterior.params)) {
+    if (!(p.ess <= limits.maxEss)) {
+      throw new UsageError(`client ${update.client} claims ess ${p.ess} for '${name}', over the coordinator's maxEss ${limits.maxEss}; it is rejected (raise maxEss if clients really hold that much data)`);
+    }
+    const { priorPrecision, priorMean } = clientPrior(prior[name], p.ess);
+    const hess = Float32Array.from(p.hess);
+    const mean = Float32Array.from(p.mean);
+    for (let j = 0; j < hess.length; j++) {
+      if (hess[j] > maxCurvature) {
+        hess[j] = maxCurvature;
+        clipped++;
+      }
+      if (!(hess[j] + priorPrecision[j] > 0)) {
+        hess[j] = Math.fround(-priorPrecision[j] + Math.abs(priorPrecision[j]) * 2 ** -20 + Number.MIN_VALUE);
+        clipped++;
+      }
+      const shift = mean[j] - priorMean[j];
+      if (Math.abs(shift) > maxMeanShift) {
+        mean[j] = priorMean[j] + Math.sign(shift) * maxMeanShift;
+        clipped++;
+      }
+    }
+    params[name] = { shape: p.shape, mean, hess, priorPrecision, priorMean, ess: p.ess };
+  }
+  return { posterior: { params }, clipped };
+}
+
+/**
+ * Round r → r+1: the new global posterior from round r's global and the clients' (already decoded)
+ * updates. Updates are bounded, sorted by client id, then combined by the rule.
+ */
+export function aggregateRound(
+  rule: AggregationRule,
+  global: Posterior,
+  updates: readonly ClientUpdate[],
+  limits: InfluenceLimits,
+): { global: Posterior; clampedTotal: number; report: BoundReport } {
+  if (!AGGREGATION_RULES.includes(rule)) throw new UsageError(`aggregateRound: rule ${JSON.stringify(rule)} is not one of ${AGGREGATION_RULES.join(', ')}`);
+  if (updates.length === 0) throw new UsageError('aggregateRound: no updates; a round needs at least one client’s answer');
+  const ids = updates.map((u) => u.client);
+  if (new Set(ids).size !== ids.length) throw new UsageError(`aggregateRound: client ids repeat (${ids.join(', ')}); pass one update per client`);
+  const sorted = [...updates].sort((a, b) => (a.client < b.client ? -1 : a.client > b.client ? 1 : 0));
+  const prior = roundPrior(rule, global);
+  const report: BoundReport = { clipped: {} };
+  const bounded = sorted.map((u) => {
+    const { posterior, clipped } = boundUpdate(u, prior, limits);
+    if (clipped > 0) report.clipped[u.client] = clipped;
+    return posterior;
+  });
+  if (rule === 'fedavg') return { global: fedAvg(global, bounded), clampedTotal: 0, report };
+  const { posterior, clampedTotal } = productOfSites(basePrior(global), bounded);
+  return { global: posterior, clampedTotal, report };
+}
+
+/** FedAvg: m_g = Σ_k ess_k m_k / Σ_k ess_k (float64), the rest of the global posterior unchanged. */
+export function fedAvg(global: Posterior, posteriors: readonly Posterior[]): Posterior {
+  const params: Record<string, ParamPosterior> = {};
+  for (const [name, g] of Object.entries(global.params)) {
+    const sum = new Float64Array(g.mean.length);
+    let weight = 0;
+    for (const p of posteriors) {
+      const q = p.params[name];
+      weight += q.ess;
+      for (let j = 0; j < sum.length; j++) sum[j] += q.ess * q.mean[j];
+    }
+    const mean = new Float32Array(sum.length);
+    for (let j = 0; j < sum.length; j++) mean[j] = sum[j] / weight;
+    params[name] = { ...g, mean };
+  }
+  return { params };
+}
