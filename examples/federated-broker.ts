@@ -77,3 +77,69 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     },
   };
 }
+
+/**
+ * Debian's mosquitto as a real broker process on a free loopback port, with a password file and the
+ * protocol's acl_file (mosquittoAcl). Throws, saying what to install, when mosquitto is missing.
+ */
+export async function startMosquitto(options: { users: Record<string, string>; prefix: string; coordinator?: string; binary?: string }): Promise<RunningBroker> {
+  const { mkdtempSync, writeFileSync, rmSync, existsSync } = await import('node:fs');
+  const { tmpdir, userInfo } = await import('node:os');
+  const { join } = await import('node:path');
+  const { spawn, execFileSync } = await import('node:child_process');
+  const { mosquittoAcl } = await import('../src/federated/acl.js');
+  const binary = options.binary ?? '/usr/sbin/mosquitto';
+  if (!existsSync(binary)) throw new Error(`mosquitto is not installed at ${binary}: apt-get install mosquitto (Debian/Ubuntu), or pass binary`);
+  const dir = mkdtempSync(join(tmpdir(), 'ivon-mosquitto-'));
+  const passwd = join(dir, 'passwd');
+  writeFileSync(passwd, '', { mode: 0o600 });
+  for (const [user, password] of Object.entries(options.users)) execFileSync('mosquitto_passwd', ['-b', passwd, user, password]);
+  writeFileSync(join(dir, 'acl'), mosquittoAcl(options.prefix, options.coordinator), { mode: 0o600 });
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'mosquitto.conf'),
+    [`user ${userInfo().username}`, `listener ${port} 127.0.0.1`, 'allow_anonymous false', `password_file ${passwd}`, `acl_file ${join(dir, 'acl')}`, 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', ''].join('\n'),
+  );
+  const child = spawn(binary, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += String(d)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await waitForPort(port, 5000).catch((e) => {
+    child.kill('SIGKILL');
+    throw new Error(`mosquitto did not start: ${(e as Error).message}\n${stderr}`);
+  });
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    async close() {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const { connect } = await import('node:net');
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -10,8 +10,9 @@ need_apt=()
 [ -e /usr/lib/x86_64-linux-gnu/libvulkan.so.1 ] || [ -e /usr/lib/aarch64-linux-gnu/libvulkan.so.1 ] || need_apt+=(libvulkan1)
 # The PyTorch interop tests (test/checkpoint-interop, test/checkpoint-torch) run the real torch.
 /usr/bin/python3 -c 'import torch' 2>/dev/null || need_apt+=(python3-torch)
+[ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)   # the federated tests' real MQTT broker
 if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "Installing system packages for the WebGPU/browser and PyTorch interop tests: ${need_apt[*]}"
+  echo "Installing system packages for the WebGPU/browser, PyTorch interop and MQTT tests: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
