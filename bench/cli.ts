@@ -1,7 +1,7 @@
 // Command-line options of `npm run bench`, parsed and validated in one place (errors say what
 // was wrong and what is accepted), so run.ts and the suites receive plain typed values.
 
-export const SUITES = ['optimizer', 'rng', 'bandwidth', 'workers', 'webgpu', 'gemm', 'epoch', 'posterior'] as const;
+export const SUITES = ['optimizer', 'rng', 'bandwidth', 'workers', 'webgpu', 'gemm', 'epoch', 'posterior', 'federated'] as const;
 export type SuiteName = (typeof SUITES)[number];
 export const CPU_BACKENDS = ['js', 'wasm'] as const;
 export const BACKENDS = ['js', 'wasm', 'webgpu'] as const;

@@ -12,6 +12,7 @@ import { computeRatios } from './ratios.js';
 import { validateReport, type Report } from './results.js';
 import { runBandwidthSuite } from './suites/bandwidth.js';
 import { runEpochSuite } from './suites/epoch.js';
+import { runFederatedSuite } from './suites/federated.js';
 import { runGemmSuite } from './suites/gemm.js';
 import { runOptimizerSuite } from './suites/optimizer.js';
 import { runPosteriorSuite } from './suites/posterior.js';
@@ -28,6 +29,7 @@ const SUITE_RUNNERS: Record<SuiteName, (ctx: SuiteContext) => Promise<void>> = {
   gemm: runGemmSuite,
   epoch: runEpochSuite,
   posterior: runPosteriorSuite,
+  federated: runFederatedSuite,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -85,45 +85,57 @@ export function precisionOf(p: ParamPosterior, j: number): number {
 function productOfParam(base: AbsolutePrior, members: readonly ParamPosterior[], minRatio: number): { param: ParamPosterior; clampedCount: number } {
   const n = members[0].mean.length;
   const ess = members.reduce((sum, p) => sum + p.ess, 0);
+  // Member by member over contiguous arrays (the sums run in member order for every element, so
+  // the result does not depend on how the loop is arranged).
+  const precision = Float64Array.from(base.precision);
+  const natural = new Float64Array(n);
+  for (let j = 0; j < n; j++) natural[j] = precision[j] * base.mean[j];
+  const largest = new Float32Array(n);
+  for (const p of members) {
+    const { hess, priorPrecision, priorMean } = p;
+    const m = p.mean;
+    const e = p.ess;
+    for (let j = 0; j < n; j++) {
+      const s = e * (hess[j] + priorPrecision[j]);
+      const pk = e * priorPrecision[j];
+      precision[j] += s - pk;
+      natural[j] += s * m[j] - pk * priorMean[j];
+      if (s > largest[j]) largest[j] = s;
+    }
+  }
   const mean = new Float32Array(n);
-  const hess = new Float32Array(n);
-  const priorPrecision = new Float32Array(n);
+  const hessOut = new Float32Array(n);
+  const priorPrecisionOut = new Float32Array(n);
   let clampedCount = 0;
   for (let j = 0; j < n; j++) {
-    const p0 = base.precision[j];
-    let precision = p0;
-    let natural = p0 * base.mean[j];
-    let largest = 0;
-    let weightSum = 0;
-    let weightedMeans = 0;
-    for (const p of members) {
-      const s = precisionOf(p, j);
-      const pk = p.ess * p.priorPrecision[j];
-      precision += s - pk;
-      natural += s * p.mean[j] - pk * p.priorMean[j];
-      if (s > largest) largest = s;
-      weightSum += s;
-      weightedMeans += s * p.mean[j];
-    }
-    const floor = minRatio * largest;
+    let sg = precision[j];
     let m: number;
-    if (!(precision >= floor)) {
-      precision = floor;
+    const floor = minRatio * largest[j];
+    if (!(sg >= floor)) {
+      // Clamped: the precision-weighted average of the client means (a convex combination).
+      let weightSum = 0;
+      let weightedMeans = 0;
+      for (const p of members) {
+        const s = precisionOf(p, j);
+        weightSum += s;
+        weightedMeans += s * p.mean[j];
+      }
+      sg = floor;
       m = weightedMeans / weightSum;
       clampedCount++;
     } else {
-      m = natural / precision;
+      m = natural[j] / sg;
     }
-    const delta = p0 / ess;
+    const delta = base.precision[j] / ess;
     mean[j] = m;
-    priorPrecision[j] = delta;
-    hess[j] = positiveHess(precision / ess - delta, priorPrecision[j]);
+    priorPrecisionOut[j] = delta;
+    hessOut[j] = positiveHess(sg / ess - delta, priorPrecisionOut[j]);
   }
   const param: ParamPosterior = {
     shape: [...members[0].shape],
     mean,
-    hess,
-    priorPrecision,
+    hess: hessOut,
+    priorPrecision: priorPrecisionOut,
     priorMean: Float32Array.from(base.mean),
     ess,
   };
@@ -193,17 +205,18 @@ export function checkParam(where: string, p: ParamPosterior, shape: readonly num
   if (!(typeof p.ess === 'number' && Number.isFinite(p.ess) && p.ess > 0)) {
     throw new UsageError(`${where}: ess is ${String(p.ess)}; it must be a finite number > 0`);
   }
+  const { mean, hess, priorPrecision, priorMean, ess } = p;
   for (let j = 0; j < count; j++) {
-    const m = p.mean[j];
-    const h = p.hess[j];
-    const d = p.priorPrecision[j];
-    const mu = p.priorMean[j];
+    // One cheap test per element (x − x is 0 exactly when x is finite); the message comes after.
+    const h = hess[j];
+    const d = priorPrecision[j];
+    if (mean[j] - mean[j] === 0 && priorMean[j] - priorMean[j] === 0 && d >= 0 && h + d > 0 && ess * (h + d) < Infinity) continue;
+    const m = mean[j];
+    const mu = priorMean[j];
     if (!Number.isFinite(m) || !Number.isFinite(h) || !Number.isFinite(d) || !Number.isFinite(mu)) {
       throw new UsageError(`${where}: element ${j} is not finite (mean ${m}, hess ${h}, priorPrecision ${d}, priorMean ${mu}); a posterior must hold finite numbers`);
     }
-    if (!(d >= 0) || !(h + d > 0) || !Number.isFinite(p.ess * (h + d))) {
-      throw new UsageError(`${where}: element ${j} has priorPrecision ${d} and hess ${h}; it needs priorPrecision ≥ 0 and 0 < hess + priorPrecision with a finite precision`);
-    }
+    throw new UsageError(`${where}: element ${j} has priorPrecision ${d} and hess ${h}; it needs priorPrecision ≥ 0 and 0 < hess + priorPrecision with a finite precision`);
   }
 }
 
