@@ -45,7 +45,7 @@ export interface FederatedDigitsConfig {
 
 export const DEFAULT_FEDERATED_CONFIG: FederatedDigitsConfig = {
   clients: 6,
-  rounds: 8,
+  rounds: 20,
   localEpochs: 2,
   seed: 0,
   hidden: 64,

@@ -41,7 +41,8 @@ export function roundsFigure(runs: readonly MethodRun[], caption: string): strin
       const v = y0 + ((y1 - y0) * t) / 4;
       parts.push(`<text x="${ox + M.left - 4}" y="${f(y(v) + 4)}" text-anchor="end" font-size="10">${v.toFixed(3)}</text>`);
     }
-    for (let r = 1; r <= rounds; r++) parts.push(`<text x="${f(x(r))}" y="${H - M.bottom + 14}" text-anchor="middle" font-size="10">${r}</text>`);
+    const every = Math.ceil(rounds / 10);
+    for (let r = 1; r <= rounds; r += every) parts.push(`<text x="${f(x(r))}" y="${H - M.bottom + 14}" text-anchor="middle" font-size="10">${r}</text>`);
     parts.push(`<text x="${ox + W / 2}" y="${H - 8}" text-anchor="middle" font-size="11">round</text>`);
     for (const s of series) {
       const color = COLORS[s.method] ?? '#4a5568';
