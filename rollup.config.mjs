@@ -1,6 +1,7 @@
 // Bundles the library for npm and for the browser tests: ESM with code-split chunks for the
 // backends loaded on demand, the WASM embedded (base64, so no asset handling), comlink bundled,
-// Node-only modules (node:*, the Dawn `webgpu` package) left as imports that only Node paths reach.
+// Node-only modules (node:*, the Dawn `webgpu` package) left as imports that only Node paths reach,
+// and `mqtt` (the federated transport's optional dependency, imported on first use) left to the app.
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import typescript from '@rollup/plugin-typescript';
 
@@ -17,7 +18,7 @@ export default {
     sourcemap: true,
     chunkFileNames: 'chunks/[name]-[hash].js',
   },
-  external: (id) => id.startsWith('node:') || id === 'webgpu' || id === 'tsx' || id.startsWith('tsx/'),
+  external: (id) => id.startsWith('node:') || id === 'webgpu' || id === 'mqtt' || id === 'tsx' || id.startsWith('tsx/'),
   plugins: [
     nodeResolve({ browser: false, preferBuiltins: true }),
     typescript({
