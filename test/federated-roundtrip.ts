@@ -9,13 +9,19 @@ import { encodeMessage } from '../src/federated/wire.js';
 import { initialGlobal, makeQuadraticClients, quadraticTrainer } from './federated-helpers.js';
 
 export const ROUNDTRIP_IDS = ['d0', 'd1', 'd2'];
+export const ROUNDTRIP_SHAPES = { w: [3, 5], b: [5] };
 
-export async function quadraticRoundTrip(url: string, session: string): Promise<Uint8Array> {
-  const shapes = { w: [3, 5], b: [5] };
-  const { clients, prior } = makeQuadraticClients(shapes, [20, 60, 180], 31);
-  const initial = initialGlobal(shapes, prior, 100);
+/** The run's clients and round-0 global (also used by the coordinator process of the kill test). */
+export function roundTripSetup() {
+  const { clients, prior } = makeQuadraticClients(ROUNDTRIP_SHAPES, [20, 60, 180], 31);
+  return { clients, initial: initialGlobal(ROUNDTRIP_SHAPES, prior, 100) };
+}
+
+export async function quadraticRoundTrip(url: string, session: string, rounds = 2): Promise<Uint8Array> {
+  const shapes = ROUNDTRIP_SHAPES;
+  const { clients, initial } = roundTripSetup();
   const transports = await Promise.all(['coordinator', ...ROUNDTRIP_IDS].map((user) => connectMqtt({ url, username: user, password: `pw-${user}`, clientId: `${session}-${user}` })));
-  const coordinator = new Coordinator({ transport: transports[0], session, prefix: 'ivon-fl', initial, rule: 'global-prior', rounds: 2, quorum: 3, deadlineMs: 60_000, clients: ROUNDTRIP_IDS, limits: { maxEss: 1000 } });
+  const coordinator = new Coordinator({ transport: transports[0], session, prefix: 'ivon-fl', initial, rule: 'global-prior', rounds, quorum: 3, deadlineMs: 60_000, clients: ROUNDTRIP_IDS, limits: { maxEss: 1000 } });
   const running = await Promise.all(
     ROUNDTRIP_IDS.map(async (id, k) => {
       const c = new FederatedClient({ transport: transports[k + 1], id, session, prefix: 'ivon-fl', shapes, train: quadraticTrainer(clients[k], 'global-prior'), retryMs: 200 });
@@ -27,5 +33,5 @@ export async function quadraticRoundTrip(url: string, session: string): Promise<
   const final = await coordinator.done;
   await Promise.all(running.map((c) => c.done));
   await Promise.all(transports.map((t) => t.close()));
-  return encodeMessage({ kind: 'global', session: 'compare', round: 2, sender: 'coordinator', final: true, posterior: final });
+  return encodeMessage({ kind: 'global', session: 'compare', round: rounds, sender: 'coordinator', final: true, posterior: final });
 }
