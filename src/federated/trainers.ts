@@ -58,7 +58,7 @@ export interface IvonTrainerOptions {
   opt: IVON;
   rule: Exclude<AggregationRule, 'fedavg'>;
   /** Local training from the round's start (e.g. fit for E epochs); called once per round. */
-  train: (round: number) => Promise<void>;
+  train: (round: number) => Promise<unknown>;
 }
 
 /** A FederatedClient `train` callback for an IVON optimizer. */
@@ -116,7 +116,7 @@ export interface AdamwTrainerOptions {
   opt: AdamW;
   /** The client's data-set size: FedAvg's weight. */
   rows: number;
-  train: (round: number) => Promise<void>;
+  train: (round: number) => Promise<unknown>;
 }
 
 /** A FederatedClient `train` callback for FedAvg with AdamW: the answer carries the weights and the row count. */
