@@ -99,7 +99,7 @@ describe('boundUpdate: the cap on one client’s influence', () => {
     };
     const limits = { maxEss: 1000, maxCurvature: 10, maxMeanShift: 2 };
     const { posterior, clipped } = boundUpdate({ client: 'c2', posterior: hostile }, roundPrior('global-prior', global), limits);
-    expect(clipped).toBe(2 * 15);
+    expect(clipped).toBe(15); // elements: each had both its curvature and its mean clipped
     const { priorPrecision, priorMean } = honest[2].params.w; // the coordinator's own view of c2's prior
     expect(posterior.params.w.priorPrecision).toEqual(priorPrecision);
     expect(posterior.params.w.priorMean).toEqual(priorMean);

@@ -11,7 +11,7 @@
 // influence.
 
 import { UsageError } from '../errors.js';
-import { productOfSites, type AbsolutePrior } from '../posterior/product.js';
+import { checkParam, combineSites, type AbsolutePrior } from '../posterior/product.js';
 import type { ParamPosterior, Posterior } from '../posterior/types.js';
 
 export type AggregationRule = 'product' | 'global-prior' | 'fedavg';
@@ -80,22 +80,23 @@ export function boundUpdate(update: ClientUpdate, prior: Readonly<Record<string,
       throw new UsageError(`client ${update.client} claims ess ${p.ess} for '${name}', over the coordinator's maxEss ${limits.maxEss}; it is rejected (raise maxEss if clients really hold that much data)`);
     }
     const { priorPrecision, priorMean } = clientPrior(prior[name], p.ess);
-    const hess = Float32Array.from(p.hess);
-    const mean = Float32Array.from(p.mean);
+    // Copied only when something is clipped: an honest update is used as it came.
+    let hess = p.hess;
+    let mean = p.mean;
     for (let j = 0; j < hess.length; j++) {
-      if (hess[j] > maxCurvature) {
-        hess[j] = maxCurvature;
-        clipped++;
-      }
-      if (!(hess[j] + priorPrecision[j] > 0)) {
-        hess[j] = Math.fround(-priorPrecision[j] + Math.abs(priorPrecision[j]) * 2 ** -20 + Number.MIN_VALUE);
-        clipped++;
-      }
-      const shift = mean[j] - priorMean[j];
-      if (Math.abs(shift) > maxMeanShift) {
-        mean[j] = priorMean[j] + Math.sign(shift) * maxMeanShift;
-        clipped++;
-      }
+      let h = hess[j];
+      let m = mean[j];
+      const d = priorPrecision[j];
+      const shift = m - priorMean[j];
+      if (h <= maxCurvature && h + d > 0 && Math.abs(shift) <= maxMeanShift) continue;
+      if (hess === p.hess) hess = Float32Array.from(p.hess);
+      if (mean === p.mean) mean = Float32Array.from(p.mean);
+      if (h > maxCurvature) h = maxCurvature;
+      if (!(h + d > 0)) h = Math.fround(-d + Math.abs(d) * 2 ** -20 + Number.MIN_VALUE);
+      if (Math.abs(shift) > maxMeanShift) m = priorMean[j] + Math.sign(shift) * maxMeanShift;
+      hess[j] = h;
+      mean[j] = m;
+      clipped++;
     }
     params[name] = { shape: p.shape, mean, hess, priorPrecision, priorMean, ess: p.ess };
   }
@@ -116,6 +117,12 @@ export function aggregateRound(
   if (updates.length === 0) throw new UsageError('aggregateRound: no updates; a round needs at least one client’s answer');
   const ids = updates.map((u) => u.client);
   if (new Set(ids).size !== ids.length) throw new UsageError(`aggregateRound: client ids repeat (${ids.join(', ')}); pass one update per client`);
+  for (const u of updates) {
+    const names = Object.keys(u.posterior?.params ?? {}).sort();
+    const want = Object.keys(global.params).sort();
+    if (names.join('\0') !== want.join('\0')) throw new UsageError(`aggregateRound: client ${u.client} has parameters [${names.join(', ')}] but the global has [${want.join(', ')}]`);
+    for (const name of names) checkParam(`aggregateRound: client ${u.client} '${name}'`, u.posterior.params[name], global.params[name].shape);
+  }
   const sorted = [...updates].sort((a, b) => (a.client < b.client ? -1 : a.client > b.client ? 1 : 0));
   const prior = roundPrior(rule, global);
   const report: BoundReport = { clipped: {} };
@@ -125,7 +132,7 @@ export function aggregateRound(
     return posterior;
   });
   if (rule === 'fedavg') return { global: fedAvg(global, bounded), clampedTotal: 0, report };
-  const { posterior, clampedTotal } = productOfSites(basePrior(global), bounded);
+  const { posterior, clampedTotal } = combineSites(basePrior(global), bounded);
   return { global: posterior, clampedTotal, report };
 }
 

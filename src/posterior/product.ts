@@ -64,6 +64,15 @@ export function productOfSites(base: Readonly<Record<string, AbsolutePrior>>, po
   const minRatio = checkRatio('productOfSites', 'minPrecisionRatio', options.minPrecisionRatio, DEFAULT_MIN_PRECISION_RATIO);
   if (minRatio === 0) throw new UsageError('productOfSites: minPrecisionRatio must be > 0 (a zero floor would allow a zero precision); pass a number in (0, 1)');
   checkBase(names, posteriors, base);
+  return combineSites(base, posteriors, minRatio);
+}
+
+/**
+ * productOfSites without its checks, for callers that have validated the posteriors and the base
+ * themselves (the coordinator validates every message on arrival). minRatio must be in (0, 1).
+ */
+export function combineSites(base: Readonly<Record<string, AbsolutePrior>>, posteriors: readonly Posterior[], minRatio = DEFAULT_MIN_PRECISION_RATIO): ProductResult {
+  const names = Object.keys(posteriors[0].params).sort();
   const params: Record<string, ParamPosterior> = {};
   const clamped: Record<string, number> = {};
   let clampedTotal = 0;
