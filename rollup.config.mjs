@@ -8,6 +8,9 @@ import typescript from '@rollup/plugin-typescript';
 export default {
   input: {
     index: 'src/index.ts',
+    // Federated rounds over MQTT: a subpath entry (ivon-edge/federated), so apps that never federate
+    // never meet its `import('mqtt')`.
+    federated: 'src/federated/index.ts',
     // Worker entries the pool's adapters load from next to themselves (dist/chunks/).
     'chunks/kernel-worker': 'workers/kernel-worker.js',
     'chunks/kernel-worker-node': 'workers/kernel-worker-node.js',

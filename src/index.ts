@@ -33,7 +33,6 @@ export type { CheckpointExpectation, DecodeOptions } from './checkpoint/index.js
 export * from './nn/index.js';
 export * from './metrics/index.js';
 export * from './posterior/index.js';
-export * from './federated/index.js';
 export { NoBackendError } from './scheduler/errors.js';
 export { WorkerCrashedError, WorkerTimeoutError } from './backends/pool-errors.js';
 export { DeviceLostError, WebGpuUnavailableError, WebGpuLimitError } from '../gpu/errors.js';
