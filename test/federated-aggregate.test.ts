@@ -1,9 +1,9 @@
 // The coordinator's round arithmetic (src/federated/aggregate.ts) against centralised float64
 // answers for quadratic losses, where every rule's fixed point is known exactly.
 import { describe, expect, it } from 'vitest';
-import { aggregateRound, boundUpdate, fedAvg, roundPrior, type AggregationRule } from '../src/federated/aggregate.js';
+import { aggregateRound, basePrior, boundUpdate, fedAvg, roundPrior, type AggregationRule } from '../src/federated/aggregate.js';
 import { encodeMessage } from '../src/federated/wire.js';
-import { precisionOf, productOfPosteriors } from '../src/posterior/product.js';
+import { precisionOf, productOfPosteriors, productOfSites } from '../src/posterior/product.js';
 import type { Posterior } from '../src/posterior/types.js';
 import { centralised, initialGlobal, makeQuadraticClients, quadraticTrainer } from './federated-helpers.js';
 
@@ -70,6 +70,31 @@ describe('aggregateRound', () => {
       encodeMessage({ kind: 'global', session: 's', round: 1, sender: 'coordinator', final: false, posterior: aggregateRound('global-prior', global, u, LIMITS).global });
     expect(bytes([...updates].reverse())).toEqual(bytes(updates));
     expect(bytes([updates[2], updates[0], updates[3], updates[1]])).toEqual(bytes(updates));
+  });
+
+  it('its fused pass gives the bits of boundUpdate followed by productOfSites, clipping and clamping included', async () => {
+    const { clients, prior } = makeQuadraticClients(SHAPES, [10, 20, 30, 40], 17);
+    const global = initialGlobal(SHAPES, prior, 100);
+    for (const rule of ['product', 'global-prior'] as const) {
+      const updates = await Promise.all(clients.map(async (c, k) => ({ client: `c${k}`, posterior: await quadraticTrainer(c, rule)(0, global) })));
+      // Client c1 sends huge curvatures and far means; every client has curvatures near −δ at the
+      // first four elements of w, which drives the summed precision below the floor there.
+      const w1 = updates[1].posterior.params.w;
+      updates[1].posterior = { params: { ...updates[1].posterior.params, w: { ...w1, hess: w1.hess.map((h, j) => (j % 2 ? 1e9 : h)), mean: w1.mean.map((m, j) => (j % 3 ? m : 50)) } } };
+      for (const u of updates) {
+        const w = u.posterior.params.w;
+        u.posterior = { params: { ...u.posterior.params, w: { ...w, hess: w.hess.map((h, j) => (j < 4 ? -0.999 * w.priorPrecision[j] : h)) } } };
+      }
+      const limits = { maxEss: 1000, maxCurvature: 50, maxMeanShift: 3 };
+      const fused = aggregateRound(rule, global, updates, limits);
+      const prior0 = roundPrior(rule, global);
+      const reference = productOfSites(basePrior(global), updates.map((u) => boundUpdate(u, prior0, limits).posterior));
+      const bytes = (p: Posterior) => encodeMessage({ kind: 'global', session: 's', round: 1, sender: 'coordinator', final: false, posterior: p });
+      expect(bytes(fused.global)).toEqual(bytes(reference.posterior));
+      expect(fused.clampedTotal).toBe(reference.clampedTotal);
+      expect(fused.clampedTotal).toBeGreaterThan(0);
+      expect(fused.report.clipped.c1).toBeGreaterThan(0);
+    }
   });
 
   it('fedavg is the ess-weighted mean of the client means (float64 reference)', async () => {

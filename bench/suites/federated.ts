@@ -83,7 +83,7 @@ export async function runFederatedSuite(ctx: SuiteContext): Promise<void> {
           ['encode-update', () => mods.wire.encodeMessage({ ...header, kind: 'update', sender: 'client0', posterior }), `${updateBytes.length} bytes`],
           ['transfer', transfer, `one ${updateBytes.length}-byte message, aedes on loopback, QoS 1`],
           ['decode-update', () => mods.wire.decodeMessage(updateBytes, { shapes }), 'validated'],
-          ['aggregate-10', () => mods.aggregate.aggregateRound('product', global, updates, limits), `${CLIENTS} clients, float64`],
+          ['aggregate-10', () => mods.aggregate.aggregateValidated('product', global, updates, limits), `${CLIENTS} decoded updates, float64, the coordinator's path`],
           ['encode-global', () => mods.wire.encodeMessage({ ...header, kind: 'global', sender: 'coordinator', posterior: global }), `${globalBytes.length} bytes`],
         ];
         const summaries = await ctx.timeInterleaved(parts.map(([, run]) => async () => void (await run())));

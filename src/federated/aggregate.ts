@@ -11,7 +11,7 @@
 // influence.
 
 import { UsageError } from '../errors.js';
-import { checkParam, combineSites, type AbsolutePrior } from '../posterior/product.js';
+import { checkParam, positiveHess, type AbsolutePrior } from '../posterior/product.js';
 import type { ParamPosterior, Posterior } from '../posterior/types.js';
 
 export type AggregationRule = 'product' | 'global-prior' | 'fedavg';
@@ -123,17 +123,126 @@ export function aggregateRound(
     if (names.join('\0') !== want.join('\0')) throw new UsageError(`aggregateRound: client ${u.client} has parameters [${names.join(', ')}] but the global has [${want.join(', ')}]`);
     for (const name of names) checkParam(`aggregateRound: client ${u.client} '${name}'`, u.posterior.params[name], global.params[name].shape);
   }
+  return aggregateValidated(rule, global, updates, limits);
+}
+
+/**
+ * aggregateRound for updates already validated (the coordinator's, checked by decodeMessage on
+ * arrival): bounding and the product run fused, one pass per client and no per-client copies. The
+ * arithmetic is boundUpdate's and productOfSites' (the aggregate test checks the bits agree).
+ */
+export function aggregateValidated(
+  rule: AggregationRule,
+  global: Posterior,
+  updates: readonly ClientUpdate[],
+  limits: InfluenceLimits,
+): { global: Posterior; clampedTotal: number; report: BoundReport } {
   const sorted = [...updates].sort((a, b) => (a.client < b.client ? -1 : a.client > b.client ? 1 : 0));
   const prior = roundPrior(rule, global);
   const report: BoundReport = { clipped: {} };
-  const bounded = sorted.map((u) => {
-    const { posterior, clipped } = boundUpdate(u, prior, limits);
-    if (clipped > 0) report.clipped[u.client] = clipped;
-    return posterior;
+  if (rule === 'fedavg') {
+    const bounded = sorted.map((u) => {
+      const { posterior, clipped } = boundUpdate(u, prior, limits);
+      if (clipped > 0) report.clipped[u.client] = clipped;
+      return posterior;
+    });
+    return { global: fedAvg(global, bounded), clampedTotal: 0, report };
+  }
+  for (const u of sorted) {
+    for (const [name, p] of Object.entries(u.posterior.params)) {
+      if (!(p.ess <= limits.maxEss)) {
+        throw new UsageError(`client ${u.client} claims ess ${p.ess} for '${name}', over the coordinator's maxEss ${limits.maxEss}; it is rejected (raise maxEss if clients really hold that much data)`);
+      }
+    }
+  }
+  const base = basePrior(global);
+  const params: Record<string, ParamPosterior> = {};
+  let clampedTotal = 0;
+  for (const name of Object.keys(global.params).sort()) {
+    const members = sorted.map((u) => u.posterior.params[name]);
+    const { param, clamped, clipped } = boundedProduct(base[name], prior[name], members, limits);
+    params[name] = param;
+    clampedTotal += clamped;
+    clipped.forEach((count, k) => {
+      if (count > 0) report.clipped[sorted[k].client] = (report.clipped[sorted[k].client] ?? 0) + count;
+    });
+  }
+  return { global: { params }, clampedTotal, report };
+}
+
+const MIN_PRECISION_RATIO = 1e-3;
+
+/** One parameter: each member bounded against the round prior (boundUpdate's rules) and multiplied in (productOfSites'). */
+function boundedProduct(base: AbsolutePrior, round: AbsolutePrior, members: readonly ParamPosterior[], limits: InfluenceLimits) {
+  const maxCurvature = limits.maxCurvature ?? 1e4;
+  const maxMeanShift = limits.maxMeanShift ?? Infinity;
+  const n = members[0].mean.length;
+  const ess = members.reduce((sum, p) => sum + p.ess, 0);
+  const roundP = round.precision;
+  const roundMean = round.mean;
+  const precision = Float64Array.from(base.precision);
+  const natural = new Float64Array(n);
+  for (let j = 0; j < n; j++) natural[j] = precision[j] * base.mean[j];
+  const largest = new Float32Array(n);
+  const clipped = members.map(() => 0);
+  // The bounded (h, m) of member k at element j, exactly as boundUpdate stores them (float32).
+  const bounded = (p: ParamPosterior, d: number, j: number, k: number): [number, number] => {
+    let h = p.hess[j];
+    let m = p.mean[j];
+    const shift = m - roundMean[j];
+    if (h <= maxCurvature && h + d > 0 && Math.abs(shift) <= maxMeanShift) return [h, m];
+    if (k >= 0) clipped[k]++;
+    if (h > maxCurvature) h = maxCurvature;
+    if (!(h + d > 0)) h = Math.fround(-d + Math.abs(d) * 2 ** -20 + Number.MIN_VALUE);
+    if (Math.abs(shift) > maxMeanShift) m = roundMean[j] + Math.sign(shift) * maxMeanShift;
+    return [Math.fround(h), Math.fround(m)];
+  };
+  members.forEach((p, k) => {
+    const e = p.ess;
+    const { hess, mean } = p;
+    for (let j = 0; j < n; j++) {
+      const d = Math.fround(roundP[j] / e);
+      let h = hess[j];
+      let m = mean[j];
+      if (!(h <= maxCurvature && h + d > 0 && Math.abs(m - roundMean[j]) <= maxMeanShift)) [h, m] = bounded(p, d, j, k);
+      const s = e * (h + d);
+      const pk = e * d;
+      precision[j] += s - pk;
+      natural[j] += s * m - pk * roundMean[j];
+      if (s > largest[j]) largest[j] = s;
+    }
   });
-  if (rule === 'fedavg') return { global: fedAvg(global, bounded), clampedTotal: 0, report };
-  const { posterior, clampedTotal } = combineSites(basePrior(global), bounded);
-  return { global: posterior, clampedTotal, report };
+  const meanOut = new Float32Array(n);
+  const hessOut = new Float32Array(n);
+  const priorPrecisionOut = new Float32Array(n);
+  let clamped = 0;
+  for (let j = 0; j < n; j++) {
+    let sg = precision[j];
+    let m: number;
+    const floor = MIN_PRECISION_RATIO * largest[j];
+    if (!(sg >= floor)) {
+      let weightSum = 0;
+      let weightedMeans = 0;
+      for (const p of members) {
+        const d = Math.fround(roundP[j] / p.ess);
+        const [h, mk] = bounded(p, d, j, -1);
+        const s = p.ess * (h + d);
+        weightSum += s;
+        weightedMeans += s * mk;
+      }
+      sg = floor;
+      m = weightedMeans / weightSum;
+      clamped++;
+    } else {
+      m = natural[j] / sg;
+    }
+    const delta = base.precision[j] / ess;
+    meanOut[j] = m;
+    priorPrecisionOut[j] = delta;
+    hessOut[j] = positiveHess(sg / ess - delta, priorPrecisionOut[j]);
+  }
+  const param: ParamPosterior = { shape: [...members[0].shape], mean: meanOut, hess: hessOut, priorPrecision: priorPrecisionOut, priorMean: Float32Array.from(base.mean), ess };
+  return { param, clamped, clipped };
 }
 
 /** FedAvg: m_g = Σ_k ess_k m_k / Σ_k ess_k (float64), the rest of the global posterior unchanged. */

@@ -10,7 +10,7 @@
 // itself, so republishing it is byte-identical, and clients re-send their answers until they see the
 // next round. With quorum = every client the final posterior is independent of faults (bit for bit).
 
-import { aggregateRound, AGGREGATION_RULES, type AggregationRule, type ClientUpdate, type InfluenceLimits } from './aggregate.js';
+import { aggregateValidated, AGGREGATION_RULES, type AggregationRule, type ClientUpdate, type InfluenceLimits } from './aggregate.js';
 import { decodeHeader, decodeMessage, encodeMessage, checkId, FederatedMessageError } from './wire.js';
 import { topicsFor, type Transport } from './transport.js';
 import type { Posterior } from '../posterior/types.js';
@@ -223,7 +223,8 @@ export class Coordinator {
 
   private async advance(by: 'quorum' | 'deadline'): Promise<void> {
     const updates = [...this.received.values()];
-    const result = aggregateRound(this.o.rule, this.global, updates, this.o.limits);
+    // Every update was validated by decodeMessage when it arrived.
+    const result = aggregateValidated(this.o.rule, this.global, updates, this.o.limits);
     for (const [client, elements] of Object.entries(result.report.clipped)) this.o.log({ type: 'clipped', round: this.round, client, elements });
     this.o.log({ type: 'closed', round: this.round, clients: updates.map((u) => u.client).sort(), clamped: result.clampedTotal, by });
     const next = this.round + 1;

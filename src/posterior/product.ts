@@ -152,7 +152,7 @@ function productOfParam(base: AbsolutePrior, members: readonly ParamPosterior[],
 }
 
 /** h rounded to float32 so that the stored h + δ stays > 0 even where S/ess is tiny next to δ. */
-function positiveHess(h: number, delta32: number): number {
+export function positiveHess(h: number, delta32: number): number {
   let h32 = Math.fround(h);
   while (!(h32 + delta32 > 0)) h32 = Math.fround(h32 + Math.max(Math.abs(delta32), Number.MIN_VALUE) * 2 ** -23);
   return h32;
