@@ -23,7 +23,11 @@ import { startBroker } from './federated-broker.js';
 /** One topic prefix for every run (the broker's ACL protects it); runs differ by session id. */
 const PREFIX = 'ivon-fl';
 
-export type Method = 'federated-ivon' | 'fedavg-adamw' | 'centralised-ivon';
+/**
+ * 'federated-ivon': rule 'product' (clients train from the base prior); 'federated-ivon-prior': rule
+ * 'global-prior' (each round's global is every client's prior; needs IVON's setPrior).
+ */
+export type Method = 'federated-ivon' | 'federated-ivon-prior' | 'fedavg-adamw' | 'centralised-ivon';
 export const METHODS: readonly Method[] = ['federated-ivon', 'fedavg-adamw', 'centralised-ivon'];
 
 export interface FederatedDigitsConfig {
@@ -39,6 +43,8 @@ export interface FederatedDigitsConfig {
   iidShare: number;
   ivon: { lr: number; hessInit: number; beta2: number; essFactor: number; priorPrecision: number };
   adamw: { lr: number; weightDecay: number };
+  /** Damping ρ of the 'global-prior' rounds (federated-ivon-prior). */
+  priorDamping: number;
   /** Broker URL; default: an aedes broker started in this process on loopback. */
   brokerUrl?: string;
 }
@@ -56,6 +62,7 @@ export const DEFAULT_FEDERATED_CONFIG: FederatedDigitsConfig = {
   // δ = 1e-4 at ess = 10·1438 is P₀ ≈ 1.4).
   ivon: { lr: 0.2, hessInit: 1.5, beta2: 0.999, essFactor: 10, priorPrecision: 1.5 },
   adamw: { lr: 5e-3, weightDecay: 0.1 },
+  priorDamping: 0.5,
 };
 
 export interface RoundScore {
@@ -168,7 +175,8 @@ export async function runMethod(method: Method, config: FederatedDigitsConfig, u
     }
     return { method, seed: config.seed, scores, seconds: (performance.now() - t0) / 1000 };
   }
-  const ivon = method === 'federated-ivon';
+  const ivon = method === 'federated-ivon' || method === 'federated-ivon-prior';
+  const rule = method === 'federated-ivon-prior' ? 'global-prior' : 'product';
   const session = `digits-${method}-${config.seed}`;
   const totalEss = s.parts.reduce((a, p) => a + (ivon ? config.ivon.essFactor * p.rows : p.rows), 0);
   const transports: Transport[] = [];
@@ -183,7 +191,8 @@ export async function runMethod(method: Method, config: FederatedDigitsConfig, u
     session,
     prefix: PREFIX,
     initial: initialPosterior(config, totalEss, ivon),
-    rule: ivon ? 'product' : 'fedavg',
+    rule: ivon ? rule : 'fedavg',
+    damping: rule === 'global-prior' ? config.priorDamping : 1,
     rounds: config.rounds,
     quorum: ids.length,
     deadlineMs: 600_000,
@@ -203,7 +212,7 @@ export async function runMethod(method: Method, config: FederatedDigitsConfig, u
       if (ivon) {
         const ess = config.ivon.essFactor * part.rows;
         const opt = new IVON(s.rt, { params: m.init(config.seed), shapes: m.shapes(), lr: config.ivon.lr, ess, hessInit: config.ivon.hessInit, beta2: config.ivon.beta2, weightDecay: config.ivon.priorPrecision / ess, seed });
-        train = ivonTrainer({ opt, rule: 'product', train: async (round) => void (await fit(net, opt, data, fitOptions(part.rows, seed * 1000 + round))) });
+        train = ivonTrainer({ opt, rule, train: async (round) => void (await fit(net, opt, data, fitOptions(part.rows, seed * 1000 + round))) });
       } else {
         const opt = new AdamW(s.rt, { params: m.init(config.seed), shapes: m.shapes(), lr: config.adamw.lr, weightDecay: config.adamw.weightDecay });
         train = adamwTrainer({ opt, rows: part.rows, train: async (round) => void (await fit(net, opt, data, fitOptions(part.rows, seed * 1000 + round))) });

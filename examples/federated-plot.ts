@@ -5,7 +5,7 @@ import type { MethodRun } from './federated-digits-run.js';
 const W = 340;
 const H = 260;
 const M = { left: 52, right: 12, top: 36, bottom: 44 };
-const COLORS: Record<string, string> = { 'federated-ivon': '#2b6cb0', 'fedavg-adamw': '#dd6b20', 'centralised-ivon': '#38a169' };
+const COLORS: Record<string, string> = { 'federated-ivon': '#2b6cb0', 'federated-ivon-prior': '#805ad5', 'fedavg-adamw': '#dd6b20', 'centralised-ivon': '#38a169' };
 const f = (v: number) => Number(v.toFixed(2)).toString();
 
 export function roundsFigure(runs: readonly MethodRun[], caption: string): string {

@@ -48,6 +48,22 @@ describe('aggregateRound', () => {
     });
   }
 
+  it('damping ρ: the global moves ρ of the way each round and converges geometrically to the same posterior', async () => {
+    const { clients, prior } = makeQuadraticClients(SHAPES, [30, 250, 80], 18);
+    const want = centralised(clients, prior);
+    let global: Posterior = initialGlobal(SHAPES, prior, 100);
+    const errors: number[] = [];
+    for (let r = 0; r < 30; r++) {
+      const updates = await Promise.all(clients.map(async (c, k) => ({ client: `c${k}`, posterior: await quadraticTrainer(c, 'global-prior')(r, global) })));
+      global = aggregateRound('global-prior', global, updates, LIMITS, { damping: 0.4 }).global;
+      errors.push(Math.max(maxRelativeError(global, want).precision, maxRelativeError(global, want).mean));
+    }
+    expect(errors[0]).toBeGreaterThan(0.05);
+    for (let r = 1; r < 10; r++) expect(errors[r]).toBeLessThan(errors[r - 1]);
+    expect(errors[29]).toBeLessThan(1e-4);
+    expect(() => aggregateRound('global-prior', global, [], LIMITS, { damping: 0 })).toThrow(/damping/);
+  });
+
   it('why the sites divide out the round prior: a plain product against q_r counts the data once per round', async () => {
     // The product taken against q_r (as if q_r were the shared prior) keeps q_r's data and adds it again.
     const { clients, prior } = makeQuadraticClients(SHAPES, [50, 50, 50], 12);

@@ -112,7 +112,9 @@ export function aggregateRound(
   global: Posterior,
   updates: readonly ClientUpdate[],
   limits: InfluenceLimits,
+  options: RoundOptions = {},
 ): { global: Posterior; clampedTotal: number; report: BoundReport } {
+  checkDamping('aggregateRound', options.damping);
   if (!AGGREGATION_RULES.includes(rule)) throw new UsageError(`aggregateRound: rule ${JSON.stringify(rule)} is not one of ${AGGREGATION_RULES.join(', ')}`);
   if (updates.length === 0) throw new UsageError('aggregateRound: no updates; a round needs at least one client’s answer');
   const ids = updates.map((u) => u.client);
@@ -123,7 +125,44 @@ export function aggregateRound(
     if (names.join('\0') !== want.join('\0')) throw new UsageError(`aggregateRound: client ${u.client} has parameters [${names.join(', ')}] but the global has [${want.join(', ')}]`);
     for (const name of names) checkParam(`aggregateRound: client ${u.client} '${name}'`, u.posterior.params[name], global.params[name].shape);
   }
-  return aggregateValidated(rule, global, updates, limits);
+  return aggregateValidated(rule, global, updates, limits, options);
+}
+
+export interface RoundOptions {
+  /**
+   * ρ ∈ (0, 1]: the new global's natural parameters move only this fraction of the way from q_r to
+   * the rule's result, (S, S·m) ← (1−ρ)·(S_r, S_r·m_r) + ρ·(S, S·m). Default 1 (no damping). Exact
+   * rules stay exact at their fixed point; damping steadies rounds whose sites overshoot (a curvature
+   * estimate lagging the mean, non-IID clients pulling apart).
+   */
+  damping?: number;
+}
+
+export function checkDamping(where: string, damping: number | undefined): number {
+  if (damping === undefined) return 1;
+  if (typeof damping !== 'number' || !(damping > 0 && damping <= 1)) throw new UsageError(`${where}: damping must be in (0, 1], not ${String(damping)}`);
+  return damping;
+}
+
+/** (1−ρ)·q_r + ρ·q in natural parameters, expressed with q's ess and prior. */
+function damp(old: Posterior, next: Posterior, rho: number): Posterior {
+  if (rho === 1) return next;
+  const params: Record<string, ParamPosterior> = {};
+  for (const [name, q] of Object.entries(next.params)) {
+    const o = old.params[name];
+    const n = q.mean.length;
+    const mean = new Float32Array(n);
+    const hess = new Float32Array(n);
+    for (let j = 0; j < n; j++) {
+      const sOld = o.ess * (o.hess[j] + o.priorPrecision[j]);
+      const sNew = q.ess * (q.hess[j] + q.priorPrecision[j]);
+      const s = (1 - rho) * sOld + rho * sNew;
+      mean[j] = ((1 - rho) * sOld * o.mean[j] + rho * sNew * q.mean[j]) / s;
+      hess[j] = positiveHess(s / q.ess - q.priorPrecision[j], q.priorPrecision[j]);
+    }
+    params[name] = { ...q, mean, hess };
+  }
+  return { params };
 }
 
 /**
@@ -136,7 +175,9 @@ export function aggregateValidated(
   global: Posterior,
   updates: readonly ClientUpdate[],
   limits: InfluenceLimits,
+  options: RoundOptions = {},
 ): { global: Posterior; clampedTotal: number; report: BoundReport } {
+  const rho = checkDamping('aggregateValidated', options.damping);
   const sorted = [...updates].sort((a, b) => (a.client < b.client ? -1 : a.client > b.client ? 1 : 0));
   const prior = roundPrior(rule, global);
   const report: BoundReport = { clipped: {} };
@@ -167,7 +208,7 @@ export function aggregateValidated(
       if (count > 0) report.clipped[sorted[k].client] = (report.clipped[sorted[k].client] ?? 0) + count;
     });
   }
-  return { global: { params }, clampedTotal, report };
+  return { global: damp(global, { params }, rho), clampedTotal, report };
 }
 
 const MIN_PRECISION_RATIO = 1e-3;

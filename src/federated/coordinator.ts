@@ -10,7 +10,7 @@
 // itself, so republishing it is byte-identical, and clients re-send their answers until they see the
 // next round. With quorum = every client the final posterior is independent of faults (bit for bit).
 
-import { aggregateValidated, AGGREGATION_RULES, type AggregationRule, type ClientUpdate, type InfluenceLimits } from './aggregate.js';
+import { aggregateValidated, checkDamping, AGGREGATION_RULES, type AggregationRule, type ClientUpdate, type InfluenceLimits } from './aggregate.js';
 import { decodeHeader, decodeMessage, encodeMessage, checkId, FederatedMessageError } from './wire.js';
 import { topicsFor, type Transport } from './transport.js';
 import type { Posterior } from '../posterior/types.js';
@@ -55,6 +55,8 @@ export interface CoordinatorOptions {
   /** The client ids allowed to answer (default: anyone the broker lets publish on an update topic). */
   clients?: readonly string[];
   limits: InfluenceLimits;
+  /** ρ ∈ (0, 1] (default 1): each round's global moves this fraction of the way (aggregate.ts RoundOptions). */
+  damping?: number;
   /** Where the global of the current round is kept (resume after a crash); e.g. fileCheckpointStore(path). */
   checkpoint?: CheckpointStore;
   /** Every event (accepted, ignored, rejected, ...). Default: rejections go to console.warn. */
@@ -101,6 +103,7 @@ export class Coordinator {
       minUpdates: o.minUpdates ?? 1,
       clients: o.clients,
       limits: o.limits,
+      damping: checkDamping('Coordinator', o.damping),
       checkpoint: o.checkpoint,
       log: o.log ?? defaultLog,
     };
@@ -224,7 +227,7 @@ export class Coordinator {
   private async advance(by: 'quorum' | 'deadline'): Promise<void> {
     const updates = [...this.received.values()];
     // Every update was validated by decodeMessage when it arrived.
-    const result = aggregateValidated(this.o.rule, this.global, updates, this.o.limits);
+    const result = aggregateValidated(this.o.rule, this.global, updates, this.o.limits, { damping: this.o.damping });
     for (const [client, elements] of Object.entries(result.report.clipped)) this.o.log({ type: 'clipped', round: this.round, client, elements });
     this.o.log({ type: 'closed', round: this.round, clients: updates.map((u) => u.client).sort(), clamped: result.clampedTotal, by });
     const next = this.round + 1;
