@@ -67,9 +67,12 @@ export const DEFAULT_FEDERATED_CONFIG: FederatedDigitsConfig = {
 
 export interface RoundScore {
   round: number;
+  /** IVON methods: the Bayesian model average; FedAvg-AdamW: at the weights. */
   accuracy: number;
   nll: number;
   ece: number;
+  /** IVON methods: the same scores at the posterior mean (no sampling). */
+  atMean?: { accuracy: number; nll: number; ece: number };
 }
 
 export interface MethodRun {
@@ -123,8 +126,14 @@ async function scoreIvon(rt: Runtime, config: FederatedDigitsConfig, global: Pos
   for (const [name, t] of Object.entries(snap.tensors)) t.hess = Float32Array.from(global.params[name].hess);
   await opt.restore(snap);
   const p = await predictBma(net, opt, test.x, test.rows, { samples: config.bmaSamples });
+  const q = await predictAtMean(net, opt, test.x, test.rows);
   opt.dispose();
-  return { round, accuracy: accuracy(p.probs, test.labels, 10), nll: negativeLogLikelihood(p.logProbs, test.labels, 10), ece: expectedCalibrationError(p.probs, test.labels, 10) };
+  const scores = (r: { probs: Float32Array | Float64Array; logProbs: Float32Array | Float64Array }) => ({
+    accuracy: accuracy(r.probs, test.labels, 10),
+    nll: negativeLogLikelihood(r.logProbs, test.labels, 10),
+    ece: expectedCalibrationError(r.probs, test.labels, 10),
+  });
+  return { round, ...scores(p), atMean: scores(q) };
 }
 
 async function scoreMeans(rt: Runtime, config: FederatedDigitsConfig, global: Posterior, test: LabelledSet, round: number): Promise<RoundScore> {
