@@ -1,7 +1,8 @@
 // Coordinator and clients running in a browser page (headless Chromium; our sources bundled by
 // test/browser/serve.ts, the `mqtt` package's browser build through an import map) against an aedes
 // broker in this Node process over MQTT/WebSockets: the final global posterior equals the same run's
-// in Node, bit for bit.
+// in Node, bit for bit; the coordinator checkpoints to the origin private file system, and the last
+// checkpoint there is that final global.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -15,10 +16,14 @@ const root = resolve(import.meta.dirname, '..');
 const PAGE = `<!doctype html><meta charset="utf-8"><title>ivon-edge federated</title>
 <script type="importmap">{"imports":{"mqtt":"/mqtt.js"}}</script>
 <script type="module">
-import { quadraticRoundTrip } from '/roundtrip.js';
+import { quadraticRoundTrip, opfsCheckpointStore, decodeMessage, encodeMessage } from '/roundtrip.js';
+const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 globalThis.run = async (url) => {
-  const bytes = await quadraticRoundTrip(url, 'browser-run');
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  const store = opfsCheckpointStore('federated-global');
+  const bytes = await quadraticRoundTrip(url, 'browser-run', 2, store);
+  const saved = decodeMessage(await store.load());
+  const checkpoint = encodeMessage({ ...saved, session: 'compare' });
+  return { final: hex(bytes), checkpoint: hex(checkpoint), round: saved.round, isFinal: saved.final };
 };
 globalThis.ready = true;
 </script>`;
@@ -55,8 +60,9 @@ describe('federated rounds in a browser page', () => {
     await page.waitForFunction(() => 'ready' in globalThis, undefined, { timeout: 30_000 }).catch(() => {
       throw new Error(`page did not load: ${errors.join('\n')}`);
     });
-    const inBrowser = await page.evaluate((url) => (globalThis as unknown as { run(u: string): Promise<string> }).run(url), broker.wsUrl!);
+    const inBrowser = await page.evaluate((url) => (globalThis as unknown as { run(u: string): Promise<Record<string, unknown>> }).run(url), broker.wsUrl!);
     const inNode = Buffer.from(await quadraticRoundTrip(broker.url, 'node-run')).toString('hex');
-    expect(inBrowser).toBe(inNode);
+    expect(inBrowser.final).toBe(inNode);
+    expect(inBrowser).toMatchObject({ checkpoint: inNode, round: 2, isFinal: true });
   });
 });

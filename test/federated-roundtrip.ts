@@ -2,7 +2,7 @@
 // 'global-prior') over the broker at `url`, the same code in Node and in Deno
 // (test/deno/federated.ts): returns the final global as message bytes under a fixed session name,
 // so runs in different runtimes and sessions can be compared bit for bit.
-import { Coordinator } from '../src/federated/coordinator.js';
+import { Coordinator, type CheckpointStore } from '../src/federated/coordinator.js';
 import { FederatedClient } from '../src/federated/client.js';
 import { connectMqtt } from '../src/federated/mqtt.js';
 import { encodeMessage } from '../src/federated/wire.js';
@@ -17,11 +17,11 @@ export function roundTripSetup() {
   return { clients, initial: initialGlobal(ROUNDTRIP_SHAPES, prior, 100) };
 }
 
-export async function quadraticRoundTrip(url: string, session: string, rounds = 2): Promise<Uint8Array> {
+export async function quadraticRoundTrip(url: string, session: string, rounds = 2, checkpoint?: CheckpointStore): Promise<Uint8Array> {
   const shapes = ROUNDTRIP_SHAPES;
   const { clients, initial } = roundTripSetup();
   const transports = await Promise.all(['coordinator', ...ROUNDTRIP_IDS].map((user) => connectMqtt({ url, username: user, password: `pw-${user}`, clientId: `${session}-${user}` })));
-  const coordinator = new Coordinator({ transport: transports[0], session, prefix: 'ivon-fl', initial, rule: 'global-prior', rounds, quorum: 3, deadlineMs: 60_000, clients: ROUNDTRIP_IDS, limits: { maxEss: 1000 } });
+  const coordinator = new Coordinator({ transport: transports[0], session, prefix: 'ivon-fl', initial, rule: 'global-prior', rounds, quorum: 3, deadlineMs: 60_000, clients: ROUNDTRIP_IDS, limits: { maxEss: 1000 }, checkpoint });
   const running = await Promise.all(
     ROUNDTRIP_IDS.map(async (id, k) => {
       const c = new FederatedClient({ transport: transports[k + 1], id, session, prefix: 'ivon-fl', shapes, train: quadraticTrainer(clients[k], 'global-prior'), retryMs: 200 });
@@ -35,3 +35,7 @@ export async function quadraticRoundTrip(url: string, session: string, rounds = 
   await Promise.all(transports.map((t) => t.close()));
   return encodeMessage({ kind: 'global', session: 'compare', round: rounds, sender: 'coordinator', final: true, posterior: final });
 }
+
+// Re-exported for the browser page, which loads this module as one bundle.
+export { opfsCheckpointStore } from '../src/federated/coordinator.js';
+export { decodeMessage, encodeMessage } from '../src/federated/wire.js';

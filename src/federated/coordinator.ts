@@ -271,3 +271,22 @@ export function fileCheckpointStore(path: string): CheckpointStore {
     },
   };
 }
+
+/** A CheckpointStore in a browser's origin private file system (atomic saves: src/checkpoint/files-browser.ts). */
+export function opfsCheckpointStore(name: string): CheckpointStore {
+  return {
+    async save(bytes) {
+      const { saveCheckpointToOpfs } = await import('../checkpoint/files-browser.js');
+      await saveCheckpointToOpfs(name, bytes);
+    },
+    async load() {
+      const { loadCheckpointFromOpfs } = await import('../checkpoint/files-browser.js');
+      try {
+        return await loadCheckpointFromOpfs(name);
+      } catch (e) {
+        if (e instanceof Error && e.message.startsWith('no checkpoint named')) return undefined;
+        throw e;
+      }
+    },
+  };
+}

@@ -15,7 +15,7 @@ export {
   type InfluenceLimits,
 } from './aggregate.js';
 export { emptySite, cavityOf, updateSite, globalOfSites, type Site } from './sites.js';
-export { Coordinator, fileCheckpointStore, type CoordinatorOptions, type CheckpointStore, type FederatedEvent } from './coordinator.js';
+export { Coordinator, fileCheckpointStore, opfsCheckpointStore, type CoordinatorOptions, type CheckpointStore, type FederatedEvent } from './coordinator.js';
 export { FederatedClient, type ClientOptions, type ClientEvent } from './client.js';
 export { encodeMessage, decodeMessage, FederatedMessageError, WIRE_FORMAT, type Message, type MessageKind, type WireExpectation } from './wire.js';
 export { topicsFor, type Transport, type PublishOptions, type MessageHandler, type Topics } from './transport.js';
