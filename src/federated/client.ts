@@ -53,6 +53,9 @@ export class FederatedClient {
     checkId('client id', o.id);
     checkId('session', o.session);
     this.coordinator = checkId('coordinator id', o.coordinator ?? 'coordinator');
+    if (typeof o.transport?.publish !== 'function' || typeof o.transport?.subscribe !== 'function') {
+      throw new UsageError('FederatedClient: transport must be a Transport ({ publish, subscribe, close }), e.g. await connectMqtt({ url, username, password })');
+    }
     if (typeof o.train !== 'function') throw new UsageError('FederatedClient: train must be a function (round, global) => Promise<Posterior>');
     if (!o.shapes || Object.keys(o.shapes).length === 0) throw new UsageError('FederatedClient: shapes must name every parameter of the model and its shape');
     this.retryMs = o.retryMs ?? 2000;

@@ -91,6 +91,18 @@ export class Coordinator {
     if (!(o.limits?.maxEss > 0)) throw new UsageError('Coordinator: limits.maxEss must be > 0 (the largest data-set size a client may claim)');
     if (!o.initial?.params || Object.keys(o.initial.params).length === 0) throw new UsageError('Coordinator: initial must be a posterior with at least one parameter');
     o.clients?.forEach((c) => checkId('client id', c));
+    if (typeof o.transport?.publish !== 'function' || typeof o.transport?.subscribe !== 'function') {
+      throw new UsageError('Coordinator: transport must be a Transport ({ publish, subscribe, close }), e.g. await connectMqtt({ url, username, password })');
+    }
+    if (o.minUpdates !== undefined && (!Number.isSafeInteger(o.minUpdates) || o.minUpdates < 1)) throw new UsageError(`Coordinator: minUpdates must be an integer ≥ 1, not ${String(o.minUpdates)}`);
+    if (o.clients && o.quorum > o.clients.length) {
+      throw new UsageError(`Coordinator: quorum ${o.quorum} is more than the ${o.clients.length} listed clients; a round could only close at its deadline. Lower quorum or list every client`);
+    }
+    for (const key of ['maxCurvature', 'maxMeanShift'] as const) {
+      const v = o.limits[key];
+      if (v !== undefined && !(typeof v === 'number' && v > 0)) throw new UsageError(`Coordinator: limits.${key} must be a number > 0 (Infinity allowed), not ${String(v)}`);
+    }
+    if (o.log !== undefined && typeof o.log !== 'function') throw new UsageError('Coordinator: log must be a function (event) => void');
     this.o = {
       transport: o.transport,
       session: o.session,
