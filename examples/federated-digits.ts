@@ -1,7 +1,10 @@
 // Federated IVON vs FedAvg-AdamW vs centralised IVON on the bundled digits, split non-IID over
 // simulated clients talking MQTT on loopback (docs/FEDERATED.md §6). Writes out/federated.json and
 // out/federated.svg (accuracy, NLL, ECE per round, mean ± std over seeds).
-//   npx tsx examples/federated-digits.ts [--seeds 5] [--clients 6] [--rounds 8] [--local-epochs 2] [--broker mqtt://host:1883]
+//   npx tsx examples/federated-digits.ts [--seeds 5] [--clients 6] [--rounds 20] [--local-epochs 2] [--broker mqtt://host:1883]
+// Without --broker an aedes broker runs in this process on loopback. With --broker, the broker must
+// know the users coordinator and client0..client<K-1> (password pw-<user>) and apply
+// mosquittoAcl('ivon-fl') — startMosquitto in examples/federated-broker.ts sets up exactly that.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_FEDERATED_CONFIG, METHODS, runExperiment, type MethodRun } from './federated-digits-run.js';
