@@ -95,10 +95,6 @@ function checkScalarPrior(name: string, want: { priorPrecision: Float32Array; pr
 
 /** Sets the round's global as the per-element prior (IVON's setPrior). */
 async function setGlobalPrior(opt: IVON, prior: ReturnType<typeof roundPrior>, snapshot: OptimizerSnapshot): Promise<void> {
-  const withPrior = opt as IVON & { setPrior?: (p: { mean?: Record<string, Float32Array>; precision?: Record<string, Float32Array> }) => Promise<void> };
-  if (typeof withPrior.setPrior !== 'function') {
-    throw new UsageError("federated trainer: rule 'global-prior' needs IVON's per-element prior (setPrior), which this build lacks; use rule 'product'");
-  }
   const mean: Record<string, Float32Array> = {};
   const precision: Record<string, Float32Array> = {};
   for (const group of snapshot.groups) {
@@ -109,7 +105,7 @@ async function setGlobalPrior(opt: IVON, prior: ReturnType<typeof roundPrior>, s
       precision[name] = p.priorPrecision;
     }
   }
-  await withPrior.setPrior({ mean, precision });
+  await opt.setPrior({ mean, precision });
 }
 
 export interface AdamwTrainerOptions {
