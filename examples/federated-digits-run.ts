@@ -28,7 +28,7 @@ const PREFIX = 'ivon-fl';
  * 'global-prior' (each round's global is every client's prior; needs IVON's setPrior).
  */
 export type Method = 'federated-ivon' | 'federated-ivon-prior' | 'fedavg-adamw' | 'centralised-ivon';
-export const METHODS: readonly Method[] = ['federated-ivon', 'fedavg-adamw', 'centralised-ivon'];
+export const METHODS: readonly Method[] = ['federated-ivon', 'federated-ivon-prior', 'fedavg-adamw', 'centralised-ivon'];
 
 export interface FederatedDigitsConfig {
   clients: number;

@@ -39,7 +39,7 @@ mkdirSync(values.out!, { recursive: true });
 writeFileSync(`${values.out}/federated.json`, JSON.stringify({ config, seeds, runs }, null, 2));
 writeFileSync(`${values.out}/federated.svg`, roundsFigure(runs, `digits, ${config.clients} non-IID clients, ${config.localEpochs} local epochs per round, ${seeds.length} seeds (mean ± std)`));
 console.log(`\nfinal round (${config.rounds}), mean ± std over ${seeds.length} seeds:`);
-console.log('method            accuracy          NLL               ECE               (IVON: Bayesian model average)');
+console.log('method                accuracy          NLL               ECE               (IVON: Bayesian model average)');
 for (const method of METHODS) {
   const last = runs.filter((r) => r.method === method).map((r) => r.scores[r.scores.length - 1]);
   const ms = (f: (s: MethodRun['scores'][number]) => number) => {
@@ -48,8 +48,8 @@ for (const method of METHODS) {
     const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, v.length - 1));
     return `${mean.toFixed(4)} ± ${std.toFixed(4)}`.padEnd(18);
   };
-  console.log(`${method.padEnd(18)}${ms((s) => s.accuracy)}${ms((s) => s.nll)}${ms((s) => s.ece)}`);
-  if (last[0]?.atMean) console.log(`${'  at the mean'.padEnd(18)}${ms((s) => s.atMean!.accuracy)}${ms((s) => s.atMean!.nll)}${ms((s) => s.atMean!.ece)}`);
+  console.log(`${method.padEnd(22)}${ms((s) => s.accuracy)}${ms((s) => s.nll)}${ms((s) => s.ece)}`);
+  if (last[0]?.atMean) console.log(`${'  at the mean'.padEnd(22)}${ms((s) => s.atMean!.accuracy)}${ms((s) => s.atMean!.nll)}${ms((s) => s.atMean!.ece)}`);
 }
 console.log(`\n${((performance.now() - t0) / 1000).toFixed(1)} s; wrote ${values.out}/federated.json and ${values.out}/federated.svg`);
 process.exit(0);
