@@ -15,7 +15,8 @@ import { loadDigits, subset, trainTestSplit, type LabelledSet } from '../src/cli
 import { Coordinator } from '../src/federated/coordinator.js';
 import { FederatedClient } from '../src/federated/client.js';
 import { connectMqtt } from '../src/federated/mqtt.js';
-import { adamwTrainer, ivonPosterior, ivonTrainer, pointPosterior } from '../src/federated/trainers.js';
+import { adamwTrainer, ivonTrainer, pointPosterior } from '../src/federated/trainers.js';
+import { posteriorOf } from '../src/posterior/state.js';
 import type { Transport } from '../src/federated/transport.js';
 import type { ParamPosterior, Posterior } from '../src/posterior/types.js';
 import { startBroker } from './federated-broker.js';
@@ -178,7 +179,7 @@ export async function runMethod(method: Method, config: FederatedDigitsConfig, u
     const opt = new IVON(s.rt, { params: m.init(config.seed), shapes: m.shapes(), lr: config.ivon.lr, ess, hessInit: config.ivon.hessInit, beta2: config.ivon.beta2, weightDecay: config.ivon.priorPrecision / ess, seed: config.seed });
     for (let r = 0; r < config.rounds; r++) {
       await fit(net, opt, { x: s.union.x, targets: s.union.labels, rows: s.union.rows }, fitOptions(s.union.rows, config.seed * 1000 + r));
-      const p = await ivonPosterior(opt);
+      const p = await posteriorOf(opt);
       scores.push(await scoreIvon(s.rt, config, p, s.test, r + 1));
       log(`${method} seed ${config.seed} round ${r + 1}: acc ${scores[r].accuracy.toFixed(4)} nll ${scores[r].nll.toFixed(4)} ece ${scores[r].ece.toFixed(4)}`);
     }

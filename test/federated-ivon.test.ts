@@ -1,10 +1,10 @@
 // Real IVON clients (js backend) instead of exact posteriors: each trains on its own quadratic loss
 // from the run's base prior (weightDecay = P₀/ess_k), and the product of their posteriors
-// (ivonPosterior → productOfPosteriors) lands on the centralised float64 posterior of all the data,
+// (posteriorOf → productOfPosteriors) lands on the centralised float64 posterior of all the data,
 // within IVON's own statistical error (IVON.md §7: h → diag A, m → −(A + δ)⁻¹ b on quadratics).
 import { describe, expect, it } from 'vitest';
 import { createRuntime, IVON } from '../src/index.js';
-import { ivonPosterior } from '../src/federated/trainers.js';
+import { posteriorOf } from '../src/posterior/state.js';
 import { precisionOf, productOfPosteriors } from '../src/posterior/product.js';
 import { seeded } from './federated-helpers.js';
 
@@ -29,7 +29,7 @@ describe('federated product of real IVON posteriors', () => {
         }
         await opt.step();
       }
-      posteriors.push(await ivonPosterior(opt));
+      posteriors.push(await posteriorOf(opt));
       opt.dispose();
     }
     const { posterior, clampedTotal } = productOfPosteriors(posteriors);

@@ -24,7 +24,7 @@ export async function runFederatedSuite(ctx: SuiteContext): Promise<void> {
   ctx.log(`\n## federated: per-round overhead of federated IVON (10 clients) vs one local epoch, and bytes per client per round`);
   let mods;
   try {
-    const [network, layers, fitModule, runtimeOps, ivon, wire, aggregate, trainers, mqtt, broker] = await Promise.all([
+    const [network, layers, fitModule, runtimeOps, ivon, wire, aggregate, posterior, mqtt, broker] = await Promise.all([
       import('../../src/nn/network.js'),
       import('../../src/nn/layers.js'),
       import('../../src/nn/fit.js'),
@@ -32,11 +32,11 @@ export async function runFederatedSuite(ctx: SuiteContext): Promise<void> {
       import('../../src/optim/ivon.js'),
       import('../../src/federated/wire.js'),
       import('../../src/federated/aggregate.js'),
-      import('../../src/federated/trainers.js'),
+      import('../../src/posterior/state.js'),
       import('../../src/federated/mqtt.js'),
       import('../../examples/federated-broker.js'),
     ]);
-    mods = { network, layers, fitModule, runtimeOps, ivon, wire, aggregate, trainers, mqtt, broker };
+    mods = { network, layers, fitModule, runtimeOps, ivon, wire, aggregate, posterior, mqtt, broker };
   } catch (error) {
     ctx.skip('federated', null, `src/federated, mqtt or aedes is not available: ${reasonOf(error)}`);
     return;
@@ -64,7 +64,7 @@ export async function runFederatedSuite(ctx: SuiteContext): Promise<void> {
       const opt = new mods.ivon.IVON(opened.runtime, { params: init, shapes: model.shapes(), lr: 0.1, ess, weightDecay: 1.5 / ess, hessInit: 1 });
       try {
         await mods.fitModule.fit(net, opt, data, { loss: 'cross-entropy', epochs: 1, batchSize: 32, lr: 0.1, seed: 1 });
-        const posterior = await mods.trainers.ivonPosterior(opt);
+        const posterior = await mods.posterior.posteriorOf(opt);
         const global = { params: Object.fromEntries(Object.entries(posterior.params).map(([n, p]) => [n, { ...p, ess: ess * CLIENTS, priorPrecision: p.priorPrecision.map((d) => d / CLIENTS) }])) };
         const header = { session: 'bench', round: 0, final: false };
         const updateBytes = mods.wire.encodeMessage({ ...header, kind: 'update', sender: 'client0', posterior });

@@ -21,4 +21,4 @@ export { encodeMessage, decodeMessage, FederatedMessageError, WIRE_FORMAT, type 
 export { topicsFor, type Transport, type PublishOptions, type MessageHandler, type Topics } from './transport.js';
 export { connectMqtt, type MqttTransportOptions, type MqttModule } from './mqtt.js';
 export { accessRules, mosquittoAcl, type AccessRules } from './acl.js';
-export { ivonTrainer, adamwTrainer, ivonPosterior, pointPosterior, type IvonTrainerOptions, type AdamwTrainerOptions } from './trainers.js';
+export { ivonTrainer, adamwTrainer, pointPosterior, type IvonTrainerOptions, type AdamwTrainerOptions } from './trainers.js';

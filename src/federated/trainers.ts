@@ -9,35 +9,12 @@ import { UsageError } from '../errors.js';
 import type { IVON } from '../optim/ivon.js';
 import type { AdamW } from '../optim/adamw.js';
 import type { OptimizerSnapshot } from '../optim/snapshot.js';
+import { posteriorOf } from '../posterior/state.js';
 import type { ParamPosterior, Posterior } from '../posterior/types.js';
 import { clientPrior, roundPrior, type AggregationRule } from './aggregate.js';
 
 /** Relative agreement required between the base prior and a client's ess·weightDecay ('product'). */
 const PRIOR_TOLERANCE = 1e-5;
-
-/** The posterior an IVON optimizer holds (per-element prior where it has one, else its weightDecay and a zero mean). */
-export async function ivonPosterior(opt: IVON): Promise<Posterior> {
-  const params: Record<string, ParamPosterior> = {};
-  const snapshot = await opt.snapshot();
-  snapshot.groups.forEach((group) => {
-    if (group.hyper.frozen === true) return;
-    const ess = group.hyper.ess as number;
-    const weightDecay = group.hyper.weightDecay as number;
-    for (const name of group.params) {
-      const t = snapshot.tensors[name] as OptimizerSnapshot['tensors'][string] & { priorPrecision?: Float32Array; priorMean?: Float32Array };
-      const n = t.mean.length;
-      params[name] = {
-        shape: t.shape,
-        mean: t.mean,
-        hess: t.hess!,
-        priorPrecision: t.priorPrecision ?? new Float32Array(n).fill(weightDecay),
-        priorMean: t.priorMean ?? new Float32Array(n),
-        ess,
-      };
-    }
-  });
-  return { params };
-}
 
 /** Restores `opt` with every parameter's mean set to the global's and momentum (and AdamW's second moment) zeroed. */
 async function startFrom(opt: IVON | AdamW, global: Posterior, resetStep: boolean): Promise<void> {
@@ -77,7 +54,7 @@ export function ivonTrainer(o: IvonTrainerOptions): (round: number, global: Post
     await startFrom(o.opt, global, false);
     if (o.rule === 'global-prior') await setGlobalPrior(o.opt, prior, snapshot);
     await o.train(round);
-    return ivonPosterior(o.opt);
+    return posteriorOf(o.opt);
   };
 }
 
