@@ -87,6 +87,32 @@ describe('mergePosteriors against closed forms', () => {
     }
   });
 
+  it("mode 'product': the precision-weighted product of posteriors from one shared prior is the posterior of all the data", () => {
+    const P0 = 3;
+    const ts = tasks(7, [50, 120, 400]);
+    const rng = new Rng(8);
+    const mu0 = Object.fromEntries(NAMES.map((n) => [n, Float32Array.from({ length: count(n) }, () => rng.normal())])) as Record<Name, Float32Array>;
+    const posts: Posterior[] = ts.map((t) => ({
+      params: Object.fromEntries(
+        NAMES.map((n) => {
+          const mean = Float32Array.from({ length: count(n) }, (_, j) => (P0 * mu0[n][j] + t.ess * t.a[n][j] * t.c[n][j]) / (P0 + t.ess * t.a[n][j]));
+          return [n, { shape: [...SHAPES[n]], mean, hess: Float32Array.from(t.a[n]), priorPrecision: new Float32Array(count(n)).fill(P0 / t.ess), priorMean: Float32Array.from(mu0[n]), ess: t.ess }];
+        }),
+      ),
+    }));
+    const product = mergePosteriors(posts[0], posts, { mode: 'product' });
+    for (const n of NAMES) {
+      expect(maxAbsDiff(product.params[n].mean, mergedMinimiser(ts, P0, mu0, 1, n))).toBeLessThan(1e-6);
+      const p = product.params[n];
+      for (let j = 0; j < count(n); j++) {
+        const want = P0 + ts.reduce((s, t) => s + t.ess * t.a[n][j], 0);
+        expect(Math.abs(p.ess * (p.hess[j] + p.priorPrecision[j]) - want) / want).toBeLessThan(1e-6);
+      }
+    }
+    expect(() => mergePosteriors(posts[0], posts, { mode: 'product', scale: 1 } as never)).toThrow(/scale is for mode 'fine-tuned'/);
+    expect(() => mergePosteriors(posts[0], posts, { mode: 'average' } as never)).toThrow(/mode must be 'fine-tuned' \(default\) or 'product'/);
+  });
+
   describe('on IVON fine-tunes', () => {
     let rt: Runtime;
     beforeAll(async () => {

@@ -13,4 +13,4 @@ export {
   type LeaveOneOutResult,
 } from './perturbation.js';
 export { looEarlyStopping, type LooEarlyStopping, type LooEarlyStoppingOptions } from './early-stopping.js';
-export { mergePosteriors, loadPosterior, type MergeOptions, type LoadPosteriorOptions } from './merge.js';
+export { mergePosteriors, loadPosterior, type MergeOptions, type FineTunedMergeOptions, type ProductMergeOptions, type LoadPosteriorOptions } from './merge.js';

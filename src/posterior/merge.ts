@@ -5,18 +5,36 @@
 // were fine-tuned with (shared). Exact for quadratic task losses when every task was fine-tuned
 // with its prior centred at θ₀ (docs/POSTERIOR.md §4). Also loadPosterior: a Posterior into an IVON
 // optimizer, as its state or as the prior of further training. Pure float64 inside; inputs are
-// never modified.
+// never modified. Mode 'product' delegates to the precision-weighted product of posteriors trained
+// on disjoint data from one shared prior (product.ts).
 import { UsageError } from '../errors.js';
 import { IVON } from '../optim/ivon.js';
+import { productOfPosteriors } from './product.js';
 import { priorOf, requireIvon, trainableNames } from './state.js';
 import type { ParamPosterior, Posterior } from './types.js';
 
-export interface MergeOptions {
+/** Tasks fine-tuned from `base` (Daheim et al.): θ_M = θ₀ + α·H̄⁻¹ Σ_t (H₀ + H_t)(θ_t − θ₀). */
+export interface FineTunedMergeOptions {
+  mode?: 'fine-tuned';
   /** α > 0: how much of each task's update to keep (1 = the sum of the tasks' data). */
   scale: number;
   /** Relative tolerance for "the tasks share one prior precision" (default 1e-5). */
   priorTolerance?: number;
 }
+
+/**
+ * Posteriors trained on disjoint data from one shared prior: their precision-weighted product,
+ * the posterior of all the data (productOfPosteriors, src/posterior/product.ts). `base` only fixes
+ * the layout here; the shared prior is the tasks' own (checked).
+ */
+export interface ProductMergeOptions {
+  mode: 'product';
+  priorTolerance?: number;
+  /** Floor of the summed precision, as a fraction of the largest task precision (default 1e-3). */
+  minPrecisionRatio?: number;
+}
+
+export type MergeOptions = FineTunedMergeOptions | ProductMergeOptions;
 
 export interface LoadPosteriorOptions {
   /**
@@ -76,7 +94,13 @@ function checkCompatible(fn: string, labelled: [string, Posterior][]): string[] 
 export function mergePosteriors(base: Posterior, tasks: readonly Posterior[], options: MergeOptions): Posterior {
   const fn = 'mergePosteriors';
   if (!Array.isArray(tasks) || tasks.length === 0) throw new UsageError(`${fn}: tasks must be a non-empty array of Posterior`);
-  if (!options || typeof options !== 'object') throw new UsageError(`${fn}: options must be { scale: α } with α > 0`);
+  if (!options || typeof options !== 'object') throw new UsageError(`${fn}: options must be { scale: α } with α > 0, or { mode: 'product' }`);
+  if (options.mode === 'product') {
+    checkCompatible(fn, [['base', base], ...tasks.map((t, i): [string, Posterior] => [`tasks[${i}]`, t])]);
+    if ('scale' in options) throw new UsageError(`${fn}: scale is for mode 'fine-tuned'; the product of posteriors has no α`);
+    return productOfPosteriors(tasks, { priorTolerance: options.priorTolerance, minPrecisionRatio: options.minPrecisionRatio }).posterior;
+  }
+  if (options.mode !== undefined && options.mode !== 'fine-tuned') throw new UsageError(`${fn}: mode must be 'fine-tuned' (default) or 'product', got ${JSON.stringify(options.mode)}`);
   const alpha = options.scale;
   if (!(typeof alpha === 'number' && Number.isFinite(alpha) && alpha > 0)) throw new UsageError(`${fn}: scale must be a finite number > 0 (α = 1 adds the tasks' data in full), got ${String(alpha)}`);
   const tolerance = options.priorTolerance ?? 1e-5;
