@@ -1,7 +1,7 @@
 // Where the GPU object comes from, decided in one place: `navigator.gpu` in browsers and Deno,
 // Dawn (npm `webgpu`) in Node. The rest of gpu/ never asks which environment it is in.
 
-import { getNodeGpu, releaseNodeGpu, trackNodeDevice } from './node-webgpu.js';
+import { getNodeGpu, releaseNodeGpu, trackNodeDevice } from '../src/platform/node.js';
 
 export interface GpuSource {
   readonly name: 'navigator.gpu' | 'dawn-node';

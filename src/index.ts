@@ -34,5 +34,5 @@ export * from './nn/index.js';
 export * from './metrics/index.js';
 export * from './posterior/index.js';
 export { NoBackendError } from './scheduler/errors.js';
-export { WorkerCrashedError, WorkerTimeoutError } from './backends/pool-errors.js';
+export { WorkerCrashedError, WorkerTimeoutError, WorkerStartError } from './backends/pool-errors.js';
 export { DeviceLostError, WebGpuUnavailableError, WebGpuLimitError } from '../gpu/errors.js';

@@ -6,6 +6,7 @@
 import type { Backend, BackendKind } from './backend.js';
 import { JsBackend } from './backends/js.js';
 import type { WasmModuleSource } from './backends/wasm-module.js';
+import { WorkerStartError } from './backends/pool-errors.js';
 import { ConfigError } from './errors.js';
 import { knownKeys } from './optim/validate.js';
 import { DEFAULT_GPU_MIN_ELEMENTS, DEFAULT_MIN_ELEMENTS_PER_WORKER, DEFAULT_WORKER_TIMEOUT_MS } from './scheduler/defaults.js';
@@ -71,9 +72,28 @@ export interface RuntimeExplanation {
   probes: PlatformProbe;
   /** Backends not used, and why (refused by the selection, or failed to start). */
   refused: Partial<Record<BackendKind, string>>;
+  /**
+   * What did not go as asked, each with its cause and its fix (a worker pool that could not start
+   * or cannot run here). Empty when the runtime is what was asked for.
+   */
+  warnings: string[];
 }
 
 const KINDS: readonly BackendKind[] = ['webgpu', 'wasm', 'js'];
+
+/** What to do when the worker pool does not start, said in the error and in the warning. */
+const POOL_START_FIX =
+  "Fix: let the bundler emit the library's kernel worker (it is started as new Worker(new URL('./kernel-worker.js', import.meta.url), { type: 'module' }); " +
+  "do not inline it or pre-bundle ivon-edge away from its dist/ folder), or serve node_modules/ivon-edge/dist/kernel-worker.js yourself and pass its URL as workerUrl; " +
+  "under a strict CSP allow it in worker-src";
+
+/** Why an explicitly requested pool cannot run here at all, with the fix. */
+function poolUnavailableWarning(requested: number, probes: PlatformProbe): string {
+  return (
+    `workers: ${requested} was asked for, but the worker pool cannot run here (${probes.sharedMemory.reason ?? 'no shared memory'}), so wasm runs on the main thread. ` +
+    'Fix: serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp (or credentialless) so it is crossOriginIsolated'
+  );
+}
 
 class SimpleRuntime implements Runtime {
   constructor(
@@ -174,20 +194,30 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const selection = selectBackend(probes, request);
   const refused = { ...selection.refused };
   let reason = selection.reason;
+  const warnings: string[] = [];
   for (const plan of selection.candidates) {
     try {
       const compute = await build(plan, options, request);
       const workers = plan.kind === 'wasm' ? plan.workers : 0;
-      return new SimpleRuntime(compute, workers, { chosen: compute.kind, workers, description: compute.description, reason, probes, refused });
+      if (plan.kind === 'wasm' && workers === 0 && typeof request.workers === 'number' && request.workers > 0) {
+        warnings.push(poolUnavailableWarning(request.workers, probes));
+      }
+      return new SimpleRuntime(compute, workers, { chosen: compute.kind, workers, description: compute.description, reason, probes, refused, warnings });
     } catch (error) {
       const message = (error as Error).message ?? String(error);
       if (plan.kind === 'wasm' && plan.workers > 0) {
-        // The threaded path must degrade, never fail (PLATFORM.md): one thread, and say why.
+        // A number of workers was asked for: a pool that cannot start is a deployment bug to fix,
+        // not something to hide behind a slower runtime.
+        if (request.workers !== 'auto') {
+          throw new WorkerStartError(`createRuntime: workers: ${request.workers} was asked for, but the worker pool did not start (${message}). ${POOL_START_FIX}; or ask for workers: 'auto' to fall back to one thread.`);
+        }
+        // 'auto': the threaded path degrades, never fails (PLATFORM.md): one thread, and say why.
         try {
           const { createWasmBackend } = await import('./backends/wasm.js');
           const compute = await createWasmBackend({ ...options.wasm, shared: false, module: undefined });
           reason = `wasm on one thread: the worker pool did not start (${message})`;
-          return new SimpleRuntime(compute, 0, { chosen: 'wasm', workers: 0, description: compute.description, reason, probes, refused });
+          warnings.push(`the worker pool (${plan.workers} workers) did not start, so wasm runs on one thread: ${message}. ${POOL_START_FIX}`);
+          return new SimpleRuntime(compute, 0, { chosen: 'wasm', workers: 0, description: compute.description, reason, probes, refused, warnings });
         } catch (inner) {
           refused.wasm = `failed to start: ${(inner as Error).message}`;
           continue;

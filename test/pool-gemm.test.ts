@@ -120,7 +120,7 @@ function runtimeOf(compute: WasmBackend, workers: number): Runtime {
     backend: 'wasm',
     workers,
     compute,
-    explain: () => ({ chosen: 'wasm', workers, description: compute.description, reason: 'built by the test', probes: {} as RuntimeExplanation['probes'], refused: {} }),
+    explain: () => ({ chosen: 'wasm', workers, description: compute.description, reason: 'built by the test', probes: {} as RuntimeExplanation['probes'], refused: {}, warnings: [] }),
     dispose: () => compute.dispose(),
   };
 }

@@ -1,7 +1,7 @@
 // createRuntime end to end: real probes on this machine, explain(), simulated platforms steering
 // the choice, the error that lists every refusal, and option validation.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, createRuntime, IVON } from '../src/index.js';
+import { ConfigError, createRuntime, IVON, WorkerStartError } from '../src/index.js';
 import { NoBackendError } from '../src/scheduler/errors.js';
 import { probeWasm, type PlatformProbe } from '../src/scheduler/probe.js';
 import { EPSILON, GOLDEN, HYPER, THETA0, gradient } from './oracle/golden.js';
@@ -47,6 +47,7 @@ describe('createRuntime', () => {
     expect(rt.backend).toBe('wasm');
     expect(rt.workers).toBe(0);
     expect(rt.explain().reason).toMatch(/main thread only, because simulated: SharedArrayBuffer is unavailable/);
+    expect(rt.explain().warnings).toEqual([expect.stringMatching(/^workers: 3 was asked for, but the worker pool cannot run here \(simulated: SharedArrayBuffer is unavailable here\).*Fix: serve the page with Cross-Origin-Opener-Policy/)]);
     expect(rt.compute.description).toMatch(/main thread/);
     await goldenStep1(rt);
     await rt.dispose();
@@ -63,11 +64,25 @@ describe('createRuntime', () => {
     await tiny.dispose();
   });
 
-  it('falls back to one thread when the workers cannot start (bad workerUrl), saying why', async () => {
-    const rt = await createRuntime({ backend: 'wasm', workers: 1, workerUrl: new URL('./no-such-worker.js', import.meta.url) });
+  it('an explicit worker count whose workers cannot start (bad workerUrl) is an error naming the cause and the fix', async () => {
+    const error = await createRuntime({ backend: 'wasm', workers: 1, workerUrl: new URL('./no-such-worker.js', import.meta.url) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkerStartError);
+    expect((error as Error).message).toMatch(/workers: 1 was asked for, but the worker pool did not start \(.*no-such-worker.*\)\. Fix: .*workerUrl.*workers: 'auto'/s);
+  });
+
+  it("workers: 'auto' whose workers cannot start runs on one thread, with a warning naming the cause and the fix", async () => {
+    const rt = await createRuntime({ backend: 'wasm', workers: 'auto', platform: NODE_NO_GPU(true), workerUrl: new URL('./no-such-worker.js', import.meta.url) });
     expect(rt.workers).toBe(0);
     expect(rt.explain().reason).toMatch(/worker pool did not start .*no-such-worker/);
+    expect(rt.explain().warnings).toEqual([expect.stringMatching(/^the worker pool \(3 workers\) did not start, so wasm runs on one thread: .*no-such-worker.*Fix: .*workerUrl/s)]);
     await goldenStep1(rt);
+    await rt.dispose();
+  });
+
+  it('has no warnings when the runtime is what was asked for', async () => {
+    const rt = await createRuntime({ backend: 'wasm', workers: 1 });
+    expect(rt.workers).toBe(1);
+    expect(rt.explain().warnings).toEqual([]);
     await rt.dispose();
   });
 

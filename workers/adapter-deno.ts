@@ -2,10 +2,10 @@
 // the main process unless its 'error' event is cancelled (preventDefault) — the pool reports it.
 
 import type { WorkerAdapter } from './adapter.js';
-import { startModuleWorker } from './adapter-web.js';
+import { startModuleWorker, WEB_WORKER_LOCATION } from './adapter-web.js';
 
 export const denoAdapter: WorkerAdapter = {
   name: 'deno',
-  defaultUrl: () => new URL('./kernel-worker.js', import.meta.url),
+  defaultLocation: WEB_WORKER_LOCATION,
   start: (url) => startModuleWorker(url, (event) => event.preventDefault()),
 };

@@ -12,10 +12,10 @@ export async function createNodeAdapter(): Promise<WorkerAdapter> {
   const { Worker } = (await import(/* @vite-ignore */ specifier)) as WorkerThreads;
   return {
     name: 'node',
-    defaultUrl: () => new URL('./kernel-worker-node.js', import.meta.url),
-    start(url: URL | string): WorkerHandle {
+    defaultLocation: "kernel-worker-node.js next to the library's module",
+    start(url: URL | string | undefined): WorkerHandle {
       // execArgv: [] keeps the parent's loaders (tsx, vitest) out: the entry is plain JS.
-      const worker = new Worker(url, { execArgv: [] });
+      const worker = new Worker(url ?? new URL('./kernel-worker-node.js', import.meta.url), { execArgv: [] });
       let lastError = '';
       worker.on('error', (error) => (lastError = error.message));
       const died = new Promise<string>((resolve) => worker.once('exit', (code) => resolve(`exited with code ${code}${lastError ? `: ${lastError}` : ''}`)));

@@ -16,7 +16,8 @@ export interface WorkerHandle {
 
 export interface WorkerAdapter {
   readonly name: 'node' | 'web' | 'deno';
-  /** The kernel-worker entry shipped next to this module. */
-  defaultUrl(): URL;
-  start(url: URL | string): WorkerHandle;
+  /** Where the default kernel-worker entry is, in words (for error messages). */
+  readonly defaultLocation: string;
+  /** Starts a kernel worker from `url`, or from the entry shipped with the library when undefined. */
+  start(url: URL | string | undefined): WorkerHandle;
 }

@@ -1,13 +1,14 @@
 // Picks the worker adapter for this environment (the only environment switch of the pool).
-// Loaded lazily so browser bundles never reach node:worker_threads.
+// Node's adapter comes through #platform (src/platform/node.ts), so browser bundles never see it.
 
+import { createNodeAdapter } from '../src/platform/node.js';
 import type { WorkerAdapter } from './adapter.js';
 import { detectEnvironment } from './environment.js';
 
 export async function workerAdapter(): Promise<WorkerAdapter> {
   switch (detectEnvironment()) {
     case 'node':
-      return (await import('./adapter-node.js')).createNodeAdapter();
+      return createNodeAdapter();
     case 'deno':
       return (await import('./adapter-deno.js')).denoAdapter;
     default:

@@ -24,3 +24,12 @@ export class WorkerTimeoutError extends Error {
     super(message);
   }
 }
+
+/**
+ * createRuntime was asked for a number of workers and the pool could not start them (the worker
+ * script did not load: a bundle that lost it, a wrong workerUrl, a worker-src CSP). With workers:
+ * 'auto' the runtime runs on one thread instead and says why in explain().warnings.
+ */
+export class WorkerStartError extends Error {
+  override name = 'WorkerStartError';
+}

@@ -33,7 +33,8 @@ export interface PoolRunnerOptions {
   exports: KernelExports;
   heap: WasmHeap;
   adapter: WorkerAdapter;
-  workerUrl: URL | string;
+  /** undefined: the kernel-worker entry shipped with the library (the adapter knows where). */
+  workerUrl: URL | string | undefined;
   workers: number;
   minElementsPerWorker: number;
   /** The main thread computes a shard too (default true). */

@@ -70,7 +70,7 @@ export class PoolWorker {
 
   static async start(
     adapter: WorkerAdapter,
-    url: URL | string,
+    url: URL | string | undefined,
     slot: number,
     shared: SharedControl,
     module: WebAssembly.Module,
@@ -82,7 +82,7 @@ export class PoolWorker {
     const init = worker.remote.init({ module, memory, control: shared.control, args: shared.args, slot, names });
     const outcome = await Promise.race([init.then(() => undefined), handle.died]);
     if (outcome !== undefined) {
-      throw new Error(`kernel worker ${slot} did not start (${outcome}); check workerUrl (${String(url)}) and, in browsers, the worker-src CSP`);
+      throw new Error(`kernel worker ${slot} did not start (${outcome}); check workerUrl (${url === undefined ? `default: ${adapter.defaultLocation}` : String(url)}) and, in browsers, the worker-src CSP`);
     }
     worker.serve();
     handle.setBusy(false);

@@ -195,7 +195,7 @@ export async function createPoolBackend(options: PoolBackendOptions): Promise<Po
     exports,
     heap,
     adapter,
-    workerUrl: options.workerUrl ?? adapter.defaultUrl(),
+    workerUrl: options.workerUrl,
     workers,
     minElementsPerWorker,
     mainThreadShare,

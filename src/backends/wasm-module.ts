@@ -4,6 +4,7 @@
 // one shared memory. Always compiles asynchronously from bytes: compileStreaming alone breaks
 // where file:// or a CDN serves the wrong MIME type (PLATFORM.md, "Shipping WASM everywhere").
 
+import { readFileUrl } from '../platform/node.js';
 import { WASM_BASE64, WASM_SHARED_BASE64 } from './wasm-module.generated.js';
 
 /** Where the kernels come from: the embedded module (default) or a user override. */
@@ -51,9 +52,7 @@ async function fetchBytes(location: URL | string): Promise<ArrayBuffer> {
   const url = typeof location === 'string' ? new URL(location, globalThis.location?.href ?? 'file:///') : location;
   if (url.protocol === 'file:') {
     // Node's fetch has no file: support; browsers never reach this with a file: page of their own.
-    const { readFile } = await import('node:fs/promises');
-    const bytes = await readFile(url);
-    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    return readFileUrl(url);
   }
   const response = await fetch(url);
   if (!response.ok) throw new Error(`wasm backend: fetching the kernel module ${url.href} failed: HTTP ${response.status}`);

@@ -1,5 +1,5 @@
 // Public entry of the checkpoint module: bytes <-> OptimizerSnapshot, plus file helpers for
-// Node/Deno (node:fs, imported lazily so browser bundles never load it) and browsers (OPFS, Blob).
+// Node/Deno (node:fs; src/platform/ keeps it out of browser bundles) and browsers (OPFS, Blob).
 
 export { CheckpointError } from './errors.js';
 export { FORMAT_NAME, FORMAT_VERSION } from './format.js';
@@ -11,5 +11,7 @@ export {
   type CheckpointExpectation,
   type DecodeOptions,
 } from './checkpoint.js';
-export { loadCheckpoint, loadCheckpointFile, saveCheckpoint, saveCheckpointFile } from './files-node.js';
+// File helpers come through #platform (src/platform/node.ts): real in Node and Deno, an error saying
+// what to use instead in browser bundles.
+export { loadCheckpoint, loadCheckpointFile, saveCheckpoint, saveCheckpointFile } from '../platform/node.js';
 export { downloadCheckpoint, loadCheckpointFromOpfs, saveCheckpointToOpfs } from './files-browser.js';

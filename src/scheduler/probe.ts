@@ -4,6 +4,7 @@
 // be tested against simulated platforms (no adapter, no SIMD, no SharedArrayBuffer, one core).
 
 import { detectEnvironment, type Environment } from '../../workers/environment.js';
+import { availableCores } from '../platform/node.js';
 
 export interface WebGpuProbe {
   available: boolean;
@@ -101,14 +102,7 @@ export function probeSharedMemory(environment: Environment): SharedMemoryProbe {
 export async function probeCores(): Promise<number> {
   const fromNavigator = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
   if (typeof fromNavigator === 'number' && fromNavigator >= 1) return fromNavigator;
-  try {
-    // A variable specifier keeps browser bundlers from resolving a Node built-in.
-    const osModule = 'node:os';
-    const os = (await import(/* @vite-ignore */ osModule)) as { availableParallelism?: () => number; cpus(): unknown[] };
-    return os.availableParallelism ? os.availableParallelism() : Math.max(1, os.cpus().length);
-  } catch {
-    return 1;
-  }
+  return (await availableCores()) ?? 1;
 }
 
 export async function probeWebGpu(): Promise<WebGpuProbe> {
