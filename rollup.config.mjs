@@ -1,35 +1,83 @@
-// Bundles the library for npm and for the browser tests: ESM with code-split chunks for the
-// backends loaded on demand, the WASM embedded (base64, so no asset handling), comlink bundled,
-// Node-only modules (node:*, the Dawn `webgpu` package) left as imports that only Node paths reach,
-// and `mqtt` (the federated transport's optional dependency, imported on first use) left to the app.
+// Builds the npm package (dist/, flat, so every module finds ./kernel-worker.js beside it):
+//   index.js            the ESM library; backends are chunks loaded on demand, the WASM is embedded
+//                       (base64), comlink is bundled
+//   platform-node.js    #platform for Node and Deno (worker_threads, Dawn, checkpoint files)
+//   platform-browser.js #platform everywhere else: package.json "imports" picks one per
+//                       environment, so browser bundles never see node: specifiers or `webgpu`
+//   kernel-worker.js    the Web Worker entry, self-contained (no imports), so it works whether a
+//                       bundler chunks it (Vite, webpack, Rollup) or it is copied as is (esbuild)
+//   kernel-worker-node.js  the worker_threads entry, self-contained
+//   index.cjs           require('ivon-edge'): the library with the Node platform, one file
+//   index.d.ts/.d.cts   the public types only, bundled (rollup-plugin-dts)
+import { copyFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import typescript from '@rollup/plugin-typescript';
+import { dts } from 'rollup-plugin-dts';
 
-export default {
-  input: {
-    index: 'src/index.ts',
-    // Federated rounds over MQTT: a subpath entry (ivon-edge/federated), so apps that never federate
-    // never meet its `import('mqtt')`.
-    federated: 'src/federated/index.ts',
-    // Worker entries the pool's adapters load from next to themselves (dist/chunks/).
-    'chunks/kernel-worker': 'workers/kernel-worker.js',
-    'chunks/kernel-worker-node': 'workers/kernel-worker-node.js',
+const nodePlatform = fileURLToPath(new URL('./src/platform/node.ts', import.meta.url));
+const isNodeOnly = (id) => id.startsWith('node:') || id === 'webgpu';
+
+function quietCircular(warning, warn) {
+  if (warning.code === 'CIRCULAR_DEPENDENCY') return;
+  warn(warning);
+}
+
+/** Imports of src/platform/node.ts from the library become the package import '#platform'. */
+function platformImport() {
+  return {
+    name: 'platform-import',
+    async resolveId(source, importer, options) {
+      if (!importer) return null;
+      const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
+      return resolved?.id === nodePlatform ? { id: '#platform', external: true } : null;
+    },
+  };
+}
+
+const typescriptBuild = () => typescript({ tsconfig: './tsconfig.build.json', outDir: 'dist', sourceMap: true, inlineSources: true });
+
+/**
+ * Source map paths relative to the package (../src/…, ../gpu/…, ../workers/…, ../node_modules/…);
+ * the maps also carry every source's text (sourcesContent), since the package ships no sources.
+ */
+function packageRelative(relativeSourcePath) {
+  const match = /(?:^|\/)((?:src|gpu|workers|node_modules)\/.*)$/.exec(relativeSourcePath.replaceAll('\\', '/'));
+  return match ? `../${match[1]}` : relativeSourcePath;
+}
+
+const selfContainedWorker = (name, input) => ({
+  input,
+  output: { file: `dist/${name}.js`, format: 'es', sourcemap: true, sourcemapPathTransform: packageRelative },
+  external: isNodeOnly,
+  plugins: [nodeResolve({ browser: name === 'kernel-worker', preferBuiltins: true })],
+});
+
+export default [
+  {
+    input: { index: 'src/index.ts', 'platform-node': 'src/platform/node.ts', 'platform-browser': 'src/platform/browser.ts' },
+    output: { dir: 'dist', format: 'es', sourcemap: true, sourcemapPathTransform: packageRelative, chunkFileNames: '[name]-[hash].js' },
+    external: isNodeOnly,
+    plugins: [platformImport(), nodeResolve({ browser: false, preferBuiltins: true }), typescriptBuild()],
+    onwarn: quietCircular,
   },
-  output: {
-    dir: 'dist',
-    format: 'es',
-    sourcemap: true,
-    chunkFileNames: 'chunks/[name]-[hash].js',
+  selfContainedWorker('kernel-worker', 'workers/kernel-worker.js'),
+  selfContainedWorker('kernel-worker-node', 'workers/kernel-worker-node.js'),
+  {
+    input: 'src/index.ts',
+    output: { file: 'dist/index.cjs', format: 'cjs', sourcemap: true, sourcemapPathTransform: packageRelative, inlineDynamicImports: true, exports: 'named' },
+    external: isNodeOnly,
+    plugins: [nodeResolve({ browser: false, preferBuiltins: true }), typescriptBuild()],
+    onwarn: quietCircular,
   },
-  external: (id) => id.startsWith('node:') || id === 'webgpu' || id === 'mqtt' || id === 'tsx' || id.startsWith('tsx/'),
-  plugins: [
-    nodeResolve({ browser: false, preferBuiltins: true }),
-    typescript({
-      tsconfig: './tsconfig.build.json',
-    }),
-  ],
-  onwarn(warning, warn) {
-    if (warning.code === 'CIRCULAR_DEPENDENCY') return;
-    warn(warning);
+  {
+    input: 'src/index.ts',
+    output: { file: 'dist/index.d.ts', format: 'es' },
+    plugins: [
+      dts({ tsconfig: './tsconfig.build.json' }),
+      // The public types name GPUDevice, GPUBuffer…: they come from @webgpu/types, a dependency.
+      { name: 'webgpu-types', renderChunk: (code) => `/// <reference types="@webgpu/types" />\n${code}` },
+      { name: 'cjs-types', writeBundle: () => copyFileSync('dist/index.d.ts', 'dist/index.d.cts') },
+    ],
   },
-};
+];

@@ -13,8 +13,8 @@ import type { WorkerAdapter, WorkerHandle } from './adapter.js';
 
 function startWebWorker(url: URL | string | undefined): Worker {
   // Options stay literals: Vite reads them statically.
-  if (url === undefined) return new Worker(new URL('./kernel-worker.js', import.meta.url), { type: 'module', name: 'ivon-edge kernel worker' });
-  return new Worker(url, { type: 'module', name: 'ivon-edge kernel worker' });
+  if (url === undefined) return new Worker(new URL('./kernel-worker.js', import.meta.url), { type: 'module', name: 'ivon-edge-kernel-worker' });
+  return new Worker(url, { type: 'module', name: 'ivon-edge-kernel-worker' });
 }
 
 export function startModuleWorker(url: URL | string | undefined, onError: (event: ErrorEvent) => void = () => {}): WorkerHandle {

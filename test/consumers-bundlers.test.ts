@@ -1,0 +1,131 @@
+// The proof that bundled apps keep the worker pool (issue 13): the packed library is installed
+// into fresh Vite, webpack 5 and esbuild apps that run a fixed IVON scenario on the main thread and
+// inside their own module Web Worker; each build is served with and without COOP/COEP and opened
+// in headless Chromium. Asserted: a clean build (no warnings about Node built-ins), 2 kernel
+// workers wherever the page is cross-origin isolated (0 and a warning naming the fix where it is
+// not), bit-for-bit the numbers of Node on one thread and on two workers, and no console errors
+// or failed requests.
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  launchChromium,
+  makeConsumer,
+  packLibrary,
+  removeConsumer,
+  runApp,
+  runScenarioInNode,
+  serveStatic,
+  type PageResult,
+  type Packed,
+  type ScenarioResult,
+} from './consumers/harness.js';
+
+let packed: Packed;
+let browser: Browser;
+let node: ScenarioResult;
+const consumers: string[] = [];
+
+function consumer(name: string): string {
+  const dir = makeConsumer(name, packed);
+  consumers.push(dir);
+  return dir;
+}
+
+beforeAll(async () => {
+  packed = packLibrary();
+  browser = await launchChromium();
+  const dir = consumer('esbuild');
+  node = runScenarioInNode(dir, 0);
+  // Node itself: two worker_threads give the bits of one thread.
+  const nodePool = runScenarioInNode(dir, 2);
+  expect(nodePool.workers).toBe(2);
+  expect({ mean: nodePool.mean, hess: nodePool.hess }).toEqual({ mean: node.mean, hess: node.hess });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  for (const dir of consumers) removeConsumer(dir);
+});
+
+/** The page's two runs against Node's bits, with the worker count isolation allows. */
+function expectSameAsNode(page: PageResult, isolated: boolean): void {
+  expect(page.errors).toEqual([]);
+  expect(page.crossOriginIsolated).toBe(isolated);
+  for (const run of [page.mainThread, page.worker]) {
+    expect({ mean: run.mean, hess: run.hess }).toEqual({ mean: node.mean, hess: node.hess });
+    if (isolated) {
+      expect(run.workers).toBe(2);
+      expect(run.description).toMatch(/2 workers .*web workers/);
+      expect(run.warnings).toEqual([]);
+    } else {
+      expect(run.workers).toBe(0);
+      expect(run.warnings).toEqual([expect.stringMatching(/workers: 2 was asked for, but the worker pool cannot run here .*Cross-Origin-Opener-Policy/)]);
+    }
+  }
+}
+
+async function checkServed(root: string): Promise<void> {
+  for (const isolated of [true, false]) {
+    const server = await serveStatic(root, isolated);
+    try {
+      expectSameAsNode(await runApp(browser, server.url), isolated);
+    } finally {
+      await server.close();
+    }
+  }
+}
+
+describe('bundled consumer apps keep the worker pool', () => {
+  it('Vite: build, served with and without COOP/COEP', async () => {
+    const { build, createLogger } = await import('vite');
+    const dir = consumer('vite');
+    const logger = createLogger('warn');
+    const warnings: string[] = [];
+    logger.warn = (message) => void warnings.push(message);
+    logger.warnOnce = (message) => void warnings.push(message);
+    await build({ root: dir, configFile: join(dir, 'vite.config.js'), customLogger: logger });
+    expect(warnings).toEqual([]);
+    await checkServed(join(dir, 'dist'));
+  });
+
+  it('Vite: dev server (with COOP/COEP)', async () => {
+    const { createServer } = await import('vite');
+    const dir = consumer('vite');
+    const server = await createServer({ root: dir, configFile: join(dir, 'vite.config.js'), server: { host: '127.0.0.1', port: 0 } });
+    await server.listen();
+    try {
+      const url = server.resolvedUrls!.local[0];
+      expectSameAsNode(await runApp(browser, url), true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('webpack 5: build with the defaults, served with and without COOP/COEP', async () => {
+    const { default: webpack } = await import('webpack');
+    const dir = consumer('webpack');
+    const { default: config } = await import(join(dir, 'webpack.config.js'));
+    const stats = await new Promise<import('webpack').Stats>((resolve, reject) =>
+      webpack(config, (error, result) => (error || !result ? reject(error ?? new Error('webpack: no stats')) : resolve(result))),
+    );
+    const info = stats.toJson({ all: false, errors: true, warnings: true });
+    expect(info.errors ?? []).toEqual([]);
+    // webpack's size hints (performance budget of 244 KiB) are about the app, not the library.
+    expect((info.warnings ?? []).filter((w) => !/exceed the recommended size limit|webpack performance recommendations/.test(w.message))).toEqual([]);
+    copyFileSync(join(dir, 'index.html'), join(dir, 'dist/index.html'));
+    await checkServed(join(dir, 'dist'));
+  });
+
+  it('esbuild: the kernel worker as an entry point of its own, served with and without COOP/COEP', async () => {
+    const esbuild = await import('esbuild');
+    const dir = consumer('esbuild');
+    const { default: options } = await import(join(dir, 'build.js'));
+    const result = await esbuild.build(options);
+    expect(result.errors).toEqual([]);
+    expect(result.warnings).toEqual([]);
+    copyFileSync(join(dir, 'index.html'), join(dir, 'dist/index.html'));
+    await checkServed(join(dir, 'dist'));
+  });
+});
