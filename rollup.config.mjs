@@ -9,11 +9,14 @@
 //   kernel-worker-node.js  the worker_threads entry, self-contained
 //   index.cjs           require('ivon-edge'): the library with the Node platform, one file
 //   index.d.ts/.d.cts   the public types only, bundled (rollup-plugin-dts)
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
+
+// Chunk names carry content hashes: start from an empty dist/ so no stale chunk gets packed.
+rmSync('dist', { recursive: true, force: true });
 
 const nodePlatform = fileURLToPath(new URL('./src/platform/node.ts', import.meta.url));
 const isNodeOnly = (id) => id.startsWith('node:') || id === 'webgpu';
@@ -46,6 +49,25 @@ function packageRelative(relativeSourcePath) {
   return match ? `../${match[1]}` : relativeSourcePath;
 }
 
+/**
+ * The public types name a few interfaces that exist only with lib "DOM" (TypeScript 6 puts WebGPU
+ * there too; WebAssembly.Module is there, not in @types/node) or @webgpu/types (TypeScript 5). Referencing @webgpu/types would clash with
+ * TypeScript 6's DOM lib; declaring them as empty interfaces merges with the real ones wherever
+ * they exist and keeps a consumer without them compiling with skipLibCheck off. Every name must be
+ * an interface in both (not a type alias): the consumer tests type-check all of these setups.
+ */
+const AMBIENT_INTERFACES = ['GPU', 'GPUAdapter', 'GPUBuffer', 'GPUBufferBinding', 'GPUCommandEncoder', 'GPUDevice', 'GPUDeviceLostInfo', 'Blob'];
+const AMBIENT_DECLARATIONS = [
+  '// Merged with lib "DOM" / @webgpu/types where present (rollup.config.mjs says why).',
+  'declare global {',
+  ...AMBIENT_INTERFACES.map((name) => `  interface ${name} {}`),
+  '  namespace WebAssembly {',
+  '    interface Module {}',
+  '  }',
+  '}',
+  '',
+].join('\n');
+
 const selfContainedWorker = (name, input) => ({
   input,
   output: { file: `dist/${name}.js`, format: 'es', sourcemap: true, sourcemapPathTransform: packageRelative },
@@ -75,8 +97,7 @@ export default [
     output: { file: 'dist/index.d.ts', format: 'es' },
     plugins: [
       dts({ tsconfig: './tsconfig.build.json' }),
-      // The public types name GPUDevice, GPUBuffer…: they come from @webgpu/types, a dependency.
-      { name: 'webgpu-types', renderChunk: (code) => `/// <reference types="@webgpu/types" />\n${code}` },
+      { name: 'ambient-types', renderChunk: (code) => `${code}\n${AMBIENT_DECLARATIONS}` },
       { name: 'cjs-types', writeBundle: () => copyFileSync('dist/index.d.ts', 'dist/index.d.cts') },
     ],
   },

@@ -10,7 +10,8 @@ export interface DeviceOptions {
   device?: GPUDevice;
   /** Request the device from this adapter. */
   adapter?: GPUAdapter;
-  powerPreference?: GPUPowerPreference;
+  /** GPUPowerPreference, spelled out: the public types name no WebGPU type aliases (rollup.config.mjs). */
+  powerPreference?: 'low-power' | 'high-performance';
 }
 
 export interface AcquiredDevice {

@@ -20,3 +20,4 @@ export { GpuNetwork } from '../../gpu/nn/gpu-network.js';
 export { GpuNnOps } from '../../gpu/nn/gpu-ops.js';
 export { JsOps, type NnOps } from './ops.js';
 export { Rng, permutation } from './random.js';
+export type { TrainableOptimizer } from './trainable.js';

@@ -1,26 +1,6 @@
-// The consumer apps' workload, the same in every bundle, in a Web Worker and in Node: a small fixed
-// IVON run (RNG noise, 1000 elements so shards are uneven, 4 steps of 2 MC samples) whose every
-// bit is returned, so the test can compare browsers, bundlers, thread counts and Node exactly.
+// The workload (ivon-run.js) on the ivon-edge this app imports, as a bundled app would use it.
 import { createRuntime, IVON } from 'ivon-edge';
-
-const hex = (values) => Array.from(new Uint32Array(Float32Array.from(values).buffer), (u) => u.toString(16).padStart(8, '0')).join('');
+import { ivonRun } from './ivon-run.js';
 
 /** @param {{ workers: number | 'auto' }} options */
-export async function runScenario(options) {
-  const rt = await createRuntime({ backend: 'wasm', workers: options.workers, minElementsPerWorker: 16 });
-  const n = 1000;
-  const init = Float32Array.from({ length: n }, (_, i) => Math.cos(i) * 0.5);
-  const opt = new IVON(rt, { params: { w: init }, lr: 0.05, ess: 500, beta2: 0.99, seed: 11, mcSamples: 2 });
-  for (let step = 0; step < 4; step++) {
-    for (let s = 0; s < 2; s++) {
-      await opt.sampledParams((ctx) => ctx.setGrad('w', Float32Array.from(ctx.theta('w'), (x, i) => (1 + (i % 7)) * x - 0.2)));
-    }
-    await opt.step();
-  }
-  const state = await opt.read('w');
-  const why = rt.explain();
-  const result = { workers: rt.workers, description: why.description, warnings: why.warnings, mean: hex(state.mean), hess: hex(state.hess) };
-  opt.dispose();
-  await rt.dispose();
-  return result;
-}
+export const runScenario = (options) => ivonRun({ createRuntime, IVON }, options);
