@@ -5,14 +5,23 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AdamW, IVON, createRuntime, type Runtime } from '../src/index.js';
-import { fit, type FitOptions } from '../src/nn/fit.js';
-import { tanh } from '../src/nn/layers.js';
-import { mlp, type Network } from '../src/nn/network.js';
-import { predictGaussianAtMean, predictGaussianBma, type GaussianPrediction } from '../src/nn/predict.js';
-import { Rng } from '../src/nn/random.js';
-import { createNnOps } from '../src/nn/runtime-ops.js';
-import type { TrainableOptimizer } from '../src/nn/trainable.js';
+import {
+  AdamW,
+  IVON,
+  Rng,
+  createNnOps,
+  createRuntime,
+  fit,
+  mlp,
+  predictGaussianAtMean,
+  predictGaussianBma,
+  tanh,
+  type FitOptions,
+  type GaussianPrediction,
+  type Network,
+  type Runtime,
+  type TrainableOptimizer,
+} from 'ivon-edge';
 import { inbetweenSvg } from './inbetween-figure.js';
 
 /** The data lies in [−1, −GAP] ∪ [GAP, 1]; nothing in between. */

@@ -13,7 +13,7 @@ import {
   negativeLogLikelihood,
   predictBma,
   relu,
-} from '../src/index.js';
+} from 'ivon-edge';
 
 // 1 797 rows of 64 pixels (0..16) and a label; the first 1 400 train, the rest test.
 const rows = gunzipSync(readFileSync(new URL('../data/digits.csv.gz', import.meta.url))).toString('utf8').trim().split('\n');
