@@ -1,9 +1,10 @@
 // Builds the npm package (dist/, flat, so every module finds ./kernel-worker.js beside it):
-//   index.js            the ESM library; backends are chunks loaded on demand, the WASM is embedded
-//                       (base64), comlink is bundled
-//   platform-node.js    #platform for Node and Deno (worker_threads, Dawn, checkpoint files)
-//   platform-browser.js #platform everywhere else: package.json "imports" picks one per
-//                       environment, so browser bundles never see node: specifiers or `webgpu`
+//   index.js            the ESM library for browsers and everything else; backends are chunks
+//                       loaded on demand, the WASM is embedded (base64), comlink is bundled; only
+//                       relative imports, so it also loads unbundled (a CDN, a file:// page)
+//   node.js             Node and Deno ("node"/"deno" export conditions): index.js with the Node
+//                       platform (worker_threads, Dawn, checkpoint files) installed; nothing
+//                       reachable from index.js imports that code
 //   kernel-worker.js    the Web Worker entry, self-contained (no imports), so it works whether a
 //                       bundler chunks it (Vite, webpack, Rollup) or it is copied as is (esbuild)
 //   kernel-worker-node.js  the worker_threads entry, self-contained
@@ -19,6 +20,8 @@ import { dts } from 'rollup-plugin-dts';
 rmSync('dist', { recursive: true, force: true });
 
 const nodePlatform = fileURLToPath(new URL('./src/platform/node.ts', import.meta.url));
+const installedPlatform = fileURLToPath(new URL('./src/platform/installed.ts', import.meta.url));
+const nodeEntry = fileURLToPath(new URL('./src/node.ts', import.meta.url));
 const isNodeOnly = (id) => id.startsWith('node:') || id === 'webgpu';
 
 function quietCircular(warning, warn) {
@@ -26,14 +29,18 @@ function quietCircular(warning, warn) {
   warn(warning);
 }
 
-/** Imports of src/platform/node.ts from the library become the package import '#platform'. */
-function platformImport() {
+/**
+ * In dist/, the library reaches the platform through src/platform/installed.ts (the browser one
+ * until src/node.ts installs Node's): every import of src/platform/node.ts but the Node entry's is
+ * redirected there.
+ */
+function installablePlatform() {
   return {
-    name: 'platform-import',
+    name: 'installable-platform',
     async resolveId(source, importer, options) {
-      if (!importer) return null;
+      if (!importer || importer === nodeEntry) return null;
       const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
-      return resolved?.id === nodePlatform ? { id: '#platform', external: true } : null;
+      return resolved?.id === nodePlatform ? installedPlatform : null;
     },
   };
 }
@@ -77,10 +84,17 @@ const selfContainedWorker = (name, input) => ({
 
 export default [
   {
-    input: { index: 'src/index.ts', 'platform-node': 'src/platform/node.ts', 'platform-browser': 'src/platform/browser.ts' },
-    output: { dir: 'dist', format: 'es', sourcemap: true, sourcemapPathTransform: packageRelative, chunkFileNames: '[name]-[hash].js' },
+    input: { index: 'src/index.ts', node: 'src/node.ts' },
+    output: {
+      dir: 'dist',
+      format: 'es',
+      sourcemap: true,
+      sourcemapPathTransform: packageRelative,
+      // Should the Node platform ever need a chunk of its own (only node.js imports it), its name says so.
+      chunkFileNames: (chunk) => (chunk.moduleIds.includes(nodePlatform) ? 'platform-node-[hash].js' : '[name]-[hash].js'),
+    },
     external: isNodeOnly,
-    plugins: [platformImport(), nodeResolve({ browser: false, preferBuiltins: true }), typescriptBuild()],
+    plugins: [installablePlatform(), nodeResolve({ browser: false, preferBuiltins: true }), typescriptBuild()],
     onwarn: quietCircular,
   },
   selfContainedWorker('kernel-worker', 'workers/kernel-worker.js'),

@@ -1,5 +1,8 @@
 // Command-line options of `npm run bench`, parsed and validated in one place (errors say what
-// was wrong and what is accepted), so run.ts and the suites receive plain typed values.
+// was wrong and what is accepted), so run.ts and the suites receive plain typed values. The
+// tokenizing is node:util's parseArgs; this file adds the validation and the messages.
+
+import { parseArgs as parseCommandLine } from 'node:util';
 
 export const SUITES = ['optimizer', 'rng', 'bandwidth', 'workers', 'webgpu', 'gemm', 'epoch', 'posterior', 'federated'] as const;
 export type SuiteName = (typeof SUITES)[number];
@@ -49,51 +52,52 @@ function list<T extends string>(flag: string, text: string, allowed: readonly T[
   return [...new Set(items)] as T[];
 }
 
+/** Node's parseArgs errors, reworded with the usage text. */
+function parseError(error: unknown): Error {
+  const e = error as { code?: string; message?: string };
+  const option = /'(-[^' ]+)/.exec(e.message ?? '')?.[1] ?? '';
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return new Error(`${option} needs a value\n${USAGE}`);
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new Error(`unknown option '${option}'\n${USAGE}`);
+  if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return new Error(`${e.message}\n${USAGE}`);
+  return error as Error;
+}
+
 export function parseArgs(argv: readonly string[]): BenchOptions {
-  const o: BenchOptions = { quick: false, out: null, suites: [...SUITES], backends: [...BACKENDS], sizes: null, workers: [1, 2], help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.indexOf('=');
-    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      if (eq > 0 && arg.startsWith('--')) return arg.slice(eq + 1);
-      const next = argv[++i];
-      if (next === undefined || next.startsWith('--')) throw new Error(`${flag} needs a value\n${USAGE}`);
-      return next;
-    };
-    switch (flag) {
-      case '--quick':
-        o.quick = true;
-        break;
-      case '--help':
-      case '-h':
-        o.help = true;
-        break;
-      case '--out':
-        o.out = value();
-        break;
-      case '--suite':
-      case '--suites':
-        o.suites = list('--suite', value(), SUITES);
-        break;
-      case '--backend':
-      case '--backends':
-        o.backends = list('--backend', value(), BACKENDS);
-        break;
-      case '--sizes':
-        o.sizes = value().split(',').filter(Boolean).map(parseSize);
-        if (o.sizes.length === 0) throw new Error('--sizes: give at least one size, e.g. 1M');
-        break;
-      case '--workers': {
-        const ws = value().split(',').filter(Boolean).map((s) => Number(s));
-        for (const w of ws) if (!Number.isInteger(w) || w < 1 || w > 64) throw new Error(`--workers: each count must be an integer in 1..64, got ${w}`);
-        if (ws.length === 0) throw new Error('--workers: give at least one count, e.g. 1,2');
-        o.workers = [...new Set(ws)].sort((a, b) => a - b);
-        break;
-      }
-      default:
-        throw new Error(`unknown option '${arg}'\n${USAGE}`);
-    }
+  let values: Partial<Record<'quick' | 'help', boolean> & Record<'out' | 'suite' | 'suites' | 'backend' | 'backends' | 'sizes' | 'workers', string>>;
+  try {
+    ({ values } = parseCommandLine({
+      args: [...argv],
+      options: {
+        quick: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        out: { type: 'string' },
+        suite: { type: 'string' },
+        suites: { type: 'string' },
+        backend: { type: 'string' },
+        backends: { type: 'string' },
+        sizes: { type: 'string' },
+        workers: { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw parseError(error);
+  }
+  const o: BenchOptions = { quick: values.quick ?? false, out: values.out ?? null, suites: [...SUITES], backends: [...BACKENDS], sizes: null, workers: [1, 2], help: values.help ?? false };
+  const suites = values.suite ?? values.suites;
+  if (suites !== undefined) o.suites = list('--suite', suites, SUITES);
+  const backends = values.backend ?? values.backends;
+  if (backends !== undefined) o.backends = list('--backend', backends, BACKENDS);
+  if (values.sizes !== undefined) {
+    o.sizes = values.sizes.split(',').filter(Boolean).map(parseSize);
+    if (o.sizes.length === 0) throw new Error('--sizes: give at least one size, e.g. 1M');
+  }
+  if (values.workers !== undefined) {
+    const ws = values.workers.split(',').filter(Boolean).map((s) => Number(s));
+    for (const w of ws) if (!Number.isInteger(w) || w < 1 || w > 64) throw new Error(`--workers: each count must be an integer in 1..64, got ${w}`);
+    if (ws.length === 0) throw new Error('--workers: give at least one count, e.g. 1,2');
+    o.workers = [...new Set(ws)].sort((a, b) => a - b);
   }
   return o;
 }

@@ -36,14 +36,14 @@ const ALLOWED = [
   /^package\.json$/,
   /^LICENSE$/,
   /^README\.md$/,
-  /^dist\/(index|platform-node|platform-browser|kernel-worker|kernel-worker-node)\.js(\.map)?$/,
+  /^dist\/(index|node|kernel-worker|kernel-worker-node)\.js(\.map)?$/,
   /^dist\/index\.cjs(\.map)?$/,
   /^dist\/index\.d\.c?ts$/,
   /^dist\/[a-z][a-z0-9-]*-[A-Za-z0-9_-]{8}\.js(\.map)?$/,
 ];
 const REQUIRED = [
   'LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts',
-  'dist/platform-node.js', 'dist/platform-browser.js', 'dist/kernel-worker.js', 'dist/kernel-worker-node.js',
+  'dist/node.js', 'dist/kernel-worker.js', 'dist/kernel-worker-node.js',
 ];
 
 describe('the packed package', () => {
@@ -86,9 +86,14 @@ describe('the packed package', () => {
     expect(imported.filter((path) => /^node:|^webgpu$/.test(path))).toEqual([]);
     expect(reached.every((path) => path.startsWith('node_modules/ivon-edge/dist/'))).toBe(true);
     const files = new Set(reached.map((path) => path.replace('node_modules/ivon-edge/dist/', '')));
-    expect(files).toContain('platform-browser.js');
     const dist = join(dir, 'node_modules/ivon-edge/dist');
-    expect(readdirSync(dist).filter((f) => f.endsWith('.js') && !files.has(f)).sort()).toEqual(['kernel-worker-node.js', 'platform-node.js']);
+    expect(readdirSync(dist).filter((f) => f.endsWith('.js') && !files.has(f)).sort()).toEqual(['kernel-worker-node.js', 'node.js']);
+    // Unbundled too (a CDN, a file:// page): the browser entry's modules import only relative paths.
+    for (const file of files) {
+      for (const [, specifier] of readFileSync(join(dist, file), 'utf8').matchAll(/^(?:import|export)\b[^'"]*['"]([^'"]+)['"];?$/gm)) {
+        expect(specifier, `${file} imports ${specifier}`).toMatch(/^\.\//);
+      }
+    }
   });
 });
 

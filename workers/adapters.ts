@@ -1,5 +1,5 @@
 // Picks the worker adapter for this environment (the only environment switch of the pool).
-// Node's adapter comes through #platform (src/platform/node.ts), so browser bundles never see it.
+// Node's adapter comes through the platform (src/platform/), so browser bundles never see it.
 
 import { createNodeAdapter } from '../src/platform/node.js';
 import type { WorkerAdapter } from './adapter.js';

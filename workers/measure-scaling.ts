@@ -3,6 +3,7 @@
 // Prints median milliseconds: the sample kernel (compute-bound), the whole IVON step (sample,
 // non-finite check, fused update: memory-bound) and the fixed cost of a sharded call.
 
+import { parseArgs } from 'node:util';
 import type { Backend, IvonUpdateArgs, Role } from '../src/backend.js';
 import { createPoolBackend } from '../src/backends/pool.js';
 import { createWasmBackend } from '../src/backends/wasm.js';
@@ -49,10 +50,13 @@ async function measure(backend: Backend, n: number): Promise<{ sample: number; s
 
 // Dawn's pending promises do not keep Node's event loop alive; this does, until process.exit.
 const keepAlive = setInterval(() => {}, 1000);
-const args = process.argv.slice(2);
-const workerCounts = (args.find((a) => a.startsWith('--workers='))?.slice(10) ?? '1').split(',').map(Number);
-const withGpu = args.includes('--gpu');
-const sizes = (args.find((a) => a.startsWith('--sizes='))?.slice(8) ?? '16384,65536,262144,1048576,4194304').split(',').map(Number);
+const { values: args } = parseArgs({
+  options: { workers: { type: 'string', default: '1' }, sizes: { type: 'string', default: '16384,65536,262144,1048576,4194304' }, gpu: { type: 'boolean', default: false } },
+  strict: true,
+});
+const workerCounts = args.workers.split(',').map(Number);
+const withGpu = args.gpu;
+const sizes = args.sizes.split(',').map(Number);
 const f = (x: number) => x.toFixed(3);
 console.log(`cores: ${(await import('node:os')).availableParallelism()}; node ${process.version}`);
 

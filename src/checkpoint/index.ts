@@ -11,7 +11,7 @@ export {
   type CheckpointExpectation,
   type DecodeOptions,
 } from './checkpoint.js';
-// File helpers come through #platform (src/platform/node.ts): real in Node and Deno, an error saying
+// File helpers come through the platform (src/platform/): real in Node and Deno, an error saying
 // what to use instead in browser bundles.
 export { loadCheckpoint, loadCheckpointFile, saveCheckpoint, saveCheckpointFile } from '../platform/node.js';
 export { downloadCheckpoint, loadCheckpointFromOpfs, saveCheckpointToOpfs } from './files-browser.js';

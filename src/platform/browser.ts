@@ -1,4 +1,4 @@
-// The browser (and any non-Node) side of `#platform` (see ./node.ts): the same exports, none of
+// The browser (and any non-Node) platform (see ./node.ts and ./installed.ts): the same exports, none of
 // which touches a Node module. Checkpoint files and worker_threads fail with an error that says
 // what to use instead; Dawn, file: URLs and node:os are simply absent.
 
@@ -6,7 +6,7 @@ import type { WorkerAdapter } from '../../workers/adapter.js';
 import { CheckpointError } from '../checkpoint/errors.js';
 import type * as NodePlatform from './node.js';
 
-const NOT_NODE = 'this is the browser build of ivon-edge (the package resolved without the "node" or "deno" export condition)';
+const NOT_NODE = 'this is the browser entry of ivon-edge (the package resolved without the "node" or "deno" export condition)';
 
 export async function createNodeAdapter(): Promise<WorkerAdapter> {
   throw new Error(`Node worker_threads are unavailable: ${NOT_NODE}. Run under Node, or bundle for Node (webpack target 'node', esbuild platform 'node')`);

@@ -2,11 +2,11 @@
 // worker_threads workers, Dawn WebGPU (npm `webgpu`), checkpoint files, reading file: URLs and
 // counting cores. The rest of the library imports these from here and nowhere else.
 //
-// In the published package this module is `#platform` (package.json "imports"): Node and Deno
-// resolve it to this file, browser bundlers (and any other environment) to ./browser.ts, so a
-// browser bundle never contains a node: specifier or the Dawn package (rollup.config.mjs). The
-// node: modules are still imported lazily, so the library's own browser tests, which bundle the
-// sources directly, can include this file without loading them.
+// In the published package only the Node entry (src/node.ts) imports this module; the rest of the
+// library reaches it through ./installed.ts, which starts as ./browser.ts, so a browser bundle
+// never contains a node: specifier or the Dawn package (rollup.config.mjs). The node: modules are
+// still imported lazily, so the library's own browser tests, which bundle the sources directly,
+// can include this file without loading them.
 
 export { createNodeAdapter } from '../../workers/adapter-node.js';
 export { getNodeGpu, releaseNodeGpu, trackNodeDevice } from '../../gpu/node-webgpu.js';
