@@ -4,7 +4,8 @@
 // in headless Chromium. Asserted: a clean build (no warnings about Node built-ins), 2 kernel
 // workers wherever the page is cross-origin isolated (0 and a warning naming the fix where it is
 // not), bit-for-bit the numbers of Node on one thread and on two workers, and no console errors
-// or failed requests.
+// or failed requests. Also: workerUrl from Vite's `?url` import of 'ivon-edge/kernel-worker', and
+// a build that lost the kernel worker failing loudly (WorkerStartError naming cause and fix).
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -90,6 +91,13 @@ describe('bundled consumer apps keep the worker pool', () => {
     await checkServed(join(dir, 'dist'));
   });
 
+  it("Vite: workerUrl from `import url from 'ivon-edge/kernel-worker?url'`, served with and without COOP/COEP", async () => {
+    const { build } = await import('vite');
+    const dir = consumer('vite-worker-url');
+    await build({ root: dir, configFile: join(dir, 'vite.config.js'), logLevel: 'warn' });
+    await checkServed(join(dir, 'dist'));
+  });
+
   it('Vite: dev server (with COOP/COEP)', async () => {
     const { createServer } = await import('vite');
     const dir = consumer('vite');
@@ -127,5 +135,25 @@ describe('bundled consumer apps keep the worker pool', () => {
     expect(result.warnings).toEqual([]);
     copyFileSync(join(dir, 'index.html'), join(dir, 'dist/index.html'));
     await checkServed(join(dir, 'dist'));
+  });
+
+  it('esbuild without the kernel worker entry: the explicit worker count fails loudly, naming the cause and the fix', async () => {
+    const esbuild = await import('esbuild');
+    const dir = consumer('esbuild');
+    const { default: options } = await import(join(dir, 'build.js'));
+    const { 'kernel-worker': _dropped, ...entryPoints } = options.entryPoints;
+    await esbuild.build({ ...options, entryPoints });
+    copyFileSync(join(dir, 'index.html'), join(dir, 'dist/index.html'));
+    const server = await serveStatic(join(dir, 'dist'), true);
+    try {
+      const failure = await runApp(browser, server.url).then(
+        () => undefined,
+        (error: Error) => error.message,
+      );
+      expect(failure).toMatch(/WorkerStartError: createRuntime: workers: 2 was asked for, but the worker pool did not start \(kernel worker 0 did not start .*kernel-worker\.js.*\)\. Fix: .*workerUrl/s);
+      expect(failure).toMatch(/HTTP 404: .*\/kernel-worker\.js/);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -7,10 +7,10 @@ const hex = (values) => Array.from(new Uint32Array(Float32Array.from(values).buf
 
 /**
  * @param {{ createRuntime: Function, IVON: any }} lib the ivon-edge module
- * @param {{ workers: number | 'auto' }} options
+ * @param {{ workers: number | 'auto', workerUrl?: string }} options
  */
 export async function ivonRun(lib, options) {
-  const rt = await lib.createRuntime({ backend: 'wasm', workers: options.workers, minElementsPerWorker: 16 });
+  const rt = await lib.createRuntime({ backend: 'wasm', workers: options.workers, minElementsPerWorker: 16, workerUrl: options.workerUrl });
   const n = 1000;
   const init = Float32Array.from({ length: n }, (_, i) => Math.cos(i) * 0.5);
   const opt = new lib.IVON(rt, { params: { w: init }, lr: 0.05, ess: 500, beta2: 0.99, seed: 11, mcSamples: 2 });
