@@ -1,12 +1,12 @@
 // The proof that bundled apps keep the worker pool (issue 13): the packed library is installed
-// into fresh Vite, webpack 5 and esbuild apps that run a fixed IVON scenario on the main thread and
+// into fresh Vite (8, and 6), webpack 5, esbuild and Rollup apps that run a fixed IVON scenario on the main thread and
 // inside their own module Web Worker; each build is served with and without COOP/COEP and opened
 // in headless Chromium. Asserted: a clean build (no warnings about Node built-ins), 2 kernel
 // workers wherever the page is cross-origin isolated (0 and a warning naming the fix where it is
 // not), bit-for-bit the numbers of Node on one thread and on two workers, and no console errors
 // or failed requests. Also: workerUrl from Vite's `?url` import of 'ivon-edge/kernel-worker', and
 // a build that lost the kernel worker failing loudly (WorkerStartError naming cause and fix).
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +135,34 @@ describe('bundled consumer apps keep the worker pool', () => {
     expect(result.warnings).toEqual([]);
     copyFileSync(join(dir, 'index.html'), join(dir, 'dist/index.html'));
     await checkServed(join(dir, 'dist'));
+  });
+
+  it('Rollup: the kernel worker as an input of its own, served with and without COOP/COEP', async () => {
+    const { rollup } = await import('rollup');
+    const { nodeResolve } = await import('@rollup/plugin-node-resolve');
+    const dir = consumer('rollup');
+    const { default: makeOptions } = await import(join(dir, 'rollup.options.js'));
+    const { output, ...input } = makeOptions({ nodeResolve });
+    const warnings: string[] = [];
+    const bundle = await rollup({ ...input, onwarn: (warning) => void warnings.push(warning.message) });
+    await bundle.write(output);
+    await bundle.close();
+    expect(warnings).toEqual([]);
+    copyFileSync(join(dir, 'index.html'), join(dir, 'dist/index.html'));
+    await checkServed(join(dir, 'dist'));
+  });
+
+  it('Vite 6: build with worker.format es (what Vite 6 needs for any code-split worker, here the app\'s own)', async () => {
+    const { build } = await import('vite6');
+    const dir = consumer('vite');
+    await build({ root: dir, configFile: join(dir, 'vite.config.js'), logLevel: 'warn', worker: { format: 'es' } });
+    await checkServed(join(dir, 'dist'));
+    // With Vite 6's defaults (iife workers) an app that uses the library on its main thread builds
+    // too: the kernel worker is self-contained, so its worker build needs no code splitting.
+    const mainThreadOnly = makeConsumer('size', packed, { withApp: false });
+    consumers.push(mainThreadOnly);
+    await build({ root: mainThreadOnly, logLevel: 'warn' });
+    expect(readdirSync(join(mainThreadOnly, 'dist/assets')).some((file) => /^kernel-worker.*\.js$/.test(file))).toBe(true);
   });
 
   it('esbuild without the kernel worker entry: the explicit worker count fails loudly, naming the cause and the fix', async () => {
