@@ -37,8 +37,8 @@ export function packLibrary(): Packed {
 /**
  * A fresh consumer project in a temporary folder: the fixture test/consumers/<name> over the
  * shared app (test/consumers/app, unless withApp is false), and the tarball unpacked as
- * node_modules/ivon-edge. The library's one runtime dependency (@webgpu/types) is linked from
- * the repo's node_modules, as npm would have installed it.
+ * node_modules/ivon-edge. @webgpu/types is linked from the repo's node_modules, as a TypeScript 5
+ * app doing WebGPU interop would have installed it (the library itself has no dependencies).
  */
 export function makeConsumer(name: string, packed: Packed, options: { withApp?: boolean } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), `ivon-consumer-${name}-`));
