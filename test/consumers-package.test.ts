@@ -124,7 +124,7 @@ describe('consumers outside the browser', () => {
   });
 });
 
-describe('strict TypeScript consumers (skipLibCheck: false)', () => {
+describe.concurrent('strict TypeScript consumers (skipLibCheck: false)', () => {
   let dir: string;
   beforeAll(() => {
     dir = consumer('typescript', false);
