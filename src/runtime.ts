@@ -83,9 +83,10 @@ const KINDS: readonly BackendKind[] = ['webgpu', 'wasm', 'js'];
 
 /** What to do when the worker pool does not start, said in the error and in the warning. */
 const POOL_START_FIX =
-  "Fix: let the bundler emit the library's kernel worker (it is started as new Worker(new URL('./kernel-worker.js', import.meta.url), { type: 'module' }); " +
-  "do not inline it or pre-bundle ivon-edge away from its dist/ folder), or serve node_modules/ivon-edge/dist/kernel-worker.js yourself and pass its URL as workerUrl; " +
-  "under a strict CSP allow it in worker-src";
+  "Fix: the kernel worker must load from beside the library's module (kernel-worker.js; kernel-worker-node.js in Node). Bundlers emit it from the library's " +
+  "new Worker(new URL('./kernel-worker.js', import.meta.url), { type: 'module' }) (Vite, webpack); with esbuild or Rollup add 'ivon-edge/kernel-worker' as an entry point " +
+  "next to your bundle; or serve node_modules/ivon-edge/dist/kernel-worker.js yourself and pass its URL as workerUrl; under a strict CSP allow it in worker-src " +
+  '(docs/PACKAGING.md)';
 
 /** Why an explicitly requested pool cannot run here at all, with the fix. */
 function poolUnavailableWarning(requested: number, probes: PlatformProbe): string {
