@@ -1,13 +1,13 @@
 // The proof that bundled apps keep the worker pool (issue 13): the packed library is installed
-// into fresh Vite (8, and 6), webpack 5, esbuild and Rollup apps that run a fixed IVON scenario on the main thread and
-// inside their own module Web Worker; each build is served with and without COOP/COEP and opened
+// into fresh Vite (8, and 6), webpack 5, esbuild and Rollup apps that run a fixed IVON scenario on
+// the main thread and inside their own module Web Worker; each build is served with and without COOP/COEP and opened
 // in headless Chromium. Asserted: a clean build (no warnings about Node built-ins), 2 kernel
 // workers wherever the page is cross-origin isolated (0 and a warning naming the fix where it is
 // not), bit-for-bit the numbers of Node on one thread and on two workers, and no console errors
 // or failed requests. Also: workerUrl from Vite's `?url` import of 'ivon-edge/kernel-worker', and
 // a build that lost the kernel worker failing loudly (WorkerStartError naming cause and fix).
 import { copyFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -48,6 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   for (const dir of consumers) removeConsumer(dir);
+  if (packed) removeConsumer(dirname(packed.tarball));
 });
 
 /** The page's two runs against Node's bits, with the worker count isolation allows. */

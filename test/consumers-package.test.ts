@@ -5,7 +5,7 @@
 // import in a Vite build. Every run of the shared workload is compared bit for bit with Node ESM.
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,7 @@ beforeAll(() => {
 
 afterAll(() => {
   for (const dir of consumers) removeConsumer(dir);
+  if (packed) removeConsumer(dirname(packed.tarball));
 });
 
 /** Files the package may ship: entries, hashed chunks, their maps, the types, LICENSE, README. */

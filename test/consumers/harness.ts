@@ -52,6 +52,7 @@ export function makeConsumer(name: string, packed: Packed, options: { withApp?: 
   return dir;
 }
 
+/** Removes a consumer project (or the pack's temporary folder). */
 export function removeConsumer(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
