@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
-if (!existsSync('dist/index.js')) throw new Error('dist/index.js is missing: run `npm run build` (npm test does) before this test');
+if (!existsSync('dist/node.js')) throw new Error('dist/node.js is missing: run `npm run build` (npm test does) before this test');
 
 describe.each(['wasm', 'webgpu'])('a plain Node script training on %s', (backend) => {
   it('runs every step, prints its result and exits 0 (4 runs: the early exit was timing-dependent)', () => {
