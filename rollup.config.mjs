@@ -76,7 +76,7 @@ const AMBIENT_DECLARATIONS = [
 ].join('\n');
 
 /**
- * The embedded WASM (src/backends/wasm-module.generated.ts, two base64 modules) would be the bulk
+ * The embedded WASM (src/backends/wasm-module{,-shared}.generated.ts, base64 modules) would be the bulk
  * of every source map's sourcesContent: its text there says where it comes from instead.
  */
 function generatedSourcesOutOfMaps() {

@@ -5,7 +5,6 @@
 // where file:// or a CDN serves the wrong MIME type (PLATFORM.md, "Shipping WASM everywhere").
 
 import { readFileUrl } from '../platform/node.js';
-import { WASM_BASE64, WASM_SHARED_BASE64 } from './wasm-module.generated.js';
 
 /** Where the kernels come from: the embedded module (default) or a user override. */
 export type WasmModuleSource = WebAssembly.Module | ArrayBuffer | Uint8Array | URL | string;
@@ -48,6 +47,16 @@ function decodeBase64(text: string): Uint8Array {
   return bytes;
 }
 
+/**
+ * The embedded kernel module. The two variants (~26 KB min+gzip each) live in separate generated
+ * files loaded on demand, so a bundled page downloads only the one it runs: the shared-memory one
+ * for the worker pool, the other on one thread.
+ */
+async function embeddedModule(shared: boolean): Promise<Uint8Array> {
+  if (shared) return decodeBase64((await import('./wasm-module-shared.generated.js')).WASM_SHARED_BASE64);
+  return decodeBase64((await import('./wasm-module.generated.js')).WASM_BASE64);
+}
+
 async function fetchBytes(location: URL | string): Promise<ArrayBuffer> {
   const url = typeof location === 'string' ? new URL(location, globalThis.location?.href ?? 'file:///') : location;
   if (url.protocol === 'file:') {
@@ -69,7 +78,7 @@ export async function compileKernelModule(source?: WasmModuleSource, shared = fa
   }
   if (source instanceof WebAssembly.Module) return source;
   let bytes: BufferSource;
-  if (source === undefined) bytes = decodeBase64(shared ? WASM_SHARED_BASE64 : WASM_BASE64) as Uint8Array<ArrayBuffer>;
+  if (source === undefined) bytes = (await embeddedModule(shared)) as Uint8Array<ArrayBuffer>;
   else if (source instanceof ArrayBuffer || source instanceof Uint8Array) bytes = source as BufferSource;
   else if (source instanceof URL || typeof source === 'string') bytes = await fetchBytes(source);
   else throw new TypeError('wasm backend: options.module must be a WebAssembly.Module, an ArrayBuffer, a Uint8Array, a URL or a URL string');
