@@ -112,8 +112,10 @@ export default [
       format: 'es',
       sourcemap: true,
       sourcemapPathTransform: packageRelative,
-      // Should the Node platform ever need a chunk of its own (only node.js imports it), its name says so.
-      chunkFileNames: (chunk) => (chunk.moduleIds.includes(nodePlatform) ? 'platform-node-[hash].js' : '[name]-[hash].js'),
+      // Should the Node platform ever need a chunk of its own (only node.js imports it), its name
+      // says so; the embedded WASM variants are wasm-module-[hash].js and wasm-module-shared-[hash].js.
+      chunkFileNames: (chunk) =>
+        chunk.moduleIds.includes(nodePlatform) ? 'platform-node-[hash].js' : `${chunk.name.replace(/\.generated$/, '')}-[hash].js`,
     },
     external: isNodeOnly,
     plugins: [installablePlatform(), nodeResolve({ browser: false, preferBuiltins: true }), typescriptBuild(), generatedSourcesOutOfMaps()],
