@@ -179,7 +179,7 @@ describe('bundled consumer apps keep the worker pool', () => {
         () => undefined,
         (error: Error) => error.message,
       );
-      expect(failure).toMatch(/WorkerStartError: createRuntime: workers: 2 was asked for, but the worker pool did not start \(kernel worker 0 did not start .*kernel-worker\.js.*\)\. Fix: .*workerUrl/s);
+      expect(failure).toMatch(/WorkerStartError: createRuntime: workers: 2 was asked for, but the worker pool did not start \(kernel worker \d+ did not start .*kernel-worker\.js.*\)\. Fix: .*workerUrl/s);
       expect(failure).toMatch(/HTTP 404: .*\/kernel-worker\.js/);
     } finally {
       await server.close();

@@ -43,7 +43,7 @@ function poolRuntime(compute: PoolBackend): Runtime {
     backend: 'wasm',
     workers: 2,
     compute,
-    explain: () => ({ chosen: 'wasm', workers: 2, description: compute.description, reason: 'built by the test', probes: {} as RuntimeExplanation['probes'], refused: {} }),
+    explain: () => ({ chosen: 'wasm', workers: 2, description: compute.description, reason: 'built by the test', probes: {} as RuntimeExplanation['probes'], refused: {}, warnings: [] }),
     dispose: () => compute.dispose(),
   };
 }
