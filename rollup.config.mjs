@@ -10,6 +10,7 @@
 //   kernel-worker-node.js  the worker_threads entry, self-contained
 //   index.cjs           require('ivon-edge'): the library with the Node platform, one file
 //   index.d.ts/.d.cts   the public types only, bundled (rollup-plugin-dts)
+//   federated.js/.d.ts  ivon-edge/federated (rounds over MQTT; mqtt stays the app's import)
 import { copyFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
@@ -22,7 +23,8 @@ rmSync('dist', { recursive: true, force: true });
 const nodePlatform = fileURLToPath(new URL('./src/platform/node.ts', import.meta.url));
 const installedPlatform = fileURLToPath(new URL('./src/platform/installed.ts', import.meta.url));
 const nodeEntry = fileURLToPath(new URL('./src/node.ts', import.meta.url));
-const isNodeOnly = (id) => id.startsWith('node:') || id === 'webgpu';
+// mqtt: the federated transport's optional dependency, imported on first use and left to the app.
+const isNodeOnly = (id) => id.startsWith('node:') || id === 'webgpu' || id === 'mqtt';
 
 function quietCircular(warning, warn) {
   if (warning.code === 'CIRCULAR_DEPENDENCY') return;
@@ -106,7 +108,9 @@ const selfContainedWorker = (name, input) => ({
 
 export default [
   {
-    input: { index: 'src/index.ts', node: 'src/node.ts' },
+    // federated: rounds over MQTT, a subpath entry (ivon-edge/federated), so apps that never federate
+    // never meet its import('mqtt').
+    input: { index: 'src/index.ts', node: 'src/node.ts', federated: 'src/federated/index.ts' },
     output: {
       dir: 'dist',
       format: 'es',
@@ -129,6 +133,12 @@ export default [
     external: isNodeOnly,
     plugins: [nodeResolve({ browser: false, preferBuiltins: true }), typescriptBuild(), generatedSourcesOutOfMaps()],
     onwarn: quietCircular,
+  },
+  {
+    input: 'src/federated/index.ts',
+    output: { file: 'dist/federated.d.ts', format: 'es' },
+    external: (id) => id === 'mqtt',
+    plugins: [dts({ tsconfig: './tsconfig.build.json' }), { name: 'ambient-types', renderChunk: (code) => `${code}\n${AMBIENT_DECLARATIONS}` }],
   },
   {
     input: 'src/index.ts',

@@ -37,7 +37,8 @@ const ALLOWED = [
   /^package\.json$/,
   /^LICENSE$/,
   /^README\.md$/,
-  /^dist\/(index|node|kernel-worker|kernel-worker-node)\.js(\.map)?$/,
+  /^dist\/(index|node|federated|kernel-worker|kernel-worker-node)\.js(\.map)?$/,
+  /^dist\/federated\.d\.ts$/,
   /^dist\/index\.cjs(\.map)?$/,
   /^dist\/index\.d\.c?ts$/,
   /^dist\/[a-z][a-z0-9-]*-[A-Za-z0-9_-]{8}\.js(\.map)?$/,
@@ -88,7 +89,11 @@ describe('the packed package', () => {
     expect(reached.every((path) => path.startsWith('node_modules/ivon-edge/dist/'))).toBe(true);
     const files = new Set(reached.map((path) => path.replace('node_modules/ivon-edge/dist/', '')));
     const dist = join(dir, 'node_modules/ivon-edge/dist');
-    expect(readdirSync(dist).filter((f) => f.endsWith('.js') && !files.has(f)).sort()).toEqual(['kernel-worker-node.js', 'node.js']);
+    // Not reachable from the browser entry: the Node entry, the federated subpath, the worker_threads
+    // worker, and chunks only they import (the Node checkpoint files).
+    const unreached = readdirSync(dist).filter((f) => f.endsWith('.js') && !files.has(f));
+    expect(unreached).toEqual(expect.arrayContaining(['federated.js', 'kernel-worker-node.js', 'node.js']));
+    expect(unreached.filter((f) => !/^(federated|kernel-worker-node|node|files-node-[\w-]+|platform-node-[\w-]+)\.js$/.test(f))).toEqual([]);
     // Unbundled too (a CDN, a file:// page): the browser entry's modules import only relative paths.
     for (const file of files) {
       for (const [, specifier] of readFileSync(join(dist, file), 'utf8').matchAll(/^(?:import|export)\b[^'"]*['"]([^'"]+)['"];?$/gm)) {
