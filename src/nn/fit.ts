@@ -139,7 +139,7 @@ export async function fit(net: Network | GpuNetwork, opt: TrainableOptimizer, da
           const loss = lossValue(options.loss, out, tb, n, cols, net.outputGrad());
           net.backward(theta, gradSinkOf(opt, ctx));
           return loss;
-        });
+        }, { cpuViews: !(net instanceof GpuNetwork) }); // a GPU network binds the buffers: nothing to read back
       }
       await opt.step();
       stepLoss /= mc;

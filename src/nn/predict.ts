@@ -125,7 +125,7 @@ export async function predictBma(net: Network | GpuNetwork, opt: TrainableOptimi
         if (net instanceof GpuNetwork) return forEachGpuChunk(net, (name) => tensorOf(ctx.thetaBinding(name)), x, rows, visit);
         forEachChunk(net, (name) => ctx.theta(name), x, rows, visit);
       },
-      { train: false },
+      { train: false, cpuViews: !(net instanceof GpuNetwork) },
     );
   }
   const logS = Math.log(samples);
@@ -199,7 +199,7 @@ export async function predictGaussianBma(net: Network | GpuNetwork, opt: Trainab
         if (net instanceof GpuNetwork) return forEachGpuChunk(net, (name) => tensorOf(ctx.thetaBinding(name)), x, rows, visit);
         forEachChunk(net, (name) => ctx.theta(name), x, rows, visit);
       },
-      { train: false },
+      { train: false, cpuViews: !(net instanceof GpuNetwork) },
     );
   }
   const epistemicVar = m2.map((x2, o) => Math.max(0, x2 - m1[o] * m1[o]));

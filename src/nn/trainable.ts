@@ -7,7 +7,7 @@ export interface TrainableOptimizer {
   readonly kind: string;
   readonly layout: Layout;
   readonly groupCount: number;
-  sampledParams<R>(fn: (ctx: SampleContext) => R | Promise<R>, options?: { train?: boolean }): Promise<R>;
+  sampledParams<R>(fn: (ctx: SampleContext) => R | Promise<R>, options?: { train?: boolean; cpuViews?: boolean }): Promise<R>;
   step(): Promise<unknown>;
   setLr(group: number, lr: number): void;
   param(name: string): Float32Array;

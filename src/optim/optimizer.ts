@@ -17,6 +17,7 @@ import type { Runtime } from '../runtime.js';
 import { buildLayout, checkGroupParams, type GroupParams, type Layout, type ParamSlot } from './layout.js';
 import { isDeviceLoss, parseRecovery, RecoveredError, type RecoveryInfo, type RecoveryOptions, type RecoveryPolicy } from './recovery.js';
 import { MAX_STEPS } from './counters.js';
+import { CpuStaging } from './cpu-staging.js';
 import { SampleContext } from './sample-context.js';
 import type { GroupState, OptimizerKind, OptimizerSnapshot, TensorState } from './snapshot.js';
 import * as check from './validate.js';
@@ -47,6 +48,12 @@ export interface SampledParamsOptions {
   train?: boolean;
   /** Test hook (IVON only): use this ε per trainable parameter instead of the RNG. */
   epsilon?: Record<string, Float32Array>;
+  /**
+   * true (default): ctx.theta / ctx.grad work on every backend — zero-copy views on the CPU, and
+   * on webgpu copies (θ read back before fn, the gradients uploaded after it). false: on webgpu the
+   * block binds GPU buffers only (ctx.thetaBinding / ctx.gradBinding) and nothing is read back.
+   */
+  cpuViews?: boolean;
 }
 
 export interface StepResult {
@@ -94,6 +101,8 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
   private disposing: Promise<void> | undefined;
   /** With recovery on and no snapshot kept yet: the initial weights and hyper-parameters (host copies). */
   private initial: { means: Map<string, Float32Array>; hyper: Hyper[] } | undefined;
+  /** CPU copies for ctx.theta / ctx.grad on a backend without views (made on first need). */
+  private staging: CpuStaging | undefined;
 
   protected constructor(
     readonly runtime: Runtime,
@@ -203,37 +212,52 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
   async sampledParams<R>(fn: (ctx: SampleContext) => R | Promise<R>, options: SampledParamsOptions = {}): Promise<R> {
     if (typeof fn !== 'function') throw new UsageError('sampledParams: the first argument must be a function (ctx) => loss');
     if (options === null || typeof options !== 'object') throw new UsageError('sampledParams: options must be an object');
-    check.knownKeys('sampledParams', options, ['train', 'epsilon']);
+    check.knownKeys('sampledParams', options, ['train', 'epsilon', 'cpuViews']);
     const train = options.train === undefined ? true : check.boolean('sampledParams', 'train', options.train);
+    const cpuViews = options.cpuViews === undefined ? true : check.boolean('sampledParams', 'cpuViews', options.cpuViews);
     return this.exclusive('sampledParams', async () => {
       this.checkBlockStart(train, options);
       this.inBlock = true;
       try {
-        return await this.failingOver(() => this.runBlock(fn, train, options));
+        return await this.failingOver(() => this.runBlock(fn, train, cpuViews, options));
       } finally {
         this.inBlock = false;
       }
     });
   }
 
-  private async runBlock<R>(fn: (ctx: SampleContext) => R | Promise<R>, train: boolean, options: SampledParamsOptions): Promise<R> {
+  private async runBlock<R>(fn: (ctx: SampleContext) => R | Promise<R>, train: boolean, cpuViews: boolean, options: SampledParamsOptions): Promise<R> {
     const sampleIndex = await this.beforeBlock(train, options);
-    const ctx = new SampleContext(this.backend, this.arena, this.layout, (slot) => this.thetaRole(slot), train, sampleIndex);
+    const staging = cpuViews ? await this.stagedTheta() : undefined;
+    const ctx = new SampleContext(this.backend, this.arena, this.layout, (slot) => this.thetaRole(slot), train, sampleIndex, staging);
     let result: R;
     this.inCallback = true;
     try {
       result = await fn(ctx);
+    } catch (error) {
+      staging?.discard();
+      throw error;
     } finally {
       this.inCallback = false;
       ctx.close();
     }
     ctx.checkViewsAttached();
+    staging?.upload(this.arena);
     if (train) {
       this.checkProvided(ctx.provided);
       if (await this.gradientsAreFinite()) await this.accumulate();
     }
     this.afterBlock(train);
     return result;
+  }
+
+  /** On a backend without CPU views: θ of this block copied to the CPU (cpu-staging.ts); else undefined. */
+  private async stagedTheta(): Promise<CpuStaging | undefined> {
+    const first = this.layout.params.values().next().value;
+    if (!first || this.backend.view(this.arena, 'mean', first)) return undefined;
+    this.staging ??= new CpuStaging(this.backend, this.layout);
+    await this.staging.stageTheta(this.arena, (slot) => this.thetaRole(slot));
+    return this.staging;
   }
 
   /** Applies the update from the train blocks since the last step. */
@@ -419,6 +443,7 @@ export abstract class Optimizer<Hyper extends GroupHyperBase> {
     const lostAtStep = this.step_;
     const next = await this.recovery.replace();
     this.backend = next;
+    this.staging = undefined;
     this.arena = next.createArena(this.layout.length, this.arena.roles);
     this.initRoles();
     this.inBlock = false;

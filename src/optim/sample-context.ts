@@ -1,6 +1,8 @@
 // What a sampled block's callback receives: the sampled weights θ to read and the gradient
-// buffers to write, as zero-copy views on CPU backends or buffer bindings on the GPU. It records
-// which gradients were provided so the optimizer can name any that were forgotten.
+// buffers to write, as zero-copy views on CPU backends or buffer bindings on the GPU. On a backend
+// without CPU views (webgpu) the same calls work on staged copies (./cpu-staging.ts), so a loop
+// written for the CPU runs unchanged there. It records which gradients were provided so the
+// optimizer can name any that were forgotten.
 //
 // A view into a non-shared WebAssembly.Memory is detached when the memory grows (an allocation
 // inside the block: the model's activations, another optimizer): writes to it are silently
@@ -10,6 +12,7 @@
 
 import type { Arena, Backend, BufferBinding, Role } from '../backend.js';
 import { UsageError } from '../errors.js';
+import type { CpuStaging } from './cpu-staging.js';
 import type { Layout, ParamSlot } from './layout.js';
 import * as check from './validate.js';
 
@@ -40,11 +43,15 @@ export class SampleContext {
     readonly train: boolean,
     /** 0-based index of this block among the step's samples (train) or prediction draws. */
     readonly sampleIndex: number,
+    /** Copies standing in for CPU views on a backend that has none; undefined: no staging. */
+    private readonly staging?: CpuStaging,
   ) {}
 
-  /** The weights the model must use in this block (CPU backends). */
+  /** The weights the model must use in this block (a zero-copy view, or on webgpu a staged copy). */
   theta(name: string): Float32Array {
     const slot = this.slot(name, 'theta');
+    const staged = this.staging?.theta(name);
+    if (staged) return staged;
     return this.cpuView(this.thetaRole(slot), slot, 'theta', 'thetaBinding');
   }
 
@@ -63,6 +70,14 @@ export class SampleContext {
   grad(name: string, options?: { overwrite?: boolean }): Float32Array {
     const slot = this.gradSlot(name, 'grad');
     const overwrite = gradOptions(name, options);
+    if (this.staging) {
+      if (this.provided.has(name) && !this.staging.hasGrad(name)) {
+        throw new UsageError(`grad('${name}'): this block already bound the GPU gradient with gradBinding('${name}'); use one or the other for a parameter`);
+      }
+      const buffer = this.staging.grad(name, slot.count, !overwrite && !this.provided.has(name));
+      this.provided.add(name);
+      return buffer;
+    }
     if (!overwrite && !this.provided.has(name)) this.backend.fill(this.arena, 'grad', slot, 0);
     this.provided.add(name);
     return this.cpuView('grad', slot, 'grad', 'gradBinding');
@@ -76,7 +91,9 @@ export class SampleContext {
         `setGrad('${name}'): expected a Float32Array of ${slot.count} elements (shape [${slot.shape.join(', ')}]), got ${values instanceof Float32Array ? `${values.length} elements` : Object.prototype.toString.call(values)}`,
       );
     }
-    this.backend.write(this.arena, 'grad', slot.start, values);
+    // A staged gradient is uploaded after the block, so a copy set now must go into it too.
+    if (this.staging?.hasGrad(name)) this.staging.grad(name, slot.count, false).set(values);
+    else this.backend.write(this.arena, 'grad', slot.start, values);
     this.views.delete(`grad('${name}')`); // superseded: the gradient is the copy just written
     this.provided.add(name);
   }
@@ -90,6 +107,9 @@ export class SampleContext {
   /** GPU backends: the buffer range the model writes the gradient into (marks it provided; not zeroed). */
   gradBinding(name: string): BufferBinding {
     const slot = this.gradSlot(name, 'gradBinding');
+    if (this.staging?.hasGrad(name)) {
+      throw new UsageError(`gradBinding('${name}'): this block already wrote the gradient through grad('${name}'); use one or the other for a parameter`);
+    }
     this.provided.add(name);
     return this.gpuBinding('grad', slot, 'gradBinding', 'grad');
   }
@@ -123,7 +143,11 @@ export class SampleContext {
 
   private cpuView(role: Role, slot: ParamSlot, method: string, gpuMethod: string): Float32Array {
     const view = this.backend.view(this.arena, role, slot);
-    if (!view) throw new UsageError(`${method}() has no CPU view on the ${this.backend.kind} backend; use ${gpuMethod}(name) to bind the GPU buffer`);
+    if (!view) {
+      throw new UsageError(
+        `${method}() has no CPU view on the ${this.backend.kind} backend in a block run with { cpuViews: false }; drop that option to get staged copies, or use ${gpuMethod}(name) to bind the GPU buffer`,
+      );
+    }
     const key = `${method}('${slot.name}')`;
     // Every gradient view counts (a lost write to an old one leaves zeros); θ is only read, so its latest view.
     this.views.set(key, method === 'grad' ? [...(this.views.get(key) ?? []), view] : [view]);
