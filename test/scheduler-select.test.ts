@@ -23,11 +23,13 @@ const NO_SAB = {
 };
 
 describe('selectBackend', () => {
-  it('picks WebGPU on a hardware adapter when the model size is unknown, then the 7-worker pool, then js', () => {
+  it('keeps a model of unknown size on the CPU (the 7-worker pool, then js) even with a hardware adapter, and says how to get the GPU', () => {
     const s = selectBackend(LAPTOP, AUTO);
-    expect(s.candidates).toEqual([{ kind: 'webgpu' }, { kind: 'wasm', workers: 7 }, { kind: 'js' }]);
-    expect(s.refused).toEqual({});
-    expect(s.reason).toMatch(/^webgpu: hardware adapter nvidia \/ ampere \(model size unknown/);
+    expect(s.candidates).toEqual([{ kind: 'wasm', workers: 7 }, { kind: 'js' }]);
+    expect(s.refused.webgpu).toMatch(/^model size unknown: 'auto' uses the GPU \(nvidia \/ ampere\) only for expectedParams ≥ gpuMinElements 262144; give expectedParams, or backend: 'webgpu'/);
+    expect(s.reason).toMatch(/^wasm with 7 worker thread\(s\) plus the main thread: .*refused: webgpu: model size unknown/);
+    // A list that names the GPU first is the user's choice: no size needed.
+    expect(selectBackend(LAPTOP, { ...AUTO, forced: true }).candidates[0]).toEqual({ kind: 'webgpu' });
   });
 
   it('keeps a model below gpuMinElements on the CPU, with as many workers as it has shards of work', () => {

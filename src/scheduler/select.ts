@@ -1,7 +1,10 @@
 // The backend choice as a pure function of a PlatformProbe and the user's request, so every rule
 // is tested against simulated platforms. Order of preference for 'auto': WebGPU (a hardware
-// adapter, and a model big enough for the GPU to win), then WASM SIMD sharded across workers
-// (shared memory and more than one core), then WASM SIMD on one thread, then plain TypeScript.
+// adapter, and a model known to be big enough for the GPU to win), then WASM SIMD sharded across
+// workers (shared memory and more than one core), then WASM SIMD on one thread, then plain
+// TypeScript. A model of unknown size stays on the CPU: the pool shards only calls big enough to
+// gain (every shard ≥ minElementsPerWorker), so guessing "large" costs a small model nothing there,
+// while a GPU step pays a fixed ~1 ms of submits and readbacks that a small model cannot win back.
 
 import type { BackendKind } from '../backend.js';
 import type { PlatformProbe } from './probe.js';
@@ -81,10 +84,15 @@ function judgeWebGpu(probe: PlatformProbe, request: SelectionRequest): Verdict {
   if (request.forced && request.order.length === 1) return { plan: { kind: 'webgpu' }, note: `requested (${gpu.adapter})` };
   if (gpu.software) return { refusal: `the adapter (${gpu.adapter}) is a software rasterizer, slower than WASM on the CPU; force backend: 'webgpu' to use it anyway` };
   const n = request.expectedParams;
+  if (n === undefined && !request.forced) {
+    return {
+      refusal: `model size unknown: 'auto' uses the GPU (${gpu.adapter}) only for expectedParams ≥ gpuMinElements ${request.gpuMinElements}; give expectedParams, or backend: 'webgpu' to force it`,
+    };
+  }
   if (n !== undefined && n < request.gpuMinElements) {
     return { refusal: `expectedParams ${n} < gpuMinElements ${request.gpuMinElements}: a step this small is dominated by the GPU's fixed submit/readback latency` };
   }
-  return { plan: { kind: 'webgpu' }, note: `hardware adapter ${gpu.adapter}${n === undefined ? ' (model size unknown: give expectedParams to let small models stay on the CPU)' : `, ${n} ≥ gpuMinElements ${request.gpuMinElements}`}` };
+  return { plan: { kind: 'webgpu' }, note: `hardware adapter ${gpu.adapter}${n === undefined ? ' (model size unknown)' : `, ${n} ≥ gpuMinElements ${request.gpuMinElements}`}` };
 }
 
 function judgeWasm(probe: PlatformProbe, request: SelectionRequest): Verdict {
