@@ -1,8 +1,11 @@
 // What every suite gets: the options, the timing plan, and one place to record measurements and
 // skips and to print. Suites never print numbers that were not measured in this run.
 
-import type { BenchOptions } from './cli.js';
+import type { Runtime } from '../src/runtime.js';
+import { openRuntime, type Opened } from './backends.js';
 import { formatMeasurements } from './format.js';
+import { BARE_HOST, type BenchHost } from './host.js';
+import type { BenchOptions } from './options.js';
 import type { Measurement, Skip } from './results.js';
 import type { GpuInfo } from './suites/webgpu.js';
 import { FULL_PLAN, QUICK_PLAN, summarize, timeInterleaved, timeRuns, type Summary, type TimingPlan } from './stats.js';
@@ -17,8 +20,14 @@ export class SuiteContext {
   constructor(
     readonly options: BenchOptions,
     private readonly print: (line: string) => void = (line) => console.log(line),
+    readonly host: BenchHost = BARE_HOST,
   ) {
     this.plan = options.quick ? QUICK_PLAN : FULL_PLAN;
+  }
+
+  /** A runtime on one backend with the host's options (bench/backends.ts), or why not. */
+  openRuntime(kind: Runtime['backend'], extra: Record<string, unknown> = {}): Promise<Opened> {
+    return openRuntime(kind, { ...this.host.runtimeOptions, ...extra });
   }
 
   log(line: string): void {
@@ -39,19 +48,40 @@ export class SuiteContext {
    * a run gets fewer repetitions, so a slow backend at 16M stays within the time budget.
    */
   async time(run: () => void | Promise<void>): Promise<Summary> {
+    const cpu = this.cpuMeter();
     const t0 = performance.now();
     await run();
     const plan = this.planFor(performance.now() - t0);
-    return summarize(await timeRuns(run, { ...plan, warmup: Math.max(0, plan.warmup - 1) }));
+    const summary = summarize(await timeRuns(run, { ...plan, warmup: Math.max(0, plan.warmup - 1) }));
+    return cpu.annotate(summary);
   }
 
   /** ctx.time for runs compared with each other, timed in alternation (stats.ts: timeInterleaved). */
   async timeInterleaved(runs: ReadonlyArray<() => void | Promise<void>>): Promise<Summary[]> {
+    const cpu = this.cpuMeter();
     const t0 = performance.now();
     for (const run of runs) await run();
     const plan = this.planFor((performance.now() - t0) / runs.length);
     const samples = await timeInterleaved(runs, { ...plan, warmup: Math.max(0, plan.warmup - 1) });
-    return samples.map(summarize);
+    return samples.map((s) => cpu.annotate(summarize(s)));
+  }
+
+  /**
+   * CPU time / wall time from now to annotate(), when the host has a CPU clock. It covers the
+   * warm-up and timed runs together (reading the clock inside each timed run would add its own
+   * cost to the small rows), so interleaved runs share one figure.
+   */
+  private cpuMeter(): { annotate(summary: Summary): Summary } {
+    const clock = this.host.cpuTimeMs;
+    if (!clock) return { annotate: (summary) => summary };
+    const cpu0 = clock();
+    const wall0 = performance.now();
+    return {
+      annotate: (summary) => {
+        const wall = performance.now() - wall0;
+        return wall > 0 ? { ...summary, cpu_per_wall: (clock() - cpu0) / wall } : summary;
+      },
+    };
   }
 
   /** A plan for work that takes about `msPerRun`: fewer reps so a slow backend stays within budget. */

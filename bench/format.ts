@@ -34,6 +34,7 @@ export function formatMeasurements(results: readonly Measurement[]): string {
     const parts: string[] = [];
     if (m.gflops !== undefined) parts.push(`${num(m.gflops)} GFLOP/s`);
     if (m.normals_per_s !== undefined) parts.push(`${num(m.normals_per_s / 1e6)} M normals/s`);
+    if (m.cpu_per_wall !== undefined) parts.push(`cpu/wall ${num(m.cpu_per_wall)}`);
     if (m.gpu_median_ms !== undefined) parts.push(`gpu ${num(m.gpu_median_ms)} ms${m.gpu_gbps !== undefined ? ` (${num(m.gpu_gbps)} GB/s)` : ''}`);
     if (m.note) parts.push(m.note);
     return parts.join('; ');

@@ -43,6 +43,8 @@ export interface Measurement {
   gpu_median_ms?: number;
   gpu_p90_ms?: number;
   gpu_gbps?: number;
+  /** Process CPU time / wall time over this row's runs (Node; absent where the host has no CPU clock). */
+  cpu_per_wall?: number;
   note?: string;
 }
 
@@ -90,6 +92,7 @@ export function measurement(
     ns_per_param: work.perElement === false || !(base.params > 0) ? null : (summary.median_ms * 1e6) / base.params,
   };
   if (base.note === undefined) delete m.note;
+  if (summary.cpu_per_wall !== undefined) m.cpu_per_wall = summary.cpu_per_wall;
   return m;
 }
 
@@ -112,6 +115,7 @@ export function validateReport(report: Report): Report {
     for (const key of REQUIRED_NUMBERS) if (!Number.isFinite(m[key]) || m[key] < 0) fail(`results[${i}].${key} must be a finite number >= 0, got ${m[key]}`);
     if (m.p90_ms < m.median_ms) fail(`results[${i}]: p90_ms ${m.p90_ms} < median_ms ${m.median_ms}`);
     if (m.median_ms < m.min_ms) fail(`results[${i}]: median_ms ${m.median_ms} < min_ms ${m.min_ms}`);
+    if (m.cpu_per_wall !== undefined && !(Number.isFinite(m.cpu_per_wall) && m.cpu_per_wall >= 0)) fail(`results[${i}].cpu_per_wall must be a finite number >= 0 when present`);
     for (const key of ['gbps', 'ns_per_param'] as const) {
       if (m[key] !== null && !(Number.isFinite(m[key]) && (m[key] as number) >= 0)) fail(`results[${i}].${key} must be null or a finite number >= 0`);
     }

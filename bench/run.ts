@@ -4,33 +4,11 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseArgs, USAGE, type SuiteName } from './cli.js';
-import { SuiteContext } from './context.js';
+import { parseArgs, USAGE } from './cli.js';
 import { formatRatios } from './format.js';
-import { describePlatform } from './platform.js';
-import { computeRatios } from './ratios.js';
-import { validateReport, type Report } from './results.js';
-import { runBandwidthSuite } from './suites/bandwidth.js';
-import { runEpochSuite } from './suites/epoch.js';
-import { runFederatedSuite } from './suites/federated.js';
-import { runGemmSuite } from './suites/gemm.js';
-import { runOptimizerSuite } from './suites/optimizer.js';
-import { runPosteriorSuite } from './suites/posterior.js';
-import { runRngSuite } from './suites/rng.js';
-import { runWebGpuSuite } from './suites/webgpu.js';
-import { runWorkersSuite } from './suites/workers.js';
-
-const SUITE_RUNNERS: Record<SuiteName, (ctx: SuiteContext) => Promise<void>> = {
-  optimizer: runOptimizerSuite,
-  rng: runRngSuite,
-  bandwidth: runBandwidthSuite,
-  workers: runWorkersSuite,
-  webgpu: runWebGpuSuite,
-  gemm: runGemmSuite,
-  epoch: runEpochSuite,
-  posterior: runPosteriorSuite,
-  federated: runFederatedSuite,
-};
+import { runBench } from './harness.js';
+import { NODE_HOST } from './host-node.js';
+import { describePlatform } from './platform-node.js';
 
 async function main(argv: string[]): Promise<number> {
   let options;
@@ -46,20 +24,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const platform = describePlatform(argv, options.quick);
   console.log(`ivon-edge bench — ${platform.runtime} ${platform.version}, ${platform.cores} cores, ${platform.cpu}, ${platform.os}${options.quick ? ' (quick)' : ''}`);
-  const ctx = new SuiteContext(options);
   // Keeps Node alive while a suite awaits a promise that nothing else holds the loop open for
   // (a worker pool or GPU that never answers): without it the process would exit silently, code 0.
   const keepAlive = setInterval(() => {}, 60_000);
-  for (const suite of options.suites) {
-    try {
-      await SUITE_RUNNERS[suite](ctx);
-    } catch (error) {
-      // A suite that breaks is reported as skipped with its error; the other suites still run.
-      ctx.skip(suite, null, `failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    }
-  }
+  const report = await runBench(options, platform, NODE_HOST, { print: (line) => console.log(line) });
   clearInterval(keepAlive);
-  const report: Report = validateReport({ platform, ...(ctx.gpu ? { gpu: ctx.gpu } : {}), results: ctx.results, ratios: computeRatios(ctx.results), skipped: ctx.skipped });
   if (report.ratios.length > 0) console.log(`\n## ratios (same run)\n${formatRatios(report.ratios)}`);
   if (options.out) {
     const path = resolve(options.out);

@@ -12,6 +12,8 @@ export interface Summary {
   p90_ms: number;
   min_ms: number;
   mean_ms: number;
+  /** Process CPU time / wall time over the runs (all threads), where the host has a CPU clock. */
+  cpu_per_wall?: number;
 }
 
 export interface TimingPlan {

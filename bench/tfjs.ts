@@ -1,9 +1,7 @@
 // Optional TensorFlow.js (wasm backend, SIMD) for the side-by-side GEMM and Adam-step rows. It is a dev
 // dependency of the bench only and may be absent: then the reason is printed and no tfjs row is
-// written. Imported by variable names so TypeScript and bundlers never require it.
-
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+// written. Imported by variable names so TypeScript and bundlers never require it. Where the
+// binaries are is the host's business (bench/host-node.ts finds them in node_modules).
 
 const CORE = '@tensorflow/tfjs-core';
 const WASM = '@tensorflow/tfjs-backend-wasm';
@@ -42,8 +40,12 @@ interface TfWasm {
   getThreadsCount?(): number;
 }
 
-/** tfjs-core on its wasm backend with one thread (like our one-core GEMM), or why not. */
-export async function loadTfjsWasm(): Promise<LoadedTf | string> {
+/**
+ * tfjs-core on its wasm backend with one thread (like our one-core GEMM), or why not.
+ * `wasmDir(packageName)`: where the package's .wasm binaries are, for installs where the backend
+ * cannot locate them by itself.
+ */
+export async function loadTfjsWasm(wasmDir?: (packageName: string) => string): Promise<LoadedTf | string> {
   let tf: Tf;
   let wasm: TfWasm;
   try {
@@ -55,9 +57,9 @@ export async function loadTfjsWasm(): Promise<LoadedTf | string> {
   try {
     wasm.setThreadsCount?.(1);
     let ok = await tf.setBackend('wasm').catch(() => false);
-    if (!ok && wasm.setWasmPaths) {
+    if (!ok && wasm.setWasmPaths && wasmDir) {
       // Some installs cannot locate the .wasm binaries by themselves in Node: point at the package's dist/.
-      wasm.setWasmPaths(`${dirname(createRequire(import.meta.url).resolve(WASM))}/`);
+      wasm.setWasmPaths(wasmDir(WASM));
       ok = await tf.setBackend('wasm').catch(() => false);
     }
     if (!ok) return 'tf.setBackend("wasm") failed: the tfjs wasm binaries could not be loaded';

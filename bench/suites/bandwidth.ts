@@ -2,9 +2,9 @@
 // bytes it must move (bench/bytes.ts), per CPU backend and size, all in the same run so the
 // kernel/probe ratios (bench/ratios.ts) compare like with like.
 
-import { openRuntime } from '../backends.js';
+
 import { bytesMoved } from '../bytes.js';
-import { sizesFor } from '../cli.js';
+import { sizesFor } from '../options.js';
 import type { SuiteContext } from '../context.js';
 import { adamwWork, ivonWork, PROBE_ROLES, sgdWork } from '../kernel-work.js';
 import { cpuProbes } from '../probes.js';
@@ -15,7 +15,7 @@ export async function runBandwidthSuite(ctx: SuiteContext): Promise<void> {
   const rows: Measurement[] = [];
   for (const kind of ctx.options.backends) {
     if (kind === 'webgpu') continue; // the 'webgpu' suite runs the GPU probes
-    const opened = await openRuntime(kind);
+    const opened = await ctx.openRuntime(kind);
     if (!opened.ok) {
       ctx.skip('bandwidth', kind, opened.reason);
       continue;

@@ -4,7 +4,7 @@
 // inputs (64 features, 10 classes, labels from a random linear teacher): epoch time does not
 // depend on what the numbers mean. The two optimizers' epochs are timed in alternation.
 
-import { openRuntime } from '../backends.js';
+
 import type { SuiteContext } from '../context.js';
 import { reasonOf } from '../context.js';
 import { measurement, type Measurement } from '../results.js';
@@ -54,7 +54,7 @@ export async function runEpochSuite(ctx: SuiteContext): Promise<void> {
   const params = Object.values(init).reduce((n, v) => n + v.length, 0);
   const rows: Measurement[] = [];
   for (const kind of ctx.options.backends) {
-    const opened = await openRuntime(kind);
+    const opened = await ctx.openRuntime(kind);
     if (!opened.ok) {
       ctx.skip('epoch', kind, opened.reason);
       continue;

@@ -4,13 +4,12 @@
 // same run when it is installed (its tf.matMul with the same transposes; the time includes
 // dataSync() of the m×n result, as a tfjs training step would pay to read it).
 
-import { openRuntime } from '../backends.js';
+
 import { gemmFlops } from '../bytes.js';
 import type { SuiteContext } from '../context.js';
 import { reasonOf } from '../context.js';
 import { measurement, type Measurement } from '../results.js';
 import type { Summary } from '../stats.js';
-import { loadTfjsWasm } from '../tfjs.js';
 
 /** A Linear layer of `inF`→`outF` on a batch of `batch` rows. */
 export interface GemmShape {
@@ -66,7 +65,7 @@ function gemmRow(backend: string, p: Product, shape: GemmShape, s: Summary, note
  * real GPU gets a batch of 8192 so the products are large enough to time.
  */
 async function webgpuGemmRows(ctx: SuiteContext, nnOps: typeof import('../../src/nn/runtime-ops.js'), cpuShape: GemmShape): Promise<Measurement[]> {
-  const opened = await openRuntime('webgpu');
+  const opened = await ctx.openRuntime('webgpu');
   if (!opened.ok) {
     ctx.skip('gemm', 'webgpu', opened.reason);
     return [];
@@ -133,7 +132,7 @@ export async function runGemmSuite(ctx: SuiteContext): Promise<void> {
       rows.push(...(await webgpuGemmRows(ctx, nnOps, shape)));
       continue;
     }
-    const opened = await openRuntime(kind);
+    const opened = await ctx.openRuntime(kind);
     if (!opened.ok) {
       ctx.skip('gemm', kind, opened.reason);
       continue;
@@ -160,7 +159,7 @@ export async function runGemmSuite(ctx: SuiteContext): Promise<void> {
       await opened.runtime.dispose();
     }
   }
-  const tfjs = await loadTfjsWasm();
+  const tfjs = await ctx.host.loadTfjs();
   if (typeof tfjs === 'string') ctx.skip('gemm', 'tfjs-wasm', tfjs);
   else {
     const { tf } = tfjs;

@@ -8,13 +8,12 @@
 
 import type { Backend } from '../../src/backend.js';
 import type { Runtime } from '../../src/runtime.js';
-import { openRuntime } from '../backends.js';
+
 import { bytesMoved, type CountedKernel } from '../bytes.js';
-import { sizesFor } from '../cli.js';
+import { sizesFor } from '../options.js';
 import { reasonOf, type SuiteContext } from '../context.js';
 import { adamwWork, ivonWork, sgdWork, type KernelWork } from '../kernel-work.js';
 import { measurement, type Measurement } from '../results.js';
-import { loadTfjsWasm } from '../tfjs.js';
 import { apiStep } from './api-step.js';
 
 export const OPTIMIZERS: ReadonlyArray<{ name: 'ivon' | 'adamw' | 'sgd'; kernels: (b: Backend, n: number) => KernelWork; traffic: CountedKernel }> = [
@@ -31,7 +30,7 @@ export async function runOptimizerSuite(ctx: SuiteContext): Promise<void> {
       if (!ctx.options.suites.includes('webgpu')) ctx.log("  (webgpu steps are measured by the 'webgpu' suite: add --suite webgpu)");
       continue;
     }
-    const opened = await openRuntime(kind);
+    const opened = await ctx.openRuntime(kind);
     if (!opened.ok) {
       ctx.skip('optimizer', kind, opened.reason);
       continue;
@@ -53,7 +52,7 @@ export async function runOptimizerSuite(ctx: SuiteContext): Promise<void> {
  * kernels move more than the 28 B an Adam step needs.
  */
 async function tfjsAdamRows(ctx: SuiteContext, sizes: readonly number[]): Promise<Measurement[]> {
-  const tfjs = await loadTfjsWasm();
+  const tfjs = await ctx.host.loadTfjs();
   if (typeof tfjs === 'string') {
     ctx.skip('optimizer', 'tfjs-wasm', tfjs);
     return [];

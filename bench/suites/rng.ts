@@ -5,9 +5,9 @@
 // cost into the generator's and Box–Muller's.
 
 import type { Backend } from '../../src/backend.js';
-import { openRuntime } from '../backends.js';
+
 import { bytesMoved } from '../bytes.js';
-import { sizesFor } from '../cli.js';
+import { sizesFor } from '../options.js';
 import type { SuiteContext } from '../context.js';
 import { pointer, wasmLowLevel } from '../probes.js';
 import { measurement, type Measurement } from '../results.js';
@@ -25,7 +25,7 @@ export async function runRngSuite(ctx: SuiteContext): Promise<void> {
   const rows: Measurement[] = [];
   for (const kind of ctx.options.backends) {
     if (kind === 'webgpu') continue; // measured in the 'webgpu' suite
-    const opened = await openRuntime(kind);
+    const opened = await ctx.openRuntime(kind);
     if (!opened.ok) {
       ctx.skip('rng', kind, opened.reason);
       continue;

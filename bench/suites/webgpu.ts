@@ -4,9 +4,9 @@
 // GB/s of each kernel against a GPU copy probe (a copy shader) measured in the same run.
 
 import type { Arena, Backend, Range, Role } from '../../src/backend.js';
-import { openRuntime, releaseWebGpu } from '../backends.js';
+import { releaseWebGpu } from '../backends.js';
 import { bytesMoved, type CountedKernel } from '../bytes.js';
-import { sizesFor } from '../cli.js';
+import { sizesFor } from '../options.js';
 import type { SuiteContext } from '../context.js';
 import { GpuTimer } from '../gpu-timer.js';
 import { adamwWork, ivonWork, PROBE_ROLES, sgdWork, type KernelWork } from '../kernel-work.js';
@@ -63,7 +63,7 @@ export async function runWebGpuSuite(ctx: SuiteContext): Promise<void> {
     ctx.skip('webgpu', 'webgpu', 'webgpu is not in --backend');
     return;
   }
-  const opened = await openRuntime('webgpu');
+  const opened = await ctx.openRuntime('webgpu');
   if (!opened.ok) {
     ctx.skip('webgpu', 'webgpu', opened.reason);
     await releaseWebGpu();

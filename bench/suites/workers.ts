@@ -5,9 +5,9 @@
 // until the runtime takes and reports that option, the suite says so and measures nothing.
 
 import type { Runtime } from '../../src/runtime.js';
-import { disposeWithin, openRuntime } from '../backends.js';
+import { disposeWithin } from '../backends.js';
 import { bytesMoved } from '../bytes.js';
-import { sizesFor } from '../cli.js';
+import { sizesFor } from '../options.js';
 import type { SuiteContext } from '../context.js';
 import { ivonWork } from '../kernel-work.js';
 import { measurement, type Measurement } from '../results.js';
@@ -35,7 +35,7 @@ export async function runWorkersSuite(ctx: SuiteContext): Promise<void> {
   const runtimes = new Map<number, Runtime>();
   try {
     for (const workers of counts) {
-      const opened = await openRuntime('wasm', workers === 0 ? {} : { workers });
+      const opened = await ctx.openRuntime('wasm', workers === 0 ? {} : { workers });
       if (!opened.ok) {
         ctx.skip('workers', 'wasm', workers === 0 ? opened.reason : `createRuntime({ backend: 'wasm', workers: ${workers} }) failed: ${opened.reason}`);
         return;

@@ -1,5 +1,5 @@
-// What the numbers were measured on. A benchmark without its machine is not a result; users
-// compare devices by this block.
+// What the numbers were measured on, in Node, Deno or Bun (bench/web/platform-web.ts is the browser's).
+// A benchmark without its machine is not a result; users compare devices by this block.
 
 import os from 'node:os';
 import type { Platform } from './results.js';

@@ -1,0 +1,51 @@
+// One bench run, wherever it is started: every chosen suite in turn (a suite that breaks is
+// reported as skipped with its error, the others still run), then the ratios of this run and the
+// validated report. The CLI (bench/run.ts) and the browser page (bench/web/page.ts) both call it,
+// so they write the same JSON.
+
+import { SuiteContext } from './context.js';
+import type { BenchHost } from './host.js';
+import type { BenchOptions, SuiteName } from './options.js';
+import { computeRatios } from './ratios.js';
+import { validateReport, type Platform, type Report } from './results.js';
+import { runBandwidthSuite } from './suites/bandwidth.js';
+import { runEpochSuite } from './suites/epoch.js';
+import { runFederatedSuite } from './suites/federated.js';
+import { runGemmSuite } from './suites/gemm.js';
+import { runOptimizerSuite } from './suites/optimizer.js';
+import { runPosteriorSuite } from './suites/posterior.js';
+import { runRngSuite } from './suites/rng.js';
+import { runWebGpuSuite } from './suites/webgpu.js';
+import { runWorkersSuite } from './suites/workers.js';
+
+export const SUITE_RUNNERS: Record<SuiteName, (ctx: SuiteContext) => Promise<void>> = {
+  optimizer: runOptimizerSuite,
+  rng: runRngSuite,
+  bandwidth: runBandwidthSuite,
+  workers: runWorkersSuite,
+  webgpu: runWebGpuSuite,
+  gemm: runGemmSuite,
+  epoch: runEpochSuite,
+  posterior: runPosteriorSuite,
+  federated: runFederatedSuite,
+};
+
+export interface RunHooks {
+  /** Each line the suites print (tables, skips, progress). */
+  print(line: string): void;
+  /** Called before each suite starts. */
+  onSuite?(suite: SuiteName, index: number, count: number): void;
+}
+
+export async function runBench(options: BenchOptions, platform: Platform, host: BenchHost, hooks: RunHooks): Promise<Report> {
+  const ctx = new SuiteContext(options, hooks.print, host);
+  for (const [index, suite] of options.suites.entries()) {
+    hooks.onSuite?.(suite, index, options.suites.length);
+    try {
+      await SUITE_RUNNERS[suite](ctx);
+    } catch (error) {
+      ctx.skip(suite, null, `failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
+  }
+  return validateReport({ platform, ...(ctx.gpu ? { gpu: ctx.gpu } : {}), results: ctx.results, ratios: computeRatios(ctx.results), skipped: ctx.skipped });
+}

@@ -1,0 +1,15 @@
+// The bench's Node (and Deno) host: process CPU time from process.cpuUsage, and TensorFlow.js from
+// node_modules with its .wasm binaries located through the package resolver.
+
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import type { BenchHost } from './host.js';
+import { loadTfjsWasm } from './tfjs.js';
+
+export const NODE_HOST: BenchHost = {
+  cpuTimeMs: () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  },
+  loadTfjs: () => loadTfjsWasm((packageName) => `${dirname(createRequire(import.meta.url).resolve(packageName))}/`),
+};
