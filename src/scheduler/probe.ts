@@ -68,6 +68,20 @@ export function probeWasm(): WasmProbe {
   return simd ? { available: true, simd } : { available: true, simd, reason: 'WebAssembly SIMD (v128) is not supported by this engine' };
 }
 
+/** Why a page has no SharedArrayBuffer, and what the app can do about it (docs/HOSTS.md). */
+function whyNoSharedArrayBuffer(crossOriginIsolated: boolean | null): string {
+  const g = globalThis as { location?: { protocol?: string }; isSecureContext?: boolean };
+  if (g.location?.protocol === 'file:') {
+    return 'SharedArrayBuffer is unavailable because the page was opened from file://, which cannot be cross-origin isolated (Electron: load the app from a privileged custom protocol whose responses carry COOP/COEP headers; docs/HOSTS.md)';
+  }
+  if (g.isSecureContext === false) {
+    return 'SharedArrayBuffer is unavailable because the page is not a secure context (plain http:// on an address other than localhost): serve it over https with COOP/COEP headers';
+  }
+  return crossOriginIsolated === false
+    ? 'SharedArrayBuffer is unavailable because the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)'
+    : 'SharedArrayBuffer is unavailable here (Android WebView, Electron file://, or disabled)';
+}
+
 export function probeSharedMemory(environment: Environment): SharedMemoryProbe {
   const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean; Worker?: unknown };
   const sharedArrayBuffer = typeof g.SharedArrayBuffer === 'function';
@@ -83,11 +97,7 @@ export function probeSharedMemory(environment: Environment): SharedMemoryProbe {
   const workers = environment === 'node' || typeof g.Worker === 'function';
   const reasons: string[] = [];
   if (!sharedArrayBuffer) {
-    reasons.push(
-      crossOriginIsolated === false
-        ? 'SharedArrayBuffer is unavailable because the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)'
-        : 'SharedArrayBuffer is unavailable here (Android WebView, Electron file://, or disabled)',
-    );
+    reasons.push(whyNoSharedArrayBuffer(crossOriginIsolated));
   } else if (crossOriginIsolated === false) {
     reasons.push('the page is not cross-origin isolated (COOP/COEP headers missing), so shared memory cannot be sent to workers');
   }

@@ -4,6 +4,7 @@
 import { createRuntime, IVON, type RuntimeOptions } from '../../src/index.js';
 
 export interface ProgramResult {
+  backend: string;
   workers: number;
   description: string;
   reason: string;
@@ -24,7 +25,7 @@ export async function trainProgram(options: RuntimeOptions): Promise<ProgramResu
   }
   const state = await opt.read('w');
   const why = rt.explain();
-  const result = { workers: rt.workers, description: why.description, reason: why.reason, mean: [...state.mean], hess: [...state.hess] };
+  const result = { backend: rt.backend, workers: rt.workers, description: why.description, reason: why.reason, mean: [...state.mean], hess: [...state.hess] };
   opt.dispose();
   await rt.dispose();
   return result;
