@@ -8,12 +8,17 @@ import { BARE_HOST, type BenchHost } from './host.js';
 import type { BenchOptions } from './options.js';
 import type { Measurement, Skip } from './results.js';
 import type { GpuInfo } from './suites/webgpu.js';
-import { FULL_PLAN, QUICK_PLAN, summarize, timeInterleaved, timeRuns, type Summary, type TimingPlan } from './stats.js';
+import { clockResolutionMs, FULL_PLAN, QUICK_PLAN, repeated, summarize, timeInterleaved, type Summary, type TimingPlan } from './stats.js';
+
+/** A timed sample spans at least this many clock steps, so the clock's rounding stays ≤ 1%. */
+const CLOCK_STEPS_PER_SAMPLE = 100;
 
 export class SuiteContext {
   readonly results: Measurement[] = [];
   readonly skipped: Skip[] = [];
   readonly plan: TimingPlan;
+  /** Shortest sample the clock can time to 1% (bench/stats.ts clockResolutionMs). */
+  private readonly minSampleMs = CLOCK_STEPS_PER_SAMPLE * clockResolutionMs();
   /** Set by the webgpu suite: the adapter the GPU rows ran on. */
   gpu: GpuInfo | undefined;
 
@@ -45,25 +50,43 @@ export class SuiteContext {
 
   /**
    * Warm-up + timed runs of `run`. The first warm-up run also calibrates: work slower than 200 ms
-   * a run gets fewer repetitions, so a slow backend at 16M stays within the time budget.
+   * a run gets fewer repetitions, so a slow backend at 16M stays within the time budget; work
+   * shorter than the clock can time (a browser's coarse clock) is timed several runs per sample.
    */
   async time(run: () => void | Promise<void>): Promise<Summary> {
-    const cpu = this.cpuMeter();
-    const t0 = performance.now();
-    await run();
-    const plan = this.planFor(performance.now() - t0);
-    const summary = summarize(await timeRuns(run, { ...plan, warmup: Math.max(0, plan.warmup - 1) }));
-    return cpu.annotate(summary);
+    return (await this.timeInterleaved([run]))[0];
   }
 
   /** ctx.time for runs compared with each other, timed in alternation (stats.ts: timeInterleaved). */
   async timeInterleaved(runs: ReadonlyArray<() => void | Promise<void>>): Promise<Summary[]> {
     const cpu = this.cpuMeter();
+    const { runsPerSample, msPerRun } = await this.calibrate(runs);
+    const plan = this.planFor(msPerRun * runsPerSample);
+    const timed = runsPerSample === 1 ? runs : runs.map((run) => repeated(run, runsPerSample));
+    const samples = await timeInterleaved(timed, { ...plan, warmup: Math.max(0, plan.warmup - 1) });
+    return samples.map((s) => {
+      const summary = summarize(s.map((ms) => ms / runsPerSample));
+      return cpu.annotate(runsPerSample === 1 ? summary : { ...summary, runs_per_sample: runsPerSample });
+    });
+  }
+
+  /**
+   * Runs each of `runs` once (the first warm-up) and measures a run's time; when that is shorter
+   * than the clock can time, keeps running rounds until each run has had minSampleMs on average:
+   * that many runs make one sample.
+   */
+  private async calibrate(runs: ReadonlyArray<() => void | Promise<void>>): Promise<{ runsPerSample: number; msPerRun: number }> {
     const t0 = performance.now();
     for (const run of runs) await run();
-    const plan = this.planFor((performance.now() - t0) / runs.length);
-    const samples = await timeInterleaved(runs, { ...plan, warmup: Math.max(0, plan.warmup - 1) });
-    return samples.map((s) => cpu.annotate(summarize(s)));
+    const first = (performance.now() - t0) / runs.length;
+    if (first >= this.minSampleMs) return { runsPerSample: 1, msPerRun: first };
+    let rounds = 0;
+    const t1 = performance.now();
+    do {
+      for (const run of runs) await run();
+      rounds += 1;
+    } while (performance.now() - t1 < this.minSampleMs * runs.length && rounds < 100_000);
+    return { runsPerSample: rounds, msPerRun: (performance.now() - t1) / rounds / runs.length };
   }
 
   /**

@@ -45,6 +45,8 @@ export interface Measurement {
   gpu_gbps?: number;
   /** Process CPU time / wall time over this row's runs (Node; absent where the host has no CPU clock). */
   cpu_per_wall?: number;
+  /** Runs timed as one sample when one run is shorter than the clock can time (browsers); times are per run. */
+  runs_per_sample?: number;
   note?: string;
 }
 
@@ -93,6 +95,7 @@ export function measurement(
   };
   if (base.note === undefined) delete m.note;
   if (summary.cpu_per_wall !== undefined) m.cpu_per_wall = summary.cpu_per_wall;
+  if (summary.runs_per_sample !== undefined) m.runs_per_sample = summary.runs_per_sample;
   return m;
 }
 

@@ -14,6 +14,8 @@ export interface Summary {
   mean_ms: number;
   /** Process CPU time / wall time over the runs (all threads), where the host has a CPU clock. */
   cpu_per_wall?: number;
+  /** Runs timed together as one sample, when one run is too short for the clock (see clockResolutionMs). */
+  runs_per_sample?: number;
 }
 
 export interface TimingPlan {
@@ -73,6 +75,29 @@ export async function timeInterleaved(runs: ReadonlyArray<() => void | Promise<v
     if (round >= plan.minReps && clock() - start >= plan.minTimeMs) break;
   }
   return samples;
+}
+
+/**
+ * The smallest step the clock takes. Node's performance.now() resolves well under a microsecond;
+ * browsers coarsen it against timing attacks (Chromium: 5 µs cross-origin isolated, 100 µs not),
+ * where a 20 µs kernel would time as 0 or 100 µs.
+ */
+export function clockResolutionMs(clock: Clock = () => performance.now()): number {
+  let best = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const t0 = clock();
+    let t1 = clock();
+    while (t1 === t0) t1 = clock();
+    best = Math.min(best, t1 - t0);
+  }
+  return best;
+}
+
+/** `run` repeated `times` times in a row, as one timed sample. */
+export function repeated(run: () => void | Promise<void>, times: number): () => Promise<void> {
+  return async () => {
+    for (let i = 0; i < times; i++) await run();
+  };
 }
 
 /** Achieved bandwidth in GB/s (1e9 bytes per second) for `bytes` moved in `ms` milliseconds. */
