@@ -2,7 +2,9 @@
 // the numbers the tables print are only as good as these. No timing is asserted here.
 import { describe, expect, it } from 'vitest';
 import { bytesMoved, bytesPerElement, gemmFlops, KERNEL_TRAFFIC } from '../bench/bytes.js';
-import { gbPerSecond, nsPerElement, quantile, summarize, timeInterleaved, timeRuns } from '../bench/stats.js';
+import { SuiteContext } from '../bench/context.js';
+import { defaultOptions } from '../bench/options.js';
+import { clockResolutionMs, gbPerSecond, nsPerElement, quantile, repeated, summarize, timeInterleaved, timeRuns } from '../bench/stats.js';
 
 describe('bench statistics', () => {
   it('median and p90 interpolate between ranks', () => {
@@ -87,5 +89,30 @@ describe('bytes each kernel must move', () => {
     expect(bytesMoved('copy', 0)).toBe(0);
     expect(() => bytesMoved('copy', 1.5)).toThrow(/integer/);
     expect(gemmFlops(2, 3, 4)).toBe(48);
+  });
+
+  it("finds the step of a coarse clock (a browser's 100 µs) and repeats a run as one sample", async () => {
+    let t = 0;
+    let reads = 0;
+    const coarse = () => (++reads % 7 === 0 ? (t += 0.1) : t); // advances by 0.1 ms every 7th read
+    expect(clockResolutionMs(coarse)).toBeCloseTo(0.1, 12);
+    expect(clockResolutionMs()).toBeLessThan(0.1); // Node's clock resolves far below a microsecond
+    let runs = 0;
+    await repeated(() => void runs++, 5)();
+    expect(runs).toBe(5);
+  });
+
+  it('times work shorter than the clock can resolve several runs per sample, and says so; the CPU/wall figure comes from the host', async () => {
+    const ctx = new SuiteContext({ ...defaultOptions(), quick: true }, () => {}, { loadTfjs: async () => 'none', cpuTimeMs: () => performance.now() });
+    const tiny = await ctx.time(() => {});
+    expect(tiny.runs_per_sample).toBeGreaterThan(1);
+    expect(tiny.cpu_per_wall).toBeCloseTo(1, 1); // this fake CPU clock is the wall clock
+    const slow = await ctx.time(() => {
+      const end = performance.now() + 2;
+      while (performance.now() < end);
+    });
+    expect(slow.runs_per_sample).toBeUndefined();
+    expect(slow.median_ms).toBeGreaterThanOrEqual(2);
+    expect(new SuiteContext(defaultOptions(), () => {}).host.cpuTimeMs).toBeUndefined();
   });
 });

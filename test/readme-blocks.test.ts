@@ -37,7 +37,7 @@ const MODULES: Record<string, () => Promise<Record<string, unknown>>> = {
   'ivon-edge': async () => library as unknown as Record<string, unknown>,
 };
 
-export function readmeBlocks(markdown: string): Block[] {
+function readmeBlocks(markdown: string): Block[] {
   const blocks: Block[] = [];
   const fence = /^```ts[ \t]*\n([\s\S]*?)^```[ \t]*$/gm;
   for (let match = fence.exec(markdown); match; match = fence.exec(markdown)) {
