@@ -3,7 +3,7 @@
 // A loop written with the CPU calls must give the bits of the same loop written with the portable
 // calls (readTheta / setGrad) on the same backend, and the js answers within float32 rounding.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRuntime, IVON, UsageError, type Runtime } from '../src/index.js';
+import { AdamW, createRuntime, IVON, UsageError, type Runtime } from '../src/index.js';
 import type { SampleContext } from '../src/optim/sample-context.js';
 
 const N = 203;
@@ -128,6 +128,25 @@ describe('ctx.theta / ctx.grad on webgpu through staged copies', () => {
     expect(Array.from((await viaSet.read('w')).mean)).toEqual(Array.from((await viaView.read('w')).mean));
     viaSet.dispose();
     viaView.dispose();
+  });
+
+  it('AdamW on webgpu: ctx.theta is the weights themselves, and three steps match the js backend within 1e-5', async () => {
+    const run = async (rt: Runtime) => {
+      const opt = new AdamW(rt, { params: { w: INIT }, lr: 0.01 });
+      for (let step = 0; step < 3; step++) {
+        await opt.sampledParams(async (ctx) => {
+          if (rt.backend === 'webgpu') expect(Array.from(ctx.theta('w'))).toEqual(Array.from((await opt.readTensors('w')).mean));
+          quadraticGrad(ctx.theta('w'), ctx.grad('w'));
+        });
+        await opt.step();
+      }
+      const { mean } = await opt.readTensors('w');
+      opt.dispose();
+      return mean;
+    };
+    const [onGpu, onJs] = [await run(gpu), await run(js)];
+    expect(maxRelDiff(onGpu, onJs)).toBeLessThan(1e-5);
+    expect(onGpu.some((x, i) => x !== INIT[i])).toBe(true);
   });
 
   it('{ cpuViews: false } reads nothing back: CPU calls fail with what to do, bindings work; mixing both on one gradient fails', async () => {
