@@ -91,9 +91,13 @@ export class SampleContext {
         `setGrad('${name}'): expected a Float32Array of ${slot.count} elements (shape [${slot.shape.join(', ')}]), got ${values instanceof Float32Array ? `${values.length} elements` : Object.prototype.toString.call(values)}`,
       );
     }
-    // A staged gradient is uploaded after the block, so a copy set now must go into it too.
-    if (this.staging?.hasGrad(name)) this.staging.grad(name, slot.count, false).set(values);
-    else this.backend.write(this.arena, 'grad', slot.start, values);
+    if (this.staging) {
+      // Staged gradients are uploaded after the block: this copy goes there, so a later grad(name) sees it.
+      if (this.provided.has(name) && !this.staging.hasGrad(name)) {
+        throw new UsageError(`setGrad('${name}'): this block already bound the GPU gradient with gradBinding('${name}'); use one or the other for a parameter`);
+      }
+      this.staging.grad(name, slot.count, false).set(values);
+    } else this.backend.write(this.arena, 'grad', slot.start, values);
     this.views.delete(`grad('${name}')`); // superseded: the gradient is the copy just written
     this.provided.add(name);
   }
