@@ -12,11 +12,16 @@ const USAGE = `usage: npm run bench:web -- [--port N] [--host ADDRESS] [--no-iso
   --build DIR    write index.html, bench.js, kernel-worker.js (and _headers for Netlify/Cloudflare Pages) to DIR`;
 
 async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { port: { type: 'string', default: '8787' }, host: { type: 'string', default: '127.0.0.1' }, 'no-isolation': { type: 'boolean', default: false }, build: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    strict: true,
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { port: { type: 'string', default: '8787' }, host: { type: 'string', default: '127.0.0.1' }, 'no-isolation': { type: 'boolean', default: false }, build: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${USAGE}`);
+  }
   if (values.help) return void console.log(USAGE);
   if (values.build !== undefined) {
     const dir = resolve(values.build);
