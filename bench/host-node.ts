@@ -1,5 +1,6 @@
-// The bench's Node (and Deno) host: process CPU time from process.cpuUsage, and TensorFlow.js from
-// node_modules with its .wasm binaries located through the package resolver.
+// The bench's Node (and Deno) host: process CPU time from process.cpuUsage, TensorFlow.js from
+// node_modules with its .wasm binaries located through the package resolver, and (in `suites`)
+// any suite that needs Node to run.
 
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';

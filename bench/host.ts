@@ -4,6 +4,8 @@
 // in a browser page (bench/web/page.ts).
 
 import type { RuntimeOptions } from '../src/runtime.js';
+import type { SuiteContext } from './context.js';
+import type { SuiteName } from './options.js';
 import type { LoadedTf } from './tfjs.js';
 
 export interface BenchHost {
@@ -17,6 +19,8 @@ export interface BenchHost {
   loadTfjs(): Promise<LoadedTf | string>;
   /** Merged into every createRuntime call the suites make. */
   runtimeOptions?: RuntimeOptions;
+  /** Suites only this host can run (bench/harness.ts runs the portable ones everywhere). */
+  suites?: Partial<Record<SuiteName, (ctx: SuiteContext) => Promise<void>>>;
 }
 
 /** A host that offers nothing optional: no CPU clock, no TensorFlow.js. */

@@ -2,7 +2,10 @@
 // measurements are paired into ratios and checked against which targets, the JSON schema, and the
 // command line. Built on hand-made measurements; no timing is asserted here.
 import { describe, expect, it } from 'vitest';
-import { parseArgs, parseSize, sizesFor, SUITES } from '../bench/cli.js';
+import { parseArgs, parseSize, sizesFor, SUITES, type SuiteName } from '../bench/cli.js';
+import { runBench } from '../bench/harness.js';
+import { BARE_HOST } from '../bench/host.js';
+import { defaultOptions } from '../bench/options.js';
 import { computeRatios, TARGETS } from '../bench/ratios.js';
 import { measurement, validateReport, type Measurement, type Report } from '../bench/results.js';
 
@@ -208,5 +211,21 @@ describe('bench command line', () => {
     expect(() => parseSize('10')).toThrow(/multiples of 16/);
     expect(() => parseSize('1G')).toThrow(/not a size/);
     expect(parseSize('1.5M')).toBe(1.5 * M);
+  });
+});
+
+describe('bench harness', () => {
+  const platform = { runtime: 'test', version: '0', cores: 1, cpu: 'none', os: 'none', arch: 'none', memory_gb: 0, date: '', args: [], quick: true };
+
+  it("runs a host's own suite in place of the portable one, and skips a suite no runner covers, with the reason", async () => {
+    const ran: string[] = [];
+    const host = { ...BARE_HOST, suites: { rng: async () => void ran.push('host rng') } };
+    const options = { ...defaultOptions(), quick: true, suites: ['rng', 'node-only' as SuiteName] };
+    const suites: string[] = [];
+    const report = await runBench(options, platform, host, { print: () => {}, onSuite: (suite) => suites.push(suite) });
+    expect(ran).toEqual(['host rng']);
+    expect(suites).toEqual(['rng', 'node-only']);
+    expect(report.skipped).toEqual([{ suite: 'node-only', backend: null, reason: 'the node-only suite does not run here (it needs Node: npm run bench -- --suite node-only)' }]);
+    expect(report.results).toEqual([]);
   });
 });
