@@ -220,7 +220,7 @@ describe('bench harness', () => {
   it("runs a host's own suite in place of the portable one, and skips a suite no runner covers, with the reason", async () => {
     const ran: string[] = [];
     const host = { ...BARE_HOST, suites: { rng: async () => void ran.push('host rng') } };
-    const options = { ...defaultOptions(), quick: true, suites: ['rng', 'node-only' as SuiteName] };
+    const options = { ...defaultOptions(), quick: true, suites: ['rng', 'node-only'] as SuiteName[] };
     const suites: string[] = [];
     const report = await runBench(options, platform, host, { print: () => {}, onSuite: (suite) => suites.push(suite) });
     expect(ran).toEqual(['host rng']);
