@@ -173,7 +173,9 @@ async function runBlock(block: Block, variant: Variant, timeoutMs = BLOCK_TIMEOU
   const run = new AsyncFunction('require', 'exports', 'console', ...fixtureNames, body);
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const fixtureValues = await Promise.all(fixtureNames.map((name) => env.get(name)));
+    // One at a time: fixtures may share a network, whose workspace one training run uses at a time.
+    const fixtureValues: unknown[] = [];
+    for (const name of fixtureNames) fixtureValues.push(await env.get(name));
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new Error(`${where} did not finish within ${timeoutMs / 1000} s on ${variant.name}; a block that waits on another process cannot run here: mark it <!-- readme-blocks: parse-only: why --> above its fence`)),
