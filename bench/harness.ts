@@ -12,10 +12,8 @@ import { computeRatios } from './ratios.js';
 import { validateReport, type Platform, type Report } from './results.js';
 import { runBandwidthSuite } from './suites/bandwidth.js';
 import { runEpochSuite } from './suites/epoch.js';
-import { runFederatedSuite } from './suites/federated.js';
 import { runGemmSuite } from './suites/gemm.js';
 import { runOptimizerSuite } from './suites/optimizer.js';
-import { runPosteriorSuite } from './suites/posterior.js';
 import { runRngSuite } from './suites/rng.js';
 import { runWebGpuSuite } from './suites/webgpu.js';
 import { runWorkersSuite } from './suites/workers.js';
@@ -31,8 +29,6 @@ export const PORTABLE_SUITES: Partial<Record<SuiteName, SuiteRunner>> = {
   webgpu: runWebGpuSuite,
   gemm: runGemmSuite,
   epoch: runEpochSuite,
-  posterior: runPosteriorSuite,
-  federated: runFederatedSuite,
 };
 
 export interface RunHooks {

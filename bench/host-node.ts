@@ -5,6 +5,8 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type { BenchHost } from './host.js';
+import { runFederatedSuite } from './suites/federated.js';
+import { runPosteriorSuite } from './suites/posterior.js';
 import { loadTfjsWasm } from './tfjs.js';
 
 export const NODE_HOST: BenchHost = {
@@ -13,4 +15,6 @@ export const NODE_HOST: BenchHost = {
     return (user + system) / 1000;
   },
   loadTfjs: () => loadTfjsWasm((packageName) => `${dirname(createRequire(import.meta.url).resolve(packageName))}/`),
+  // posterior reads the vendored digits file (src/cli/digits.ts, node:fs); federated runs an MQTT broker in this process.
+  suites: { posterior: runPosteriorSuite, federated: runFederatedSuite },
 };
