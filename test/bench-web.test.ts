@@ -52,6 +52,7 @@ describe('bench page pieces (Node)', () => {
     expect(options).toMatchObject({ suites: ['optimizer', 'rng', 'bandwidth', 'workers', 'webgpu', 'gemm', 'epoch'], backends: ['wasm', 'webgpu'], sizes: [65536], workers: [1], quick: true });
     expect(optionsFromQuery(new URLSearchParams(queryOf(options)))).toEqual(options);
     expect(optionsFromQuery(new URLSearchParams('')).backends).toEqual(['wasm', 'webgpu']);
+    expect(optionsFromQuery(new URLSearchParams('')).suites).toEqual(['optimizer', 'rng', 'bandwidth', 'workers', 'webgpu', 'gemm', 'epoch']); // the Node-only posterior suite is left out
     expect(() => optionsFromQuery(new URLSearchParams('suite=optimiser'))).toThrow(/suite: unknown 'optimiser'; choose from optimizer, rng/);
     expect(() => optionsFromQuery(new URLSearchParams('sizes=100'))).toThrow(/multiples of 16/);
     expect(() => optionsFromQuery(new URLSearchParams('backends=wasm'))).toThrow(/unknown page option 'backends'/);

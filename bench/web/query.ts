@@ -2,7 +2,9 @@
 // the CLI's names and checks (bench/options.ts), so a link reproduces a run. The page's defaults
 // differ from the CLI's in one way: js is left out (the plain-TypeScript rows take minutes on a
 // phone and say nothing about the device that wasm and WebGPU do not); ?backend=js,wasm,webgpu adds it.
+// The default suites are those a browser can run (bench/harness.ts PORTABLE_SUITES).
 
+import { PORTABLE_SUITES } from '../harness.js';
 import { defaultOptions, parseList, parseSizes, parseWorkerCounts, SUITES, BACKENDS, type BenchOptions } from '../options.js';
 
 export const PAGE_DEFAULT_BACKENDS = ['wasm', 'webgpu'] as const;
@@ -10,6 +12,7 @@ export const PAGE_DEFAULT_BACKENDS = ['wasm', 'webgpu'] as const;
 export function optionsFromQuery(query: URLSearchParams): BenchOptions {
   const options = defaultOptions();
   options.backends = [...PAGE_DEFAULT_BACKENDS];
+  options.suites = SUITES.filter((suite) => suite in PORTABLE_SUITES);
   options.quick = query.get('quick') !== '0';
   const known = ['suite', 'backend', 'sizes', 'workers', 'quick', 'run'];
   for (const key of query.keys()) if (!known.includes(key)) throw new Error(`unknown page option '${key}'; known: ${known.join(', ')}`);
