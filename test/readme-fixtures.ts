@@ -91,6 +91,10 @@ export const FIXTURES: Record<string, Fixture> = {
   taskA: (env) => trainedIvon(env, 0, TRAIN_ROWS / 2),
   taskB: (env) => trainedIvon(env, TRAIN_ROWS / 2, TRAIN_ROWS / 2),
   fresh: ({ library, get }) => newIvon(library, get),
+  // Devices trained on disjoint halves from one shared prior (the base's posterior).
+  prior: async ({ library, get }) => library.posteriorOf(await get('base')),
+  deviceA: (env) => trainedIvon(env, 0, TRAIN_ROWS / 2),
+  deviceB: (env) => trainedIvon(env, TRAIN_ROWS / 2, TRAIN_ROWS / 2),
   // One parameter tensor and a prior for it.
   w: () => Float32Array.from({ length: 16 }, (_, i) => Math.sin(i) * 0.5),
   theta0: () => new Float32Array(16),
