@@ -8,14 +8,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { nodeResolve } from '@rollup/plugin-node-resolve';
 import { chromium, type Browser } from 'playwright-core';
-import { rollup } from 'rollup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostOutcome } from './browser-hosts/app.js';
 import { serve, type Served } from './browser-pool/build.js';
 import { trainProgram, type ProgramResult } from './browser-pool/program.js';
-import { typescriptStrip } from './browser/serve.js';
+import { bundleForBrowser } from '../tools/browser-bundle.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
@@ -23,10 +21,7 @@ const APP = fileURLToPath(new URL('./browser-hosts/app.ts', import.meta.url));
 
 /** The app as one file: an ES module, or a classic script (IIFE) as a bundler's non-module output. */
 async function bundleApp(format: 'es' | 'iife'): Promise<string> {
-  const build = await rollup({ input: APP, plugins: [typescriptStrip(), nodeResolve({ browser: true })], external: (id) => id.startsWith('node:') || id === 'webgpu', onwarn: () => {} });
-  const { output } = await build.generate({ format, inlineDynamicImports: true });
-  await build.close();
-  return output[0].code;
+  return (await bundleForBrowser(APP, format)).code;
 }
 
 async function openApp(browser: Browser, url: string, startMs = 15_000): Promise<{ outcome?: HostOutcome; errors: string[] }> {

@@ -1,33 +1,22 @@
 // Builds the browser bench page: index.html, bench.js (the page and the harness in one ES module)
 // and kernel-worker.js (the worker pool's module worker, next to it), in memory for the server
-// or written to a folder for static hosting. TypeScript is stripped by the test harness's rollup
-// plugin (test/browser/serve.ts, no type-check); a Node import left in the page bundle fails the
-// build, so a suite that grows one is caught here rather than on a phone.
+// or written to a folder for static hosting. Bundled by tools/browser-bundle.ts (types stripped,
+// no type-check); a Node import left in the page bundle fails the build, so a suite that grows one
+// is caught here rather than on a phone.
 
 import { fileURLToPath } from 'node:url';
-import { nodeResolve } from '@rollup/plugin-node-resolve';
-import { rollup } from 'rollup';
-import { typescriptStrip } from '../../test/browser/serve.js';
+import { bundleForBrowser, isNodeOnly } from '../../tools/browser-bundle.js';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 /** One ES module with everything `entry` imports; throws if it keeps a static import of a Node module. */
-export async function bundleForBrowser(entry: string): Promise<string> {
-  const build = await rollup({
-    input: entry,
-    plugins: [typescriptStrip(), nodeResolve({ browser: true })],
-    // Reached only in Node/Deno (Dawn, worker_threads, files): left as dynamic imports a browser never runs.
-    external: (id) => id.startsWith('node:') || id === 'webgpu',
-    onwarn: () => {},
-  });
-  const { output } = await build.generate({ format: 'es', inlineDynamicImports: true });
-  await build.close();
-  const chunk = output[0];
-  const nodeImports = chunk.imports.filter((id) => id.startsWith('node:') || id === 'webgpu');
+export async function bundlePage(entry: string): Promise<string> {
+  const { code, imports } = await bundleForBrowser(entry);
+  const nodeImports = imports.filter(isNodeOnly);
   if (nodeImports.length > 0) {
     throw new Error(`${entry}: the browser bundle statically imports ${nodeImports.join(', ')}; keep Node-only code behind the bench host (bench/host-node.ts) or a dynamic import`);
   }
-  return chunk.code;
+  return code;
 }
 
 const HTML = `<!doctype html>
@@ -62,7 +51,7 @@ same as <code>npm run bench -- --out FILE</code> writes.</p>
 export async function buildBenchPage(): Promise<Record<string, string>> {
   return {
     'index.html': HTML,
-    'bench.js': await bundleForBrowser(here('./page.ts')),
-    'kernel-worker.js': await bundleForBrowser(here('../../workers/kernel-worker.js')),
+    'bench.js': await bundlePage(here('./page.ts')),
+    'kernel-worker.js': await bundlePage(here('../../workers/kernel-worker.js')),
   };
 }

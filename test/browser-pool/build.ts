@@ -1,23 +1,13 @@
-// Bundles the browser pool page and the kernel worker with rollup (types stripped by TypeScript's
-// transpileModule; comlink resolved from node_modules) and serves them from 127.0.0.1, with or
+// Bundles the browser pool page and the kernel worker (tools/browser-bundle.ts; comlink resolved
+// from node_modules) and serves them from 127.0.0.1, with or
 // without the COOP/COEP headers that make a page crossOriginIsolated.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { nodeResolve } from '@rollup/plugin-node-resolve';
-import { rollup } from 'rollup';
-import { typescriptStrip } from '../browser/serve.js';
+import { bundleForBrowser } from '../../tools/browser-bundle.js';
 
 /** One ES module with everything `entry` imports (dynamic imports inlined). */
 export async function bundleModule(entry: string): Promise<string> {
-  const build = await rollup({
-    input: entry,
-    plugins: [typescriptStrip(), nodeResolve({ browser: true })],
-    external: (id) => id.startsWith('node:') || id === 'webgpu',
-    onwarn: () => {},
-  });
-  const { output } = await build.generate({ format: 'es', inlineDynamicImports: true });
-  await build.close();
-  return output[0].code;
+  return (await bundleForBrowser(entry)).code;
 }
 
 export interface Served {

@@ -5,29 +5,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, extname, join, normalize, resolve } from 'node:path';
-import { rollup, type Plugin } from 'rollup';
-import ts from 'typescript';
-
-/** Rollup plugin: `./x.js` imports resolve to `./x.ts` files, whose types are stripped. */
-export function typescriptStrip(): Plugin {
-  return {
-    name: 'typescript-strip',
-    resolveId(source, importer) {
-      if (!importer || !source.startsWith('.')) return null;
-      const candidate = resolve(dirname(importer), source.replace(/\.js$/, '.ts'));
-      return existsSync(candidate) ? candidate : null;
-    },
-    transform(code, id) {
-      if (!id.endsWith('.ts')) return null;
-      const out = ts.transpileModule(code, {
-        fileName: id,
-        compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, sourceMap: false },
-      });
-      return { code: out.outputText, map: null };
-    },
-  };
-}
+import { extname, join, normalize } from 'node:path';
+import { rollup } from 'rollup';
+import { typescriptStrip } from '../../tools/browser-bundle.js';
 
 /** One ES module bundling `entry` and everything it imports by relative path. */
 export async function bundle(entry: string): Promise<string> {
