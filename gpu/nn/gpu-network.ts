@@ -19,7 +19,6 @@ export class GpuNetwork {
   readonly kind = 'webgpu' as const;
   private readonly input: GPUBuffer;
   private readonly outputs: GPUBuffer[];
-  private readonly widths: number[];
   private readonly gradA: GPUBuffer;
   private readonly gradB: GPUBuffer;
   private readonly target: GPUBuffer;
@@ -34,13 +33,10 @@ export class GpuNetwork {
     readonly maxBatch: number,
   ) {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`GpuNetwork: maxBatch must be a positive integer, got ${maxBatch}`);
-    let width = model.inFeatures;
-    this.widths = model.layers.map((layer) => (width = layer.type === 'linear' ? layer.outFeatures : width));
-    const widest = Math.max(model.inFeatures, ...this.widths);
     this.input = ops.createBuffer(maxBatch * model.inFeatures, 'input');
-    this.outputs = this.widths.map((w, i) => ops.createBuffer(maxBatch * w, `layer ${i} output`));
-    this.gradA = ops.createBuffer(maxBatch * widest, 'grad A');
-    this.gradB = ops.createBuffer(maxBatch * widest, 'grad B');
+    this.outputs = model.outputWidths.map((w, i) => ops.createBuffer(maxBatch * w, `layer ${i} output`));
+    this.gradA = ops.createBuffer(maxBatch * model.widestActivation, 'grad A');
+    this.gradB = ops.createBuffer(maxBatch * model.widestActivation, 'grad B');
     this.target = ops.createBuffer(maxBatch * model.outFeatures, 'targets');
     this.rowLoss = ops.createBuffer(maxBatch, 'row losses');
   }
@@ -160,7 +156,7 @@ export class GpuNetwork {
       const layer = layers[i];
       const input = i === 0 ? this.input : this.outputs[i - 1];
       if (layer.type === 'activation') {
-        rec.activationBackward(layer.fn, at(input), at(this.outputs[i]), at(dy), rows * this.widths[i]);
+        rec.activationBackward(layer.fn, at(input), at(this.outputs[i]), at(dy), rows * this.model.outputWidths[i]);
         continue;
       }
       const gw = grads(layer.weightName);

@@ -15,6 +15,10 @@ export type GradSink = (name: string) => Float32Array | undefined;
 export class Sequential {
   readonly inFeatures: number;
   readonly outFeatures: number;
+  /** The width of each layer's output (an activation keeps its input's width). */
+  readonly outputWidths: readonly number[];
+  /** The widest activation, input included: the size of a row of a gradient workspace. */
+  readonly widestActivation: number;
 
   constructor(readonly layers: readonly Layer[]) {
     if (!Array.isArray(layers) || layers.length === 0) throw new Error('Sequential: give at least one layer');
@@ -34,6 +38,9 @@ export class Sequential {
     if (linears.length === 0) throw new Error('Sequential: needs at least one Linear layer');
     this.inFeatures = linears[0].inFeatures;
     this.outFeatures = linears[linears.length - 1].outFeatures;
+    let out = this.inFeatures;
+    this.outputWidths = layers.map((layer) => (out = layer.type === 'linear' ? layer.outFeatures : out));
+    this.widestActivation = Math.max(this.inFeatures, ...this.outputWidths);
   }
 
   /** Parameter shapes by name (the optimizer's `shapes` option). */
@@ -79,7 +86,6 @@ export class Network {
   private readonly input: Buf;
   /** outputs[i]: the output of layer i (rows × width). */
   private readonly outputs: Buf[];
-  private readonly widths: number[];
   private readonly gradA: Buf;
   private readonly gradB: Buf;
   private rows = 0;
@@ -91,17 +97,10 @@ export class Network {
     readonly maxBatch: number,
   ) {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`Network: maxBatch must be a positive integer, got ${maxBatch}`);
-    let width = model.inFeatures;
-    this.widths = [];
-    for (const layer of model.layers) {
-      if (layer.type === 'linear') width = layer.outFeatures;
-      this.widths.push(width);
-    }
-    const widest = Math.max(model.inFeatures, ...this.widths);
     this.input = ops.alloc(maxBatch * model.inFeatures);
-    this.outputs = this.widths.map((w) => ops.alloc(maxBatch * w));
-    this.gradA = ops.alloc(maxBatch * widest);
-    this.gradB = ops.alloc(maxBatch * widest);
+    this.outputs = model.outputWidths.map((w) => ops.alloc(maxBatch * w));
+    this.gradA = ops.alloc(maxBatch * model.widestActivation);
+    this.gradB = ops.alloc(maxBatch * model.widestActivation);
   }
 
   get outFeatures(): number {
@@ -167,7 +166,7 @@ export class Network {
     for (let i = layers.length - 1; i >= 0; i--) {
       const layer = layers[i];
       const input = i === 0 ? (this.inputIsExternal ?? this.input.view()) : this.outputs[i - 1].view();
-      const width = this.widths[i];
+      const width = this.model.outputWidths[i];
       if (layer.type === 'activation') {
         // In place: each kernel reads dy[j] before writing dx[j].
         ops.activationBackward(layer.fn, input, this.outputs[i].view(), dy, dy, rows * width);

@@ -37,9 +37,8 @@ function workspaceOf(net: Network, rows: number): Workspace {
   const ops: NnOps = net.ops;
   const model = net.model;
   const k = model.outFeatures;
-  let width = model.inFeatures;
-  const widths = model.layers.map((l) => (width = l.type === 'linear' ? l.outFeatures : width));
-  const widest = Math.max(model.inFeatures, ...widths);
+  const widths = model.outputWidths;
+  const widest = model.widestActivation;
   const spread = new Map<number, Buf>();
   model.layers.forEach((l, i) => {
     if (l.type === 'linear') spread.set(i, ops.alloc(rows * l.outFeatures));

@@ -35,9 +35,8 @@ function workspaceOf(net: GpuNetwork): GpuWorkspace {
   const ops = net.ops;
   const model = net.model;
   const K = model.outFeatures;
-  let width = model.inFeatures;
-  const widths = model.layers.map((l) => (width = l.type === 'linear' ? l.outFeatures : width));
-  const widest = Math.max(model.inFeatures, ...widths);
+  const widths = model.outputWidths;
+  const widest = model.widestActivation;
   const spread = new Map<number, GPUBuffer>();
   model.layers.forEach((l, i) => {
     if (l.type === 'linear') spread.set(i, ops.createBuffer(rows * l.outFeatures, `posterior spread ${i}`));
