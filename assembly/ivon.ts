@@ -496,19 +496,27 @@ export function ivonUpdateAndDraw(
  * from the new mean and hess, 32 elements at a time while they are in L1: one pass over memory for
  * a whole IVON step with the noise stored. `sample` and `stream` name the current sample (its noise
  * is read from `noise`) and are kept for the argument order shared with ivonUpdateAndDraw.
+ * `epsilon` != 0: the next sample's z was drawn ahead (fillNormal with that counter) and is read
+ * from there, so the step is a memory-bound pass with no normals to compute (same bits).
  */
 export function ivonUpdateFusedAndSample(
-  mean: usize, hess: usize, momentum: usize, grad: usize, noise: usize, theta: usize, priorMean: usize, priorPrecision: usize, count: i32, first: u32,
-  sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32,
+  mean: usize, hess: usize, momentum: usize, grad: usize, noise: usize, theta: usize, epsilon: usize, priorMean: usize, priorPrecision: usize,
+  count: i32, first: u32, sample: u32, step: u32, stream: u32, seedLo: u32, seedHi: u32,
   hessApprox: i32, ess: f32, weightDecay: f32, beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32,
   curvCoef: f32, invDebias: f32, alpha: f32, clipRadius: f32,
 ): void {
-  resetNormalCache();
   const price = hessApprox == 0;
-  const next = step + 1;
   const essV = f32x4.splat(ess), wdV = f32x4.splat(weightDecay), b1V = f32x4.splat(beta1), omb1V = f32x4.splat(oneMinusBeta1);
   const b2V = f32x4.splat(beta2), omb2V = f32x4.splat(oneMinusBeta2), cV = f32x4.splat(curvCoef), dbV = f32x4.splat(invDebias);
   const aV = f32x4.splat(alpha), clipV = f32x4.splat(clipRadius), negClipV = f32x4.splat(-clipRadius);
+  if (epsilon != 0) {
+    updateFusedAndSampleGiven(mean, hess, momentum, grad, noise, theta, epsilon, priorMean, priorPrecision, count, price,
+      ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius,
+      essV, wdV, b1V, omb1V, b2V, omb2V, cV, dbV, aV, clipV, negClipV);
+    return;
+  }
+  resetNormalCache();
+  const next = step + 1;
   let i: i32 = 0;
   if (priorPrecision != 0) {
     // The prior path: 16 elements at a time, δ_j and μ_j loaded where the update needs them.
@@ -591,4 +599,45 @@ export function ivonUpdateFusedAndSample(
   const x: f32 = price ? load<f32>(noise + o) * g : g * g;
   updateOnePrior(mean + o, hess + o, momentum + o, g, x, priorMean + o, priorPrecision + o, price, ess, beta1, omb1, beta2, omb2, curvCoef, invDebias, alpha, clip);
   sampleOne(mean + o, hess + o, noise + o, theta + o, normalAt(first + <u32>i, 0, next, 0, seedLo, seedHi), ess, load<f32>(priorPrecision + o));
+}
+
+/**
+ * ivonUpdateFusedAndSample's body when the next z is in `epsilon`: per 4 elements, the update and
+ * then θ = m' + σ'⊙z with every value still in registers. No counter, so no alignment head.
+ */
+// @ts-ignore: decorator
+@inline function updateFusedAndSampleGiven(
+  mean: usize, hess: usize, momentum: usize, grad: usize, noise: usize, theta: usize, epsilon: usize, priorMean: usize, priorPrecision: usize,
+  count: i32, price: bool,
+  ess: f32, wd: f32, beta1: f32, omb1: f32, beta2: f32, omb2: f32, curvCoef: f32, invDebias: f32, alpha: f32, clip: f32,
+  essV: v128, wdV: v128, b1V: v128, omb1V: v128, b2V: v128, omb2V: v128, cV: v128, dbV: v128, aV: v128, clipV: v128, negClipV: v128,
+): void {
+  const end = <usize>count << 2;
+  const vectorEnd = end & ~(<usize>15);
+  let o: usize = 0;
+  if (priorPrecision != 0) {
+    for (; o < vectorEnd; o += 16) {
+      const g = v128.load(grad + o);
+      const x = price ? f32x4.mul(v128.load(noise + o), g) : f32x4.mul(g, g);
+      updateQuadPrior(mean + o, hess + o, momentum + o, g, x, priorMean + o, priorPrecision + o, price, essV, b1V, omb1V, b2V, omb2V, cV, dbV, aV, clipV, negClipV);
+      sampleQuad(mean + o, hess + o, noise + o, theta + o, v128.load(epsilon + o), essV, v128.load(priorPrecision + o));
+    }
+    for (; o < end; o += 4) {
+      const g = load<f32>(grad + o);
+      const x: f32 = price ? load<f32>(noise + o) * g : g * g;
+      updateOnePrior(mean + o, hess + o, momentum + o, g, x, priorMean + o, priorPrecision + o, price, ess, beta1, omb1, beta2, omb2, curvCoef, invDebias, alpha, clip);
+      sampleOne(mean + o, hess + o, noise + o, theta + o, load<f32>(epsilon + o), ess, load<f32>(priorPrecision + o));
+    }
+    return;
+  }
+  for (; o < vectorEnd; o += 16) {
+    updateFusedQuad(mean + o, hess + o, momentum + o, grad + o, noise + o, price, essV, wdV, b1V, omb1V, b2V, omb2V, cV, dbV, aV, clipV, negClipV);
+    sampleQuad(mean + o, hess + o, noise + o, theta + o, v128.load(epsilon + o), essV, wdV);
+  }
+  for (; o < end; o += 4) {
+    const g = load<f32>(grad + o);
+    const x: f32 = price ? load<f32>(noise + o) * g : g * g;
+    updateOne(mean + o, hess + o, momentum + o, g, x, price, ess, wd, beta1, omb1, beta2, omb2, curvCoef, invDebias, alpha, clip);
+    sampleOne(mean + o, hess + o, noise + o, theta + o, load<f32>(epsilon + o), ess, wd);
+  }
 }

@@ -10,6 +10,7 @@ import type {
   Backend,
   HessApprox,
   IvonUpdateArgs,
+  NextNoise,
   Range,
   Role,
   SampleArgs,
@@ -247,7 +248,12 @@ export class WebGpuBackend implements Backend {
     this.elementwise('ivonUpdateAndDraw', arena, ['mean', 'hess', 'momentum', 'grad', 'theta'], range, redrawScalars('ivonUpdateAndDraw', s, a));
   }
 
-  ivonUpdateFusedAndSample(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs): void {
+  drawEpsilon(_arena: Arena, _range: Range, _s: SampleArgs): void {
+    throw new Error('webgpu: drawEpsilon is not implemented yet'); // TEMPORARY: the gpu-epsilon branch replaces this
+  }
+
+  ivonUpdateFusedAndSample(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs, next: NextNoise = 'draw'): void {
+    if (next !== 'draw') throw new Error('webgpu: ivonUpdateFusedAndSample with epsilon drawn ahead is not implemented yet'); // TEMPORARY
     this.ensureUsable();
     this.checkRange(arena, range, 16, 'ivonUpdateFusedAndSample');
     this.elementwise('ivonUpdateFusedAndSample', arena, ['mean', 'hess', 'momentum', 'grad', 'noise', 'theta'], range, redrawScalars('ivonUpdateFusedAndSample', s, a));

@@ -16,6 +16,9 @@ export type Role =
   | 'noise' // IVON noise n = σ ⊙ ε of the current sample
   | 'gradMean' // running mean of gradients over the samples of a step
   | 'curvMean' // running mean of n ⊙ g ('price') or g² ('gradsq')
+  // Standard normals z drawn ahead for a coming train sample (drawEpsilon), so the step that
+  // needs them only reads them; allocated only when an optimizer draws noise ahead.
+  | 'epsilon'
   // IVON's per-element prior N(μ₀, 1/(ess·δ)), allocated only when an optimizer has one. An arena
   // with these roles makes the IVON kernels read δ_j and μ_j from them instead of the scalar
   // weightDecay and 0.
@@ -41,6 +44,13 @@ export interface BufferBinding {
 }
 
 export type HessApprox = 'price' | 'gradsq';
+
+/**
+ * Where the one-pass step (ivonUpdateFusedAndSample) gets the next sample's z: 'draw' computes it
+ * from the counter (0, step + 1, 0); 'epsilon' reads it from the arena's 'epsilon' role, where
+ * drawEpsilon (or a background draw) put the same bits earlier.
+ */
+export type NextNoise = 'draw' | 'epsilon';
 
 export interface SampleArgs {
   sample: number;
@@ -129,7 +139,9 @@ export interface Backend {
    * ivonUpdateFused, then the next step's first sample (counter (0, sample.step + 1, 0)) into noise
    * and θ: a whole IVON step in one pass with the noise stored.
    */
-  ivonUpdateFusedAndSample(arena: Arena, range: Range, sample: SampleArgs, args: IvonUpdateArgs): void;
+  ivonUpdateFusedAndSample(arena: Arena, range: Range, sample: SampleArgs, args: IvonUpdateArgs, next?: NextNoise): void;
+  /** epsilon = z(first + i) under the counter of `sample` (docs/KERNELS.md §1): noise drawn ahead of the step that uses it. */
+  drawEpsilon(arena: Arena, range: Range, sample: SampleArgs): void;
   /** Whether this backend prefers regenerating noise to storing it (bandwidth vs compute). */
   readonly prefersRedraw: boolean;
   /**

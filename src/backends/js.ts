@@ -8,6 +8,7 @@ import type {
   Backend,
   HessApprox,
   IvonUpdateArgs,
+  NextNoise,
   Range,
   Role,
   SampleArgs,
@@ -144,7 +145,7 @@ export class JsBackend implements Backend {
     );
   }
 
-  ivonUpdateFusedAndSample(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs): void {
+  ivonUpdateFusedAndSample(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs, next: NextNoise = 'draw'): void {
     ivonUpdateFusedAndSample(
       buffer(arena, 'mean', range),
       buffer(arena, 'hess', range),
@@ -152,12 +153,17 @@ export class JsBackend implements Backend {
       buffer(arena, 'grad', range),
       buffer(arena, 'noise', range),
       buffer(arena, 'theta', range),
+      next === 'epsilon' ? buffer(arena, 'epsilon', range) : null,
       ...prior(arena, range),
       range.count,
       range.start,
       ...counterArgs(s),
       ...updateScalars(a),
     );
+  }
+
+  drawEpsilon(arena: Arena, range: Range, s: SampleArgs): void {
+    fillNormal(buffer(arena, 'epsilon', range), range.count, range.start, ...counterArgs(s));
   }
 
   ivonSampleGiven(arena: Arena, range: Range, ess: number, weightDecay: number): void {

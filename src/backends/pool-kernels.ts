@@ -8,6 +8,7 @@ import { GEMM_EXPORT } from './pool-gemm.js';
 import type { ElementwiseKernel } from './wasm-module.js';
 
 export const IN_PLACE_ROLES: Readonly<Record<ElementwiseKernel, readonly Role[]>> = {
+  fillNormal: [], // ε drawn ahead into the 'epsilon' role
   ivonSample: [],
   ivonSampleGiven: ['noise'], // ε → σ·ε
   ivonAccumulate: ['gradMean', 'curvMean'], // Welford running means
@@ -16,7 +17,7 @@ export const IN_PLACE_ROLES: Readonly<Record<ElementwiseKernel, readonly Role[]>
   ivonDraw: [],
   ivonUpdateRedraw: ['mean', 'hess', 'momentum'],
   ivonUpdateAndDraw: ['mean', 'hess', 'momentum'], // theta is a fresh output
-  ivonUpdateFusedAndSample: ['mean', 'hess', 'momentum', 'noise'], // noise: read as this step's, rewritten as the next one's
+  ivonUpdateFusedAndSample: ['mean', 'hess', 'momentum', 'noise'], // noise: read as this step's, rewritten as the next one's (epsilon is only read)
   adamwUpdate: ['mean', 'momentum', 'expAvgSq'],
   sgdUpdate: ['mean', 'momentum'],
   copy: [],

@@ -11,6 +11,7 @@ export type WasmModuleSource = WebAssembly.Module | ArrayBuffer | Uint8Array | U
 
 /** Elementwise kernels a KernelCall can name (docs/KERNELS.md §2). */
 export type ElementwiseKernel =
+  | 'fillNormal'
   | 'ivonSample'
   | 'ivonSampleGiven'
   | 'ivonAccumulate'
@@ -30,7 +31,7 @@ export type ElementwiseKernel =
 export type KernelFunction = (...args: number[]) => number;
 
 /** The instance's exports by name: the contract kernels, heapBase, and the model toolkit's nn*. */
-export type KernelExports = Readonly<Record<ElementwiseKernel | 'philoxBlocks' | 'fillNormal' | 'heapBase', KernelFunction>> &
+export type KernelExports = Readonly<Record<ElementwiseKernel | 'philoxBlocks' | 'heapBase', KernelFunction>> &
   Readonly<Record<string, KernelFunction>>;
 
 const REQUIRED_EXPORTS = [

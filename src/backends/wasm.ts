@@ -10,6 +10,7 @@ import type {
   Backend,
   HessApprox,
   IvonUpdateArgs,
+  NextNoise,
   Range,
   Role,
   SampleArgs,
@@ -160,11 +161,15 @@ export class WasmBackend implements Backend {
     });
   }
 
-  ivonUpdateFusedAndSample(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs): void {
+  ivonUpdateFusedAndSample(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs, next: NextNoise = 'draw'): void {
     this.run(arena, range, {
       kernel: 'ivonUpdateFusedAndSample',
-      args: [R('mean'), R('hess'), R('momentum'), R('grad'), R('noise'), R('theta'), ...priorArgs(arena), 'count', 'first', ...counterArgs(s), ...updateScalars(a)],
+      args: [R('mean'), R('hess'), R('momentum'), R('grad'), R('noise'), R('theta'), next === 'epsilon' ? R('epsilon') : 0, ...priorArgs(arena), 'count', 'first', ...counterArgs(s), ...updateScalars(a)],
     });
+  }
+
+  drawEpsilon(arena: Arena, range: Range, s: SampleArgs): void {
+    this.run(arena, range, { kernel: 'fillNormal', args: [R('epsilon'), 'count', 'first', ...counterArgs(s)] });
   }
 
   ivonSampleGiven(arena: Arena, range: Range, ess: number, weightDecay: number): void {

@@ -295,6 +295,7 @@ export function ivonUpdateAndDraw(
  * Kernel `ivonUpdateFusedAndSample`: ivonUpdateFused, then the next step's first sample (ivonSample
  * with counter (0, step + 1, 0)) from the new mean and hess into noise and theta. The WASM kernel
  * does both per 32-element chunk: one pass over memory per IVON step with the noise stored.
+ * `epsilon` non-null: the next sample's z was drawn ahead with that counter and is read from it.
  */
 export function ivonUpdateFusedAndSample(
   mean: Float32Array,
@@ -303,6 +304,7 @@ export function ivonUpdateFusedAndSample(
   grad: Float32Array,
   noise: Float32Array,
   theta: Float32Array,
+  epsilon: Float32Array | null,
   priorMean: Float32Array | null,
   priorPrecision: Float32Array | null,
   count: number,
@@ -327,5 +329,10 @@ export function ivonUpdateFusedAndSample(
   // `sample` and `stream` name the current sample (its noise is read from `noise`): unused here,
   // kept for the argument order shared with ivonUpdateAndDraw.
   ivonUpdateFused(mean, hess, momentum, grad, noise, priorMean, priorPrecision, count, hessApprox, ess, weightDecay, beta1, oneMinusBeta1, beta2, oneMinusBeta2, curvCoef, invDebias, alpha, clipRadius);
-  ivonSample(mean, hess, noise, theta, priorPrecision, count, first, 0, step + 1, 0, seedLo, seedHi, ess, weightDecay);
+  if (epsilon === null) {
+    ivonSample(mean, hess, noise, theta, priorPrecision, count, first, 0, step + 1, 0, seedLo, seedHi, ess, weightDecay);
+  } else {
+    noise.set(epsilon.subarray(0, count));
+    ivonSampleGiven(mean, hess, noise, theta, priorPrecision, count, ess, weightDecay);
+  }
 }
