@@ -52,6 +52,17 @@ export type HessApprox = 'price' | 'gradsq';
  */
 export type NextNoise = 'draw' | 'epsilon';
 
+/** drawEpsilon running off the calling thread (Backend.drawEpsilonAhead). */
+export interface BackgroundDraw {
+  /**
+   * Makes the values complete, on the calling thread if need be (whatever the worker has not drawn
+   * yet, the same bits), without waiting for the worker. Call before enqueueing kernels that read them.
+   */
+  finish(): void;
+  /** The values will not be used: the worker stops early. */
+  cancel(): void;
+}
+
 export interface SampleArgs {
   sample: number;
   step: number;
@@ -142,6 +153,13 @@ export interface Backend {
   ivonUpdateFusedAndSample(arena: Arena, range: Range, sample: SampleArgs, args: IvonUpdateArgs, next?: NextNoise): void;
   /** epsilon = z(first + i) under the counter of `sample` (docs/KERNELS.md §1): noise drawn ahead of the step that uses it. */
   drawEpsilon(arena: Arena, range: Range, sample: SampleArgs): void;
+  /**
+   * drawEpsilon over `ranges`, started on an idle worker while the calling thread goes on (the
+   * model's forward and backward), returning at once; undefined when no worker is free for it
+   * (then draw in the step as usual). Only the worker pool has it; nothing may be enqueued that
+   * reads the ranges' epsilon before finish().
+   */
+  drawEpsilonAhead?(arena: Arena, ranges: readonly Range[], sample: SampleArgs): BackgroundDraw | undefined;
   /** Whether this backend prefers regenerating noise to storing it (bandwidth vs compute). */
   readonly prefersRedraw: boolean;
   /**

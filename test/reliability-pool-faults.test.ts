@@ -30,7 +30,9 @@ interface Config {
   kernels: string[];
 }
 
-const ivon = (extra: Record<string, unknown>) => (rt: Runtime) => new IVON(rt, { groups: groups(), ess: 300, beta2: 0.99, seed: 7, ...extra });
+// noiseAhead off: a background draw holds the one worker for a moment, so which kernels get
+// sharded (and meet the fault) would depend on timing; test/noise-ahead.test.ts covers its faults.
+const ivon = (extra: Record<string, unknown>) => (rt: Runtime) => new IVON(rt, { groups: groups(), ess: 300, beta2: 0.99, seed: 7, noiseAhead: false, ...extra });
 const configs: Config[] = [
   { name: 'IVON, 3 samples, stored noise', make: ivon({ mcSamples: 3, regenerateNoise: false }), samples: 3, kernels: ['ivonSample', 'ivonAccumulate', 'ivonUpdate', 'countNonFinite', 'ivonDraw'] },
   { name: 'IVON, 1 sample, stored noise (fused step)', make: ivon({ regenerateNoise: false }), samples: 1, kernels: ['ivonUpdateFusedAndSample'] },
@@ -39,7 +41,7 @@ const configs: Config[] = [
   { name: 'IVON, 2 samples, injected ε', make: ivon({ mcSamples: 2 }), samples: 2, epsilon: true, kernels: ['ivonSampleGiven'] },
   {
     name: 'IVON, 3 samples, one trainable group (the pool undoes its one kernel call)',
-    make: (rt) => new IVON(rt, { groups: groups().filter((g) => !g.params.a), ess: 300, beta2: 0.99, seed: 7, mcSamples: 3 }),
+    make: (rt) => new IVON(rt, { groups: groups().filter((g) => !g.params.a), ess: 300, beta2: 0.99, seed: 7, mcSamples: 3, noiseAhead: false }),
     samples: 3,
     trainable: ['b'],
     kernels: ['ivonAccumulate', 'ivonUpdate'],

@@ -29,6 +29,8 @@ export function startKernelWorker(endpoint, die) {
   let ctl = new Int32Array(0);
   /** @type {Float64Array} */
   let args = new Float64Array(0);
+  /** @type {WebAssembly.Memory | undefined} */
+  let memory;
   let lastSeq = 0;
   /** @type {Fault | undefined} */
   let fault;
@@ -36,7 +38,8 @@ export function startKernelWorker(endpoint, die) {
   /** @param {number} chunk */
   function injectFault(chunk) {
     if (!fault || chunk < fault.afterChunks) return;
-    if (fault.kernel && names[args[P.A_EXPORT]] !== fault.kernel) return;
+    const kernel = ctl[P.OP] === P.OP_DRAW_AHEAD ? 'fillNormal' : names[args[P.A_EXPORT]];
+    if (fault.kernel && kernel !== fault.kernel) return;
     const kind = fault.kind;
     fault = undefined;
     if (kind === 'exit') die();
@@ -54,6 +57,7 @@ export function startKernelWorker(endpoint, die) {
       }
       exports = /** @type {Record<string, Function>} */ (/** @type {unknown} */ (new WebAssembly.Instance(m.module, imports).exports));
       names = m.names;
+      memory = m.memory;
       ctl = new Int32Array(m.control, m.slot * P.SLOT_INTS * 4, P.SLOT_INTS);
       args = new Float64Array(m.args, m.slot * P.SLOT_FLOATS * 8, P.SLOT_FLOATS);
       lastSeq = Atomics.load(ctl, P.GO);
@@ -83,7 +87,10 @@ export function startKernelWorker(endpoint, die) {
           return op === P.OP_EXIT ? 'exit' : 'paused';
         }
         try {
-          const result = P.runKernelOp(exports, names, args, (done) => Atomics.store(ctl, P.PROGRESS, done), fault ? injectFault : undefined);
+          const result =
+            op === P.OP_DRAW_AHEAD
+              ? P.drawAheadChunks(exports.fillNormal, new Int32Array(/** @type {WebAssembly.Memory} */ (memory).buffer), args[P.A_ARGS], fault ? injectFault : undefined)
+              : P.runKernelOp(exports, names, args, (done) => Atomics.store(ctl, P.PROGRESS, done), fault ? injectFault : undefined);
           ctl[P.RESULT] = result;
           Atomics.store(ctl, P.STATUS, P.STATUS_OK);
         } catch (error) {

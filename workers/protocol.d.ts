@@ -11,6 +11,7 @@ export declare const DIED: number;
 export declare const OP_KERNEL: number;
 export declare const OP_PAUSE: number;
 export declare const OP_EXIT: number;
+export declare const OP_DRAW_AHEAD: number;
 export declare const STATUS_OK: number;
 export declare const STATUS_ERROR: number;
 export declare const A_EXPORT: number;
@@ -29,3 +30,13 @@ export declare function runKernelOp(
   publish: (done: number) => void,
   beforeChunk?: (chunk: number) => void,
 ): number;
+export declare const T_CLAIM: number;
+export declare const T_CHUNKS: number;
+export declare const T_CHUNK_ELEMENTS: number;
+export declare const T_GROUPS: number;
+export declare const T_COUNTER: number;
+export declare const T_RANGES: number;
+export declare const T_RANGE_WORDS: number;
+export declare function aheadFlag(words: Int32Array, table: number, k: number): number;
+export declare function drawAheadChunk(fillNormal: (...args: number[]) => unknown, words: Int32Array, table: number, k: number): void;
+export declare function drawAheadChunks(fillNormal: (...args: number[]) => unknown, words: Int32Array, table: number, beforeChunk?: (chunk: number) => void): number;

@@ -22,6 +22,7 @@ export const DIED = 6; // set to 1 by a worker that is exiting (where the enviro
 export const OP_KERNEL = 1;
 export const OP_PAUSE = 2; // leave the serve loop so comlink calls (configure) are answered
 export const OP_EXIT = 3;
+export const OP_DRAW_AHEAD = 4; // claim and draw chunks of the ahead job whose table is at A_ARGS (drawAheadChunks)
 
 export const STATUS_OK = 0;
 export const STATUS_ERROR = 1;
@@ -78,4 +79,65 @@ export function runKernelOp(exports, names, a, publish, beforeChunk) {
     fn(...args);
   }
   return 0;
+}
+
+// ---- noise drawn ahead -----------------------------------------------------------------------
+// An ahead job fills the 'epsilon' role of some ranges with z under one counter while the main
+// thread runs the model. Its table lives in the shared WebAssembly.Memory (Int32 words, uint32
+// bits): chunks are claimed with Atomics.add, so the main thread can take the chunks a worker has
+// not reached when the step needs them, and redo any chunk not yet marked written (the same bits:
+// a late worker write changes nothing). src/backends/pool-ahead.ts owns the table.
+
+export const T_CLAIM = 0; // next chunk to claim
+export const T_CHUNKS = 1; // chunks in all
+export const T_CHUNK_ELEMENTS = 2; // elements per chunk (a multiple of 16)
+export const T_GROUPS = 3; // ranges
+export const T_COUNTER = 4; // sample, step, stream, seedLo, seedHi (5 words)
+export const T_RANGES = 12; // per range: epsilon byte pointer at its start, first element, count, first chunk
+export const T_RANGE_WORDS = 4;
+
+/** Word index of chunk k's written flag. */
+export function aheadFlag(words, table, k) {
+  return table + T_RANGES + T_RANGE_WORDS * words[table + T_GROUPS] + k;
+}
+
+/**
+ * Draws chunk k of the ahead job at word `table` and marks it written.
+ * @param {Function} fillNormal the instance's fillNormal export
+ * @param {Int32Array} words a view of the whole shared memory
+ * @param {number} table word index of the job table
+ * @param {number} k chunk index
+ */
+export function drawAheadChunk(fillNormal, words, table, k) {
+  const per = words[table + T_CHUNK_ELEMENTS];
+  let r = table + T_RANGES;
+  for (let g = words[table + T_GROUPS] - 1; g > 0; g--) {
+    if (words[r + T_RANGE_WORDS + 3] > k) break;
+    r += T_RANGE_WORDS;
+  }
+  const offset = (k - words[r + 3]) * per;
+  const n = Math.min(per, words[r + 2] - offset);
+  const c = table + T_COUNTER;
+  fillNormal((words[r] >>> 0) + 4 * offset, n, (words[r + 1] >>> 0) + offset, words[c] >>> 0, words[c + 1] >>> 0, words[c + 2] >>> 0, words[c + 3] >>> 0, words[c + 4] >>> 0);
+  Atomics.store(words, aheadFlag(words, table, k), 1);
+}
+
+/**
+ * Claims and draws chunks until none is left; returns how many this thread drew. Used by the
+ * workers (OP_DRAW_AHEAD) and by the main thread when the step needs the values.
+ * @param {Function} fillNormal
+ * @param {Int32Array} words
+ * @param {number} table
+ * @param {(chunk: number) => void} [beforeChunk] fault-injection hook (tests)
+ */
+export function drawAheadChunks(fillNormal, words, table, beforeChunk) {
+  const chunks = words[table + T_CHUNKS];
+  let drawn = 0;
+  for (;;) {
+    const k = Atomics.add(words, table + T_CLAIM, 1);
+    if (k >= chunks) return drawn;
+    if (beforeChunk) beforeChunk(drawn);
+    drawAheadChunk(fillNormal, words, table, k);
+    drawn += 1;
+  }
 }

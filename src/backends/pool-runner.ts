@@ -16,11 +16,12 @@
 // accumulating product first gets C back from an undo copy); the worker is replaced in the
 // background and GEMMs run on the calling thread until it is.
 
-import type { Range } from '../backend.js';
+import type { Range, SampleArgs } from '../backend.js';
 import type { WorkerAdapter } from '../../workers/adapter.js';
 import * as P from '../../workers/protocol.js';
 import { WorkerCrashedError, WorkerTimeoutError } from './pool-errors.js';
 import { blockUntilChange, callGemm, encodeGemm, GEMM_EXPORT, GEMM_ROW_ALIGN, gemmOutputSpan, gemmRowPiece, gemmShardCount, type GemmOperands } from './pool-gemm.js';
+import { AheadDrawer, type AheadJob, type AheadRange, type AheadReport } from './pool-ahead.js';
 import { IN_PLACE_ROLES, POOL_EXPORTS, poolExportNames } from './pool-kernels.js';
 import { createSharedControl, PoolWorker, waitForChange, type SharedControl, type WorkerFault } from './pool-worker.js';
 import { callKernel, splitRange, type KernelCall, type KernelRunner, type RoleBases } from './wasm-calls.js';
@@ -56,6 +57,9 @@ interface Shard {
   progress: number;
 }
 
+/** How long finishAhead() waits for the worker to leave its job (a few µs when it is running; about one chunk at most). */
+const FINISH_GRACE_MS = 0.1;
+
 type Outcome = { ok: true } | { ok: false; worker: PoolWorker; how: 'crashed' | 'timeout' | 'threw'; detail: string };
 
 export class PoolRunner implements KernelRunner {
@@ -77,13 +81,19 @@ export class PoolRunner implements KernelRunner {
    * pool step would otherwise exit mid-step with status 0.
    */
   private keepAlive: ReturnType<typeof setInterval> | undefined;
+  /** Noise drawn ahead on a worker while the main thread runs the model (pool-ahead.ts). */
+  private readonly ahead: AheadDrawer;
+  /** Workers that failed in an ahead job and are being replaced. */
+  private readonly replacing = new Set<PoolWorker>();
 
   private constructor(
     private readonly o: PoolRunnerOptions,
     private readonly shared: SharedControl,
     private readonly workers: PoolWorker[],
     private readonly names: string[],
-  ) {}
+  ) {
+    this.ahead = new AheadDrawer(o.exports, o.memory, o.heap, o.timeoutMs);
+  }
 
   static async create(options: PoolRunnerOptions): Promise<PoolRunner> {
     const shared = createSharedControl(options.workers);
@@ -112,14 +122,14 @@ export class PoolRunner implements KernelRunner {
 
   /** Shards a call of `count` elements is split into (1: runs on the main thread alone). */
   shardsFor(count: number): number {
-    const threads = this.workers.length + (this.o.mainThreadShare ? 1 : 0);
+    const threads = this.availableWorkers().length + (this.o.mainThreadShare ? 1 : 0);
     return Math.max(1, Math.min(threads, Math.floor(count / this.o.minElementsPerWorker)));
   }
 
   /** Shards a GEMM of op(A) m×k by op(B) k×n would use now (1: the calling thread alone). */
   gemmShardsFor(m: number, n: number, k: number): number {
     if (!this.shardsGemm || !this.idle || this.controlling > 0) return 1;
-    const threads = this.liveWorkers().length + (this.o.mainThreadShare ? 1 : 0);
+    const threads = this.availableWorkers().length + (this.o.mainThreadShare ? 1 : 0);
     return gemmShardCount(m, n, k, threads, this.o.minGemmFlopsPerWorker);
   }
 
@@ -203,9 +213,48 @@ export class PoolRunner implements KernelRunner {
     }
   }
 
+  /**
+   * Starts drawing z under `sample`'s counter into the 'epsilon' ranges on an idle worker while
+   * the calling thread goes on (pool-ahead.ts); undefined when no worker is free for it now.
+   */
+  startAhead(ranges: readonly AheadRange[], sample: SampleArgs, target: number): AheadJob | undefined {
+    this.replaceFailedAheadWorkers();
+    if (!this.idle || this.controlling > 0 || this.disposed) return undefined;
+    const free = this.availableWorkers();
+    if (free.length === 0) return undefined;
+    return this.ahead.start(free[free.length - 1], ranges, sample, target);
+  }
+
+  /** Completes an ahead job on the calling thread (whatever the worker has not drawn); the values are then in place. */
+  finishAhead(job: AheadJob): void {
+    this.ahead.finish(job);
+    // The worker may still be leaving its last chunk (redrawn here): give it a moment, so the
+    // step that follows can shard onto it.
+    const until = performance.now() + FINISH_GRACE_MS;
+    while (this.ahead.busy(job.worker) && !job.worker.dead && performance.now() < until) {
+      /* spin */
+    }
+    this.replaceFailedAheadWorkers();
+  }
+
+  cancelAhead(job: AheadJob): void {
+    this.ahead.cancel(job);
+  }
+
+  /** Waits until no ahead job writes into the arena block `target` any more (before it is freed). */
+  quiesceAhead(target?: number): void {
+    this.ahead.quiesce(target);
+  }
+
+  aheadReport(): AheadReport {
+    return this.ahead.report();
+  }
+
   /** Injects a fault into worker `index` (tests of the crash and hang paths). */
   async injectFault(index: number, fault: WorkerFault): Promise<void> {
+    this.replaceFailedAheadWorkers();
     await this.flush();
+    this.ahead.quiesce();
     this.controlling += 1;
     try {
       await this.workers[index].configure({ fault }, this.o.timeoutMs);
@@ -220,6 +269,7 @@ export class PoolRunner implements KernelRunner {
     const keepAlive = setInterval(() => {}, 60_000); // shutdown waits on workers Node does not count
     try {
       await this.tail;
+      this.ahead.quiesce();
       await Promise.all(this.workers.map((w) => w.shutdown(Math.min(this.o.timeoutMs, 2000))));
     } finally {
       clearInterval(keepAlive);
@@ -261,14 +311,23 @@ export class PoolRunner implements KernelRunner {
     }
   }
 
-  private liveWorkers(): PoolWorker[] {
-    return this.workers.filter((w) => !w.dead);
+  /** Workers a kernel may be signalled to: alive, and not drawing noise ahead. */
+  private availableWorkers(): PoolWorker[] {
+    return this.workers.filter((w) => !w.dead && !this.ahead.busy(w));
+  }
+
+  /** Replaces workers that died or hung in an ahead job (their jobs were finished on the main thread). */
+  private replaceFailedAheadWorkers(): void {
+    const failed = [...new Set([...this.workers.filter((w) => w.dead), ...this.ahead.hungWorkers()])].filter((w) => !this.replacing.has(w) && this.workers.includes(w));
+    if (failed.length === 0) return;
+    for (const w of failed) this.replacing.add(w);
+    this.replaceLater(failed);
   }
 
   /** One GEMM over `count` row shards; the calling thread runs the first unless mainThreadShare is off. */
   private gemmSharded(g: GemmOperands, count: number): void {
     const pieces = splitRange({ start: 0, count: g.m }, count, GEMM_ROW_ALIGN);
-    const live = this.liveWorkers();
+    const live = this.availableWorkers();
     const packs = this.ensureGemmPacks();
     const exportIndex = this.names.indexOf(GEMM_EXPORT);
     const span = g.accumulate ? gemmOutputSpan(g) : 0;
@@ -354,13 +413,14 @@ export class PoolRunner implements KernelRunner {
 
   /** Runs one call sharded over the main thread and the workers; returns the summed result. */
   private async execute(call: KernelCall, bases: RoleBases, range: Range): Promise<number> {
+    const free = this.availableWorkers();
     const pieces = splitRange(range, this.shardsFor(range.count));
     if (pieces.length < 2) return callKernel(this.o.exports, bases, call, range.start, range.count);
     const inPlace = IN_PLACE_ROLES[call.kernel];
     const undo = inPlace.length > 0 ? this.undoArea(inPlace.length * range.count * 4) : 0;
     const mainFirst = this.o.mainThreadShare;
     const shards: Shard[] = pieces.map((piece, k) => {
-      const worker = mainFirst ? (k === 0 ? undefined : this.workers[k - 1]) : this.workers[k];
+      const worker = mainFirst ? (k === 0 ? undefined : free[k - 1]) : free[k];
       const args = worker ? worker.args : new Float64Array(P.SLOT_FLOATS);
       encodeOp(args, call, bases, piece, range, inPlace, undo, this.o.undoChunk);
       return { range: piece, worker, args, seq: 0, progress: 0 };
@@ -445,6 +505,7 @@ export class PoolRunner implements KernelRunner {
   private async replace(dead: PoolWorker): Promise<void> {
     const fresh = await PoolWorker.start(this.o.adapter, this.o.workerUrl, dead.slot, this.shared, this.o.module, this.o.memory, this.names);
     this.workers[this.workers.indexOf(dead)] = fresh;
+    this.replacing.delete(dead);
   }
 
   /** The undo area, grown to at least `bytes` (its contents never outlive one call). */

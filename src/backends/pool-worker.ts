@@ -136,9 +136,10 @@ export class PoolWorker {
     await this.handle.terminate();
   }
 
+  /** Ends the worker; it counts as dead from this call on, so nothing more is signalled to it. */
   async terminate(): Promise<void> {
-    await this.handle.terminate();
     this.deadBecause ??= 'terminated';
+    await this.handle.terminate();
   }
 
   private serve(): void {

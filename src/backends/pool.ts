@@ -12,10 +12,11 @@
 // replaced by the pool's synchronous row-sharded nnGemm (same arguments, same bits), so the WASM
 // NnOps on this backend use every thread without knowing about the pool.
 
-import type { Arena, Role } from '../backend.js';
+import type { Arena, BackgroundDraw, Range, Role, SampleArgs } from '../backend.js';
 import { UsageError } from '../errors.js';
 import { workerAdapter } from '../../workers/adapters.js';
 import { DEFAULT_MIN_ELEMENTS_PER_WORKER, DEFAULT_WORKER_TIMEOUT_MS } from '../scheduler/defaults.js';
+import type { AheadReport } from './pool-ahead.js';
 import { PoolRunner } from './pool-runner.js';
 import type { WorkerFault } from './pool-worker.js';
 import { gemmOperands } from './pool-gemm.js';
@@ -99,6 +100,38 @@ export class PoolBackend extends WasmBackend {
     return { ...host, exports: { ...host.exports, nnGemm } };
   }
 
+  /** Starts drawEpsilon on an idle worker (pool-ahead.ts): the calling thread finishes whatever it has not drawn. */
+  drawEpsilonAhead(arena: Arena, ranges: readonly Range[], sample: SampleArgs): BackgroundDraw | undefined {
+    const wasmArena = this.own(arena);
+    const base = wasmArena.bases.epsilon;
+    if (base === undefined) throw new UsageError("wasm pool: drawEpsilonAhead needs an arena with an 'epsilon' role");
+    for (const range of ranges) this.view(arena, 'epsilon', range);
+    const job = this.pool.startAhead(
+      ranges.map((range) => ({ pointer: base + 4 * range.start, range })),
+      sample,
+      wasmArena.block,
+    );
+    if (!job) return undefined;
+    let settled = false;
+    return {
+      finish: () => {
+        if (settled) throw new UsageError('wasm pool: this background draw was already finished or cancelled');
+        settled = true;
+        this.pool.finishAhead(job);
+      },
+      cancel: () => {
+        if (settled) return;
+        settled = true;
+        this.pool.cancelAhead(job);
+      },
+    };
+  }
+
+  /** What the noise drawn ahead has done so far (runtime.explain()). */
+  aheadReport(): AheadReport {
+    return this.pool.aheadReport();
+  }
+
   /** Shards a call over `count` elements would use (1: the calling thread alone). */
   shardsFor(count: number): number {
     return this.pool.shardsFor(count);
@@ -132,7 +165,7 @@ export class PoolBackend extends WasmBackend {
    * this call on the arena is unusable.
    */
   override destroyArena(arena: Arena): void {
-    this.own(arena);
+    this.pool.quiesceAhead(this.own(arena).block); // a worker drawing into it stops first
     if (this.pool.idle) {
       super.destroyArena(arena);
       return;

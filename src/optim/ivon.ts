@@ -5,7 +5,7 @@
 // A per-element prior (priorMean / priorPrecision, setPrior) adds two arena roles that every
 // kernel using δ reads (docs/KERNELS.md §2.1); the step's kernels are the same with or without it.
 
-import type { HessApprox, IvonUpdateArgs, Role, SampleArgs } from '../backend.js';
+import type { Arena, BackgroundDraw, HessApprox, IvonUpdateArgs, NextNoise, Range, Role, SampleArgs } from '../backend.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { hasPrior } from '../kernels/args.js';
 import { seedKey } from '../kernels/philox.js';
@@ -60,9 +60,16 @@ export interface IvonOptions extends Partial<Omit<IvonGroupHyper, 'frozen'>>, Iv
    * Results are bit-identical either way.
    */
   regenerateNoise?: boolean;
+  /**
+   * Draw each train sample's noise ahead, on an idle worker while the model's forward and backward
+   * run, so step() is one memory-bound pass (docs/PERFORMANCE.md). Default true; it happens only
+   * where the backend has idle workers (wasm with workers) and the noise is stored. Results are
+   * bit-identical either way.
+   */
+  noiseAhead?: boolean;
 }
 
-const GLOBAL_KEYS = ['mcSamples', 'hessApprox', 'debias', 'rescaleLr', 'seed', 'nonFinite', 'regenerateNoise'] as const;
+const GLOBAL_KEYS = ['mcSamples', 'hessApprox', 'debias', 'rescaleLr', 'seed', 'nonFinite', 'regenerateNoise', 'noiseAhead'] as const;
 /** Options that are not part of a snapshot (performance choices, not state). */
 const SNAPSHOT_GLOBAL_KEYS = ['mcSamples', 'hessApprox', 'debias', 'rescaleLr', 'seed', 'nonFinite'] as const;
 const GROUP_KEYS = ['lr', 'ess', 'hessInit', 'weightDecay', 'beta1', 'beta2', 'clipRadius'] as const;
@@ -99,13 +106,28 @@ export class IVON extends Optimizer<IvonGroupHyper> {
   private predrawn: 'none' | 'theta' | 'thetaAndNoise' = 'none';
   /** What the update in flight draws for the next step; becomes `predrawn` once it completes. */
   private drawsNext: 'none' | 'theta' | 'thetaAndNoise' = 'none';
+  /** Whether train samples' ε are drawn ahead into the 'epsilon' role (the backend can, noise is stored). */
+  private readonly drawsAhead: boolean;
+  private readonly noiseAheadOption: boolean;
+  /** The roles of this optimizer's arena without the prior's. */
+  private readonly baseRoles: readonly Role[];
+  /**
+   * The ε in the 'epsilon' role: the counter it was drawn for, and the background draw until it
+   * was finished (undefined: complete). Stale once the counter, the seed or the arena differs.
+   */
+  private ahead: { sample: number; step: number; seed: number; arena: Arena; draw: BackgroundDraw | undefined } | undefined;
 
   constructor(runtime: Runtime, options: IvonOptions) {
     const where = 'IVON';
     const o = (options ?? {}) as Record<string, unknown>;
     const priorGroups = priorOptionGroups(where, o);
     const withPrior = priorGroups.some((g) => g !== undefined);
-    super(runtime, where, o, GLOBAL_KEYS, [...GROUP_KEYS, ...PRIOR_KEYS], withPrior ? [...ROLES, ...PRIOR_ROLES] : ROLES, parseGroup);
+    const { wanted, drawsAhead } = decideNoiseAhead(where, runtime, o);
+    const baseRoles: Role[] = drawsAhead ? [...ROLES, 'epsilon'] : ROLES;
+    super(runtime, where, o, GLOBAL_KEYS, [...GROUP_KEYS, ...PRIOR_KEYS], withPrior ? [...baseRoles, ...PRIOR_ROLES] : baseRoles, parseGroup);
+    this.drawsAhead = drawsAhead;
+    this.noiseAheadOption = wanted;
+    this.baseRoles = baseRoles;
     let priors: (CheckedPrior | undefined)[];
     try {
       priors = priorGroups.map((input, i) =>
@@ -282,6 +304,7 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     const firstTrainSample = train && !options.epsilon && this.samples === 0;
     const usePredrawn = firstTrainSample && (this.predrawn === 'thetaAndNoise' || (this.predrawn === 'theta' && this.blockNoise === 'redraw'));
     this.predrawn = 'none';
+    const aheadReady = train && !options.epsilon && !usePredrawn && this.blockNoise === 'stored' && this.takeAhead(sampleIndex, this.step_);
     this.layout.groups.forEach((group, i) => {
       if (group.frozen) return;
       const h = this.hyper[i];
@@ -292,11 +315,20 @@ export class IVON extends Optimizer<IvonGroupHyper> {
         this.backend.ivonSampleGiven(this.arena, group.range, h.ess, h.weightDecay);
       } else if (!train || this.blockNoise === 'redraw') {
         if (!usePredrawn) this.backend.ivonDraw(this.arena, group.range, args);
+      } else if (!usePredrawn && aheadReady) {
+        // This sample's z was drawn ahead: scale it in place of drawing it (the same bits).
+        this.backend.copy(this.arena, 'noise', 'epsilon', group.range);
+        this.backend.ivonSampleGiven(this.arena, group.range, h.ess, h.weightDecay);
       } else if (!usePredrawn) {
         this.backend.ivonSample(this.arena, group.range, args);
       }
     });
     await this.backend.flush();
+    // While the caller's block runs, a worker draws the z of the sample after this one.
+    if (train && !options.epsilon) {
+      const last = sampleIndex + 1 >= this.mcSamples_;
+      this.startAhead(last ? 0 : sampleIndex + 1, last ? this.step_ + 1 : this.step_);
+    }
     return sampleIndex;
   }
 
@@ -330,6 +362,8 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     // A fused step draws the next step's first sample in the same pass (one trip over memory).
     this.drawsNext = !fused ? 'none' : this.pending === 'redraw' ? 'theta' : 'thetaAndNoise';
     if (this.pending !== 'none' && !fused) this.foldPendingSample();
+    // The next step's first z, drawn ahead while the model ran: the step then only reads it.
+    const next: NextNoise = fused && this.pending === 'stored' && this.takeAhead(0, t) ? 'epsilon' : 'draw';
     this.layout.groups.forEach((group, i) => {
       if (group.frozen) return;
       const h = this.hyper[i];
@@ -337,7 +371,7 @@ export class IVON extends Optimizer<IvonGroupHyper> {
       if (!fused) this.backend.ivonUpdate(this.arena, group.range, args);
       // Regenerating the noise means compute is cheap here: draw the next step's first sample in the same pass.
       else if (this.pending === 'redraw') this.backend.ivonUpdateAndDraw(this.arena, group.range, this.sampleArgs(h, TRAIN_STREAM, 0), args);
-      else this.backend.ivonUpdateFusedAndSample(this.arena, group.range, this.sampleArgs(h, TRAIN_STREAM, 0), args);
+      else this.backend.ivonUpdateFusedAndSample(this.arena, group.range, this.sampleArgs(h, TRAIN_STREAM, 0), args, next);
     });
     // `pending` is cleared by discardSamples() once the update has completed: if it fails,
     // a retried step still finds the single sample in grad/noise (and folds it again).
@@ -352,6 +386,17 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     this.drawsNext = 'none';
   }
 
+  override dispose(): Promise<void> {
+    this.dropAhead(); // the worker stops; dispose() frees the arena after queued calls
+    return super.dispose();
+  }
+
+  /** Whether ahead drawing is on for this optimizer, and what the backend's drawer reports. */
+  get noiseAhead(): { enabled: boolean; reason: string } {
+    if (this.drawsAhead) return { enabled: true, reason: `train samples' ε are drawn on a worker during the block (${this.backend.description})` };
+    return { enabled: false, reason: noiseAheadRefusal(this.backend, this.regeneratesNoise, this.noiseAheadOption) };
+  }
+
   protected override async restoreNow(snapshot: OptimizerSnapshot): Promise<void> {
     // A snapshot with a per-element prior needs the prior buffers: added first (holding the
     // uniform prior, the same results), and taken away again if the snapshot then fails a check.
@@ -360,7 +405,7 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     try {
       await super.restoreNow(snapshot);
     } catch (error) {
-      if (adding) await this.moveToArena(ROLES);
+      if (adding) await this.moveToArena(this.baseRoles);
       throw error;
     }
     this.predrawn = 'none'; // θ belonged to the state that was replaced
@@ -480,14 +525,15 @@ export class IVON extends Optimizer<IvonGroupHyper> {
    * the optimizer computes exactly what it did).
    */
   private async addPriorRoles(): Promise<void> {
-    await this.moveToArena([...ROLES, ...PRIOR_ROLES]);
+    await this.moveToArena([...this.baseRoles, ...PRIOR_ROLES]);
     this.fillUniformPrior();
   }
 
   /** Moves the state into a new arena with these roles (the ones both have are copied). Views and bindings of the old arena are invalid. */
   private async moveToArena(roles: readonly Role[]): Promise<void> {
+    this.dropAhead();
     const old = this.arena;
-    const kept = old.roles.filter((role) => roles.includes(role));
+    const kept = old.roles.filter((role) => roles.includes(role) && role !== 'epsilon');
     const whole = { start: 0, count: this.layout.length };
     await this.backend.flush();
     const copies = await Promise.all(kept.map((role) => this.backend.read(old, role, whole)));
@@ -501,6 +547,38 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     return { layout: this.layout, ess: this.hyper.map((h) => h.ess), hess };
   }
 
+  /** Starts drawing the z of train sample (sample, step) on an idle worker, if the backend can now. */
+  private startAhead(sample: number, step: number): void {
+    if (!this.drawsAhead) return;
+    this.dropAhead();
+    const ranges: Range[] = this.layout.groups.filter((g) => !g.frozen).map((g) => g.range);
+    const { seedLo, seedHi } = seedKey(this.seed_);
+    const draw = this.backend.drawEpsilonAhead?.(this.arena, ranges, { sample, step, stream: TRAIN_STREAM, seedLo, seedHi, ess: 0, weightDecay: 0 });
+    if (draw) this.ahead = { sample, step, seed: this.seed_, arena: this.arena, draw };
+  }
+
+  /**
+   * True when the 'epsilon' role holds (or, once finished here, will hold) the z of train sample
+   * (sample, step): the background draw is then completed on this thread. Anything else there is
+   * stale and dropped.
+   */
+  private takeAhead(sample: number, step: number): boolean {
+    const a = this.ahead;
+    if (!a) return false;
+    if (a.sample !== sample || a.step !== step || a.seed !== this.seed_ || a.arena !== this.arena) {
+      this.dropAhead();
+      return false;
+    }
+    a.draw?.finish();
+    a.draw = undefined;
+    return true;
+  }
+
+  private dropAhead(): void {
+    this.ahead?.draw?.cancel();
+    this.ahead = undefined;
+  }
+
   /** The counter and σ inputs of a draw of this step. */
   private sampleArgs(h: IvonGroupHyper, stream: number, sample: number): SampleArgs {
     const { seedLo, seedHi } = seedKey(this.seed_);
@@ -510,6 +588,21 @@ export class IVON extends Optimizer<IvonGroupHyper> {
   private forTrainableGroups(fn: (range: { start: number; count: number }) => void): void {
     for (const group of this.layout.groups) if (!group.frozen) fn(group.range);
   }
+}
+
+/** Whether an IVON optimizer on this runtime draws its noise ahead (validates the option first). */
+function decideNoiseAhead(where: string, runtime: Runtime, o: Record<string, unknown>): { wanted: boolean; drawsAhead: boolean } {
+  const wanted = o.noiseAhead === undefined ? true : check.boolean(where, 'noiseAhead', o.noiseAhead);
+  const backend = (runtime as Runtime | undefined)?.compute;
+  if (!backend) return { wanted, drawsAhead: false }; // the base class reports the bad runtime
+  const storesNoise = o.regenerateNoise === undefined ? !backend.prefersRedraw : o.regenerateNoise === false;
+  return { wanted, drawsAhead: wanted && storesNoise && typeof backend.drawEpsilonAhead === 'function' };
+}
+
+function noiseAheadRefusal(backend: Runtime['compute'], regenerates: boolean, wanted: boolean): string {
+  if (!wanted) return 'noiseAhead: false';
+  if (regenerates) return 'the noise is regenerated in the update (regenerateNoise), so there is none to draw ahead';
+  return `the ${backend.kind} backend has no idle worker to draw it on (wasm with workers does; one thread or the GPU: the step draws it)`;
 }
 
 /**

@@ -1,0 +1,228 @@
+// Noise drawn ahead, off the critical path (issue 16). IVON's next ε depends only on its counter
+// (seed, step, sample, element), so a worker can draw it into the arena's 'epsilon' role while
+// the main thread runs the model's forward and backward; the step then only reads it. A job is a
+// table in the shared memory (workers/protocol.js, T_*) whose chunks are claimed with Atomics.add:
+// when the step needs the values, finish() claims what the worker has not reached and redraws any
+// chunk not yet marked written — the same bits, so a slow, descheduled, crashed or hung worker
+// costs time, never correctness, and the main thread never waits for it.
+//
+// One job runs at a time. A worker with a job is reserved (the pool shards nothing onto it) until
+// it reports the job done. A table is freed only once the job was finished on the main thread
+// and its worker is done with it (or dead).
+
+import type { Range, SampleArgs } from '../backend.js';
+import * as P from '../../workers/protocol.js';
+import type { PoolWorker } from './pool-worker.js';
+import type { WasmHeap } from './wasm-heap.js';
+import type { KernelExports } from './wasm-module.js';
+
+/** Elements per claimed chunk: ~30 µs of normals, so a late worker delays nothing by much. */
+export const AHEAD_CHUNK_ELEMENTS = 16_384;
+
+/** The recent jobs the back-off looks at, and the worker share below which ahead drawing pauses. */
+const HISTORY = 8;
+const MIN_WORKER_SHARE = 0.25;
+/** Jobs skipped after a back-off before probing again. */
+const BACKOFF_JOBS = 64;
+
+export interface AheadRange {
+  /** Byte offset of the 'epsilon' role at the range's first element. */
+  readonly pointer: number;
+  readonly range: Range;
+}
+
+/** What explain() reports about the noise drawn ahead. */
+export interface AheadReport {
+  /** Jobs started, and chunks drawn by the worker vs by the main thread (taken over or redone). */
+  jobs: number;
+  chunksByWorker: number;
+  chunksByMain: number;
+  /** 'drawing' or 'paused' (the worker drew too little of recent jobs: it is not running in parallel). */
+  state: 'drawing' | 'paused';
+  reason: string;
+}
+
+export class AheadJob {
+  /** Set once its owner finished or cancelled it: the table is freed when the worker is done too. */
+  settled = false;
+  constructor(
+    readonly worker: PoolWorker,
+    readonly seq: number,
+    /** Heap block of the table, and its word index. */
+    readonly block: number,
+    readonly table: number,
+    readonly chunks: number,
+    readonly startedAt: number,
+    /** The arena block the job writes into (destroying it stops the job first). */
+    readonly target: number,
+  ) {}
+}
+
+export class AheadDrawer {
+  /** Jobs whose table is allocated: not yet settled by their owner, or their worker not done. */
+  private jobs: AheadJob[] = [];
+  private started = 0;
+  private chunksByWorker = 0;
+  private chunksByMain = 0;
+  private recentShares: number[] = [];
+  private pausedFor = 0;
+  private pauseReason = '';
+
+  constructor(
+    private readonly exports: KernelExports,
+    private readonly memory: WebAssembly.Memory,
+    private readonly heap: WasmHeap,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Whether `worker` is still running a job (then nothing else may be signalled to it). */
+  busy(worker: PoolWorker): boolean {
+    this.collect();
+    return this.jobs.some((job) => job.worker === worker && !this.workerDone(job));
+  }
+
+  /**
+   * Starts drawing z under `sample`'s counter into `ranges` on `worker` and returns at once, or
+   * returns undefined when ahead drawing is paused or a worker is still busy with a job.
+   */
+  start(worker: PoolWorker, ranges: readonly AheadRange[], sample: SampleArgs, target: number): AheadJob | undefined {
+    this.collect();
+    if (this.jobs.some((job) => !this.workerDone(job))) return undefined;
+    if (this.pausedFor > 0) {
+      this.pausedFor -= 1;
+      return undefined;
+    }
+    const chunksOf = (r: AheadRange) => Math.ceil(r.range.count / AHEAD_CHUNK_ELEMENTS);
+    const chunks = ranges.reduce((sum, r) => sum + chunksOf(r), 0);
+    if (chunks === 0) return undefined;
+    const words = P.T_RANGES + P.T_RANGE_WORDS * ranges.length + chunks;
+    const block = this.heap.alloc(words * 4);
+    const table = block >>> 2;
+    const w = this.words();
+    w.fill(0, table, table + words);
+    w[table + P.T_CHUNKS] = chunks;
+    w[table + P.T_CHUNK_ELEMENTS] = AHEAD_CHUNK_ELEMENTS;
+    w[table + P.T_GROUPS] = ranges.length;
+    [sample.sample, sample.step, sample.stream, sample.seedLo, sample.seedHi].forEach((v, i) => (w[table + P.T_COUNTER + i] = v | 0));
+    let firstChunk = 0;
+    ranges.forEach((r, g) => {
+      const at = table + P.T_RANGES + P.T_RANGE_WORDS * g;
+      w[at] = r.pointer | 0;
+      w[at + 1] = r.range.start | 0;
+      w[at + 2] = r.range.count;
+      w[at + 3] = firstChunk;
+      firstChunk += chunksOf(r);
+    });
+    worker.args[P.A_ARGS] = table;
+    const seq = worker.signal(P.OP_DRAW_AHEAD);
+    this.started += 1;
+    const job = new AheadJob(worker, seq, block, table, chunks, Date.now(), target);
+    this.jobs.push(job);
+    return job;
+  }
+
+  /**
+   * Completes `job` on the calling thread: claims the chunks the worker has not reached and
+   * redraws every chunk not yet marked written. Afterwards the values are all in place.
+   */
+  finish(job: AheadJob): void {
+    if (job.settled) throw new Error('pool: an ahead job was finished twice or after it was cancelled');
+    const w = this.words();
+    let byMain = P.drawAheadChunks(this.exports.fillNormal, w, job.table);
+    for (let k = 0; k < job.chunks; k++) {
+      if (Atomics.load(w, P.aheadFlag(w, job.table, k)) === 0) {
+        P.drawAheadChunk(this.exports.fillNormal, w, job.table, k);
+        byMain += 1;
+      }
+    }
+    job.settled = true;
+    this.record(Math.max(0, job.chunks - byMain), byMain);
+    this.collect();
+  }
+
+  /** The owner will not use the values: no further chunks are handed out, the table is freed once the worker is done. */
+  cancel(job: AheadJob): void {
+    if (job.settled) return;
+    this.stopClaims(job);
+    job.settled = true;
+    this.collect();
+  }
+
+  /**
+   * Stops every worker still in a job that writes into `target` (every job when undefined) and
+   * waits until it is done — spinning: at most the one chunk it holds, or the timeout, after which
+   * the worker is terminated — so that memory can be freed or the worker given other work.
+   */
+  quiesce(target?: number): void {
+    for (const job of this.jobs) {
+      if ((target !== undefined && job.target !== target) || this.workerDone(job)) continue;
+      this.stopClaims(job);
+      const deadline = Date.now() + this.timeoutMs;
+      while (!this.workerDone(job) && Date.now() < deadline) {
+        /* spin: the worker finishes the chunk it holds */
+      }
+      if (!this.workerDone(job)) void job.worker.terminate(); // hung: it must not write any more
+    }
+    this.collect();
+  }
+
+  /** Workers still in a job after the timeout (hung): the pool replaces them (dead ones it finds itself). */
+  hungWorkers(): PoolWorker[] {
+    const now = Date.now();
+    return this.jobs.filter((job) => !this.workerDone(job) && now - job.startedAt > this.timeoutMs).map((job) => job.worker);
+  }
+
+  report(): AheadReport {
+    const state = this.pausedFor > 0 ? 'paused' : 'drawing';
+    const reason =
+      state === 'paused'
+        ? this.pauseReason
+        : this.started === 0
+          ? 'no job yet: an IVON optimizer with stored noise starts one per train block'
+          : `the worker drew ${this.chunksByWorker} of ${this.chunksByWorker + this.chunksByMain} chunks off the critical path`;
+    return { jobs: this.started, chunksByWorker: this.chunksByWorker, chunksByMain: this.chunksByMain, state, reason };
+  }
+
+  /** Frees every table whose job is settled and whose worker is done (or dead). */
+  private collect(): void {
+    for (const job of this.jobs) {
+      // A worker whose job threw has left its serve loop: it is ended here and the pool replaces it.
+      const threw = Atomics.load(job.worker.ctl, P.DONE) === job.seq && Atomics.load(job.worker.ctl, P.STATUS) === P.STATUS_ERROR;
+      if (threw && !job.worker.dead) void job.worker.terminate();
+    }
+    this.jobs = this.jobs.filter((job) => {
+      if (!job.settled || !this.workerDone(job)) return true;
+      this.heap.release(job.block);
+      return false;
+    });
+  }
+
+  /** The worker finished the job (ops finish in order: any later op done counts) or died. */
+  private workerDone(job: AheadJob): boolean {
+    return ((Atomics.load(job.worker.ctl, P.DONE) - job.seq) | 0) >= 0 || job.worker.dead;
+  }
+
+  private stopClaims(job: AheadJob): void {
+    Atomics.store(this.words(), job.table + P.T_CLAIM, job.chunks);
+  }
+
+  /** Keeps the worker's share of recent jobs; pauses ahead drawing when it was too small. */
+  private record(byWorker: number, byMain: number): void {
+    this.chunksByWorker += byWorker;
+    this.chunksByMain += byMain;
+    this.recentShares.push(byWorker / Math.max(1, byWorker + byMain));
+    if (this.recentShares.length > HISTORY) this.recentShares.shift();
+    if (this.recentShares.length < HISTORY) return;
+    const share = this.recentShares.reduce((a, b) => a + b, 0) / this.recentShares.length;
+    if (share >= MIN_WORKER_SHARE) return;
+    this.pausedFor = BACKOFF_JOBS;
+    this.pauseReason =
+      `paused for ${BACKOFF_JOBS} blocks: over the last ${HISTORY} jobs the worker drew ${(100 * share).toFixed(0)}% of the noise before the step needed it ` +
+      `(< ${100 * MIN_WORKER_SHARE}%), so the cores are not running in parallel (another process, or a model too short to hide it); the main thread draws it in the step`;
+    this.recentShares = [];
+  }
+
+  private words(): Int32Array {
+    return new Int32Array(this.memory.buffer);
+  }
+}

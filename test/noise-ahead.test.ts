@@ -1,0 +1,163 @@
+// Issue 16, item 1: IVON's noise drawn ahead on a worker while the block runs changes no bit. A
+// pool optimizer that draws ahead (default) trains exactly like one that does not, like the
+// single-thread wasm backend and like the TypeScript reference — one and several MC samples, a
+// per-element prior, a frozen group — and a worker that crashes, throws or hangs in the middle of
+// a background draw costs time, never a wrong value: the main thread draws what is missing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PoolBackend, WorkerFault } from '../src/backends/pool.js';
+import { ConfigError, createRuntime, IVON, type IvonGroupOptions, type Runtime } from '../src/index.js';
+import { expectSameState, trainBlock } from './reliability-helpers.js';
+
+/** 50 000 + 40 000 trainable elements: 4 + 3 chunks of 16 384 per background draw. */
+const sizes = { a: 50_000, b: 40_000, c: 48 };
+const prior = { priorMean: { a: new Float32Array(sizes.a).fill(0.1) }, priorPrecision: { a: Float32Array.from({ length: sizes.a }, (_, i) => 1e-3 * (1 + (i % 7))) } };
+/** Group 0 may carry a per-element prior; group 2 is frozen. */
+const groups = (withPrior = false): IvonGroupOptions[] => [
+  { params: { a: Float32Array.from({ length: sizes.a }, (_, i) => Math.sin(i) * 0.5) }, lr: 0.05, ...(withPrior ? prior : {}) },
+  { params: { b: Float32Array.from({ length: sizes.b }, (_, i) => Math.cos(i) * 0.3) }, lr: 0.02 },
+  { params: { c: new Float32Array(sizes.c).fill(0.5) }, frozen: true, lr: 0.1 },
+];
+const TRAINABLE = ['a', 'b'];
+
+/** Lets the worker draw during the block, as the model's forward and backward would. */
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `steps` steps of `samples` train blocks each; returns θ's first element seen by every block. */
+async function train(opt: IVON, steps: number, samples: number, blockMs = 0): Promise<number[]> {
+  const seen: number[] = [];
+  const block = trainBlock(TRAINABLE);
+  for (let t = 0; t < steps; t++) {
+    for (let s = 0; s < samples; s++) {
+      seen.push(
+        await opt.sampledParams(async (ctx) => {
+          if (blockMs > 0) await pause(blockMs);
+          return block(ctx);
+        }, { train: true }),
+      );
+    }
+    await opt.step();
+  }
+  return seen;
+}
+
+const configs = [
+  { name: '1 sample (the fused step reads ε)', extra: {}, samples: 1 },
+  { name: '3 samples (blocks scale ε drawn ahead)', extra: { mcSamples: 3 }, samples: 3 },
+  { name: '1 sample, per-element prior', extra: { withPrior: true }, samples: 1 },
+  { name: '2 samples, gradsq, per-element prior', extra: { withPrior: true, mcSamples: 2, hessApprox: 'gradsq' as const }, samples: 2 },
+];
+
+describe('noise drawn ahead on a worker', () => {
+  let js: Runtime;
+  let wasm: Runtime;
+  let pool1: Runtime;
+  let pool2: Runtime;
+  beforeAll(async () => {
+    js = await createRuntime({ backend: 'js' });
+    wasm = await createRuntime({ backend: 'wasm' });
+    pool1 = await createRuntime({ backend: 'wasm', workers: 1, minElementsPerWorker: 4096, workerTimeoutMs: 400 });
+    pool2 = await createRuntime({ backend: 'wasm', workers: 2, minElementsPerWorker: 4096 });
+  });
+  afterAll(async () => {
+    for (const rt of [js, wasm, pool1, pool2]) await rt?.dispose();
+  });
+
+  const make = (rt: Runtime, { withPrior, ...extra }: Record<string, unknown>) =>
+    new IVON(rt, { groups: groups(withPrior === true), ess: 300, beta2: 0.99, seed: 11, regenerateNoise: false, ...extra });
+
+  it('is on where the backend has workers, and says why not elsewhere', async () => {
+    const pooled = make(pool1, {});
+    expect(pooled.noiseAhead.enabled).toBe(true);
+    const off = make(pool1, { noiseAhead: false });
+    expect(off.noiseAhead).toEqual({ enabled: false, reason: 'noiseAhead: false' });
+    const single = make(wasm, {});
+    expect(single.noiseAhead.enabled).toBe(false);
+    expect(single.noiseAhead.reason).toMatch(/no idle worker/);
+    const redraw = make(pool1, { regenerateNoise: true });
+    expect(redraw.noiseAhead.reason).toMatch(/regenerated/);
+    expect(() => make(pool1, { noiseAhead: 'yes' })).toThrow(ConfigError);
+    for (const opt of [pooled, off, single, redraw]) await opt.dispose();
+  });
+
+  for (const config of configs) {
+    it(`${config.name}: pool with ε ahead = pool without = wasm = js, bit for bit`, async () => {
+      const pool = pool1.compute as PoolBackend;
+      const before = pool.aheadReport().chunksByWorker;
+      const ahead = make(pool1, config.extra);
+      const ahead2 = make(pool2, config.extra);
+      const plain = make(pool1, { ...config.extra, noiseAhead: false });
+      const single = make(wasm, config.extra);
+      const reference = make(js, config.extra);
+      const seen = await train(ahead, 4, config.samples, 15);
+      expect(await train(ahead2, 4, config.samples, 5)).toEqual(seen);
+      expect(await train(plain, 4, config.samples)).toEqual(seen);
+      expect(await train(single, 4, config.samples)).toEqual(seen);
+      expect(await train(reference, 4, config.samples)).toEqual(seen);
+      for (const other of [ahead2, plain, single, reference]) await expectSameState(other, ahead, config.name);
+      // The worker really drew: the blocks gave it 15 ms each for 7 chunks.
+      expect(pool.aheadReport().chunksByWorker).toBeGreaterThan(before);
+      for (const opt of [ahead, ahead2, plain, single, reference]) await opt.dispose();
+    });
+  }
+
+  for (const kind of ['exit', 'throw', 'hang'] as Array<WorkerFault['kind']>) {
+    it(`a worker that ${kind === 'exit' ? 'crashes' : kind === 'throw' ? 'throws' : 'hangs'} mid-draw changes no bit, and is replaced`, async () => {
+      const pool = pool1.compute as PoolBackend;
+      const opt = make(pool1, {});
+      const twin = make(wasm, {});
+      expect(await train(opt, 1, 1, 15)).toEqual(await train(twin, 1, 1));
+      await pool.injectFault(0, { kind, afterChunks: 1, kernel: 'fillNormal' });
+      expect(await train(opt, 4, 1, 15)).toEqual(await train(twin, 4, 1));
+      await expectSameState(opt, twin, `after a worker ${kind} in a background draw`);
+      if (kind === 'hang') await pause(500); // past workerTimeoutMs: the next block replaces it
+      await train(opt, 2, 1, 15);
+      await train(twin, 2, 1);
+      await expectSameState(opt, twin, 'after the replacement');
+      expect(pool.workerCount).toBe(1);
+      await pause(50); // the last draw's worker leaves its job
+      expect(pool.shardsFor(sizes.a)).toBe(2); // the replacement takes shards again
+      for (const o of [opt, twin]) await o.dispose();
+    });
+  }
+
+  it('two optimizers on one pool: one background draw at a time, both exact', async () => {
+    const a = make(pool1, {});
+    const b = make(pool1, { seed: 5 });
+    const twinA = make(wasm, {});
+    const twinB = make(wasm, { seed: 5 });
+    const block = trainBlock(TRAINABLE);
+    for (let t = 0; t < 4; t++) {
+      // a's block starts a draw; b's block starts while it may still run; the steps interleave.
+      await a.sampledParams(block, { train: true });
+      await b.sampledParams(async (ctx) => (await pause(5), block(ctx)), { train: true });
+      await b.step();
+      await a.step();
+      for (const twin of [twinA, twinB]) {
+        await twin.sampledParams(block, { train: true });
+        await twin.step();
+      }
+    }
+    await expectSameState(a, twinA, 'optimizer a');
+    await expectSameState(b, twinB, 'optimizer b');
+    for (const o of [a, b, twinA, twinB]) await o.dispose();
+  });
+
+  it('dispose and restore while a draw runs: no stale ε is ever used', async () => {
+    const opt = make(pool1, {});
+    const twin = make(wasm, {});
+    await train(opt, 2, 1, 10);
+    await train(twin, 2, 1);
+    const snap = await opt.snapshot();
+    await opt.sampledParams(trainBlock(TRAINABLE), { train: true }); // starts the draw for step 3
+    await opt.restore(snap); // back to step 2: that draw is for a step that no longer comes next
+    await expectSameState(opt, twin, 'after restore');
+    expect(await train(opt, 2, 1, 10)).toEqual(await train(twin, 2, 1));
+    await expectSameState(opt, twin, 'after training on');
+    await opt.sampledParams(trainBlock(TRAINABLE), { train: true });
+    await opt.dispose(); // while its draw may run: the worker stops before the memory is freed
+    const fresh = make(pool1, {});
+    const freshTwin = make(wasm, {});
+    expect(await train(fresh, 2, 1, 10)).toEqual(await train(freshTwin, 2, 1));
+    for (const o of [fresh, freshTwin, twin]) await o.dispose();
+  });
+});
