@@ -35,6 +35,13 @@ export const KERNEL_TRAFFIC = {
     reads: ['mean', 'hess', 'momentum', 'grad', 'noise'],
     writes: ['mean', 'hess', 'momentum', 'noise', 'theta'],
   },
+  // the one-pass step with the next z drawn ahead (issue 16): ivonUpdateFusedAndSample reading
+  // epsilon instead of computing normals: 44 B/element — what step() costs the calling thread
+  // when a worker drew ε during the block (the draw itself is fillNormal, 4 B/element, off the path).
+  ivonUpdateFusedAndSampleGiven: {
+    reads: ['mean', 'hess', 'momentum', 'grad', 'noise', 'epsilon'],
+    writes: ['mean', 'hess', 'momentum', 'noise', 'theta'],
+  },
   // update with the noise regenerated, then the next step's first θ drawn in the same pass:
   // reads mean, hess, momentum, grad; writes mean, hess, momentum, theta. 32 B/element — the
   // whole steady-state IVON step where the noise is regenerated (the θ of the next block is ready).

@@ -7,7 +7,7 @@
 
 import type { AdamwUpdateArgs, Arena, Backend, IvonUpdateArgs, Range, Role, SampleArgs, SgdUpdateArgs } from '../src/backend.js';
 
-export const IVON_ROLES: readonly Role[] = ['mean', 'hess', 'momentum', 'theta', 'grad', 'noise', 'gradMean', 'curvMean'];
+export const IVON_ROLES: readonly Role[] = ['mean', 'hess', 'momentum', 'theta', 'grad', 'noise', 'gradMean', 'curvMean', 'epsilon'];
 /** IVON's roles with a per-element prior (docs/KERNELS.md §2.1). */
 export const IVON_PRIOR_ROLES: readonly Role[] = [...IVON_ROLES, 'priorMean', 'priorPrecision'];
 export const ADAMW_ROLES: readonly Role[] = ['mean', 'grad', 'momentum', 'expAvgSq'];
@@ -105,7 +105,8 @@ function kernelWork(backend: Backend, arena: Arena, range: Range, enqueue: Recor
  * IVON with one sample per step. 'step' is what the optimizer runs in the steady state on this
  * backend: one pass that updates and draws the next step's first sample, with the noise stored
  * (CPU: ivonUpdateFusedAndSample, 40 B/element) or regenerated (GPU: ivonUpdateAndDraw, 32 B).
- * 'step-stored' / 'step-redraw' are those two one-pass steps, 'step-two-pass' the sample kernel
+ * 'step-stored' / 'step-redraw' are those two one-pass steps, 'step-ahead' the stored one reading
+ * the next z from 'epsilon' (drawn ahead, off the critical path: 'drawEpsilon'), 'step-two-pass' the sample kernel
  * followed by the fused update (48 B), 'step-prior' the backend's one-pass step on a second arena
  * with a per-element prior (8 B more), plus each kernel alone.
  */
@@ -121,6 +122,8 @@ export function ivonWork(backend: Backend, n: number): KernelWork {
   const redraw = () => backend.ivonUpdateRedraw(arena, range, sampleArgs(t), ivonArgs(++t));
   const updateAndSample = () => backend.ivonUpdateFusedAndSample(arena, range, sampleArgs(t), ivonArgs(++t));
   const updateAndDraw = () => backend.ivonUpdateAndDraw(arena, range, sampleArgs(t), ivonArgs(++t));
+  // The step's critical path once a worker drew the next z during the block (issue 16).
+  const updateAndSampleGiven = () => backend.ivonUpdateFusedAndSample(arena, range, sampleArgs(t), ivonArgs(++t), 'epsilon');
   let priorT = 0;
   const priorStep = backend.prefersRedraw
     ? () => backend.ivonUpdateAndDraw(priorArena(), range, sampleArgs(priorT), ivonArgs(++priorT))
@@ -130,6 +133,8 @@ export function ivonWork(backend: Backend, n: number): KernelWork {
     'step-prior': priorStep,
     'step-stored': updateAndSample,
     'step-redraw': updateAndDraw,
+    'step-ahead': updateAndSampleGiven,
+    drawEpsilon: () => backend.drawEpsilon(arena, range, sampleArgs(t + 1)),
     'step-two-pass': () => {
       sample();
       update();

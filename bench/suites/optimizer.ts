@@ -12,7 +12,8 @@ import type { Runtime } from '../../src/runtime.js';
 import { bytesMoved, type CountedKernel } from '../bytes.js';
 import { sizesFor } from '../options.js';
 import { reasonOf, type SuiteContext } from '../context.js';
-import { adamwWork, ivonWork, sgdWork, type KernelWork } from '../kernel-work.js';
+import { adamwWork, ivonWork, PROBE_ROLES, sgdWork, type KernelWork } from '../kernel-work.js';
+import { cpuProbes } from '../probes.js';
 import { measurement, type Measurement } from '../results.js';
 import { apiStep } from './api-step.js';
 
@@ -95,13 +96,27 @@ export async function optimizerRows(ctx: SuiteContext, suite: string, runtime: R
       // IVON's step with a per-element prior alternates with the others, so 'step-prior' / 'step' is a
       // ratio of the same alternation.
       const ivon = works[OPTIMIZERS.findIndex((opt) => opt.name === 'ivon')];
-      const steps = await ctx.timeInterleaved([...works.map((kw) => kw.work.step), ivon.work['step-prior']]);
+      // Where the noise is stored (CPU), 'step-ahead' — the step with the next z drawn ahead on a
+      // worker — alternates too: its ratio to AdamW's step is the critical path issue 16 targets.
+      const ahead = backend.prefersRedraw ? [] : [ivon.work['step-ahead'], ivon.work.drawEpsilon];
+      // ...and so does the triad probe over the same bytes as that step, for its bandwidth ratio.
+      const triad = ahead.length > 0 ? sameBytesTriad(backend, n) : undefined;
+      if (triad) ahead.push(triad.run);
+      const steps = await ctx.timeInterleaved([...works.map((kw) => kw.work.step), ivon.work['step-prior'], ...ahead]).finally(() => triad?.dispose());
       OPTIMIZERS.forEach((opt, i) => {
         const traffic = opt.name !== 'ivon' ? opt.traffic : backend.prefersRedraw ? 'ivonUpdateAndDraw' : 'ivonUpdateFusedAndSample';
         rows.push(measurement(row(opt.name, 'step', n), steps[i], { bytes: bytesMoved(traffic, n) }));
       });
       const priorTraffic = backend.prefersRedraw ? 'ivonUpdateAndDrawPrior' : 'ivonUpdateFusedAndSamplePrior';
       rows.push(measurement(row('ivon', 'step-prior', n), steps[OPTIMIZERS.length], { bytes: bytesMoved(priorTraffic, n) }));
+      if (ahead.length > 0) {
+        rows.push(measurement(row('ivon', 'step-ahead', n), steps[OPTIMIZERS.length + 1], { bytes: bytesMoved('ivonUpdateFusedAndSampleGiven', n) }));
+        rows.push(measurement(row('ivon', 'drawEpsilon', n), steps[OPTIMIZERS.length + 2], { bytes: bytesMoved('fillNormal', n) }));
+        if (triad) {
+          const note = `triad over ${triad.elements} elements: the bytes of step-ahead at ${n}, timed in its alternation`;
+          rows.push(measurement({ ...row('ivon', 'triad', n), optimizer: null, note }, steps[OPTIMIZERS.length + 3], { bytes: bytesMoved('triad', triad.elements) }));
+        }
+      }
       // IVON's other noise strategy and its two-pass step, measured in the same run (docs/KERNELS.md §3).
       const alternatives = [
         backend.prefersRedraw ? (['step-stored', 'ivonUpdateFusedAndSample'] as const) : (['step-redraw', 'ivonUpdateAndDraw'] as const),
@@ -124,4 +139,22 @@ export async function optimizerRows(ctx: SuiteContext, suite: string, runtime: R
   }
   rows.forEach((r) => ctx.record(r));
   return rows;
+}
+
+/**
+ * The in-module triad probe over as many bytes as the step with ε drawn ahead moves at `n`
+ * parameters (44 B vs 12 B per element), so the two stream the same working set through memory.
+ */
+function sameBytesTriad(backend: Backend, n: number): { run: () => Promise<void>; elements: number; dispose: () => void } | undefined {
+  const elements = Math.ceil((n * bytesMoved('ivonUpdateFusedAndSampleGiven', 1)) / bytesMoved('triad', 1) / 16) * 16;
+  const arena = backend.createArena(elements, PROBE_ROLES);
+  const range = { start: 0, count: elements };
+  for (const role of PROBE_ROLES) backend.fill(arena, role, range, 0.5);
+  const probes = cpuProbes(backend, arena, range);
+  if (typeof probes === 'string') {
+    backend.destroyArena(arena);
+    return undefined;
+  }
+  const triad = probes.triad;
+  return { run: async () => triad(), elements, dispose: () => backend.destroyArena(arena) };
 }
