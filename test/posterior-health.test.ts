@@ -100,3 +100,19 @@ describe('posteriorHealth', () => {
     adamw.dispose();
   });
 });
+
+describe('posteriorHealth medians', () => {
+  it('the in-place quickselect median equals the sorted median on odd, even, tied and signed inputs', async () => {
+    const { medianInPlace } = await import('../src/nn/posterior-health.js');
+    let seed = 7;
+    const next = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+    for (const n of [1, 2, 3, 4, 5, 16, 17, 1000, 1001, 8192]) {
+      for (const tied of [false, true]) {
+        const values = Float64Array.from({ length: n }, () => (tied ? Math.round(next() * 4) || 0 : next() * 1e3));
+        const sorted = values.slice().sort();
+        const want = n % 2 ? sorted[n >> 1] : (sorted[(n >> 1) - 1] + sorted[n >> 1]) / 2;
+        expect(medianInPlace(values.slice())).toBe(want);
+      }
+    }
+  });
+});

@@ -5,6 +5,7 @@
 // depend on what the numbers mean. The two optimizers' epochs are timed in alternation.
 
 
+import type { Runtime } from '../../src/runtime.js';
 import type { SuiteContext } from '../context.js';
 import { reasonOf } from '../context.js';
 import { measurement, type Measurement } from '../results.js';
@@ -31,7 +32,7 @@ function syntheticData(rows: number, inF: number, classes: number): { x: Float32
 }
 
 export async function runEpochSuite(ctx: SuiteContext): Promise<void> {
-  ctx.log(`\n## epoch: one epoch of MLP ${WIDTHS.join('-')} (ReLU, cross-entropy), IVON vs AdamW (target IVON ≤ 1.2× AdamW)`);
+  ctx.log(`\n## epoch: one epoch of MLP ${WIDTHS.join('-')} (ReLU, cross-entropy), IVON vs AdamW, wasm on one thread and with workers (targets: IVON ≤ 1.2× AdamW on one thread, ≤ 1.05× with workers)`);
   let nn;
   try {
     const [network, layers, fitModule, runtimeOps, ivon, adamw] = await Promise.all([
@@ -54,32 +55,48 @@ export async function runEpochSuite(ctx: SuiteContext): Promise<void> {
   const params = Object.values(init).reduce((n, v) => n + v.length, 0);
   const rows: Measurement[] = [];
   for (const kind of ctx.options.backends) {
-    const opened = await ctx.openRuntime(kind);
-    if (!opened.ok) {
-      ctx.skip('epoch', kind, opened.reason);
-      continue;
+    // wasm runs on one thread and with each --workers count, every runtime's epochs in ONE
+    // alternation, so the ratios between thread counts are of the same run too.
+    const workerCounts = kind === 'wasm' ? [0, ...ctx.options.workers] : [0];
+    const opened: Array<{ workers: number; runtime: Runtime }> = [];
+    for (const workers of workerCounts) {
+      const o = await ctx.openRuntime(kind, workers > 0 ? { workers } : {});
+      if (!o.ok) ctx.skip('epoch', `${kind}${workers > 0 ? ` with ${workers} workers` : ''}`, o.reason);
+      else if (workers > 0 && o.runtime.workers !== workers) {
+        ctx.skip('epoch', `${kind} with ${workers} workers`, `the runtime started ${o.runtime.workers} workers`);
+        await o.runtime.dispose();
+      } else opened.push({ workers, runtime: o.runtime });
     }
+    const entries: Array<{ workers: number; optimizer: string; name: string; note: string; run: () => Promise<void> }> = [];
+    const optimizers: Array<{ dispose(): unknown }> = [];
     try {
-      const ops = nn.createModelOps(opened.runtime);
-      const net = ops.kind === 'webgpu' ? model.bind(await ops.ready(), batchSize) : model.bind(ops, batchSize);
-      const note = `${data.rows} rows, batch ${batchSize}, model kernels: ${ops.kind}`;
-      // Both optimizers live side by side and their epochs alternate, so the machine's drift (±20%
-      // here) lands on both alike instead of on whichever was timed second.
-      const ivon = new nn.IVON(opened.runtime, { params: init, shapes: model.shapes(), lr: 0.1, ess: data.rows });
-      const adamw = new nn.AdamW(opened.runtime, { params: init, shapes: model.shapes(), lr: 1e-3, weightDecay: 1e-2 });
-      try {
-        const epochOf = (opt: typeof ivon | typeof adamw, lr: number) => async () => {
+      for (const { workers, runtime } of opened) {
+        const ops = nn.createModelOps(runtime);
+        const net = ops.kind === 'webgpu' ? model.bind(await ops.ready(), batchSize) : model.bind(ops, batchSize);
+        const note = `${data.rows} rows, batch ${batchSize}, model kernels: ${ops.kind}`;
+        const epochOf = (opt: InstanceType<typeof nn.IVON> | InstanceType<typeof nn.AdamW>, lr: number) => async () => {
           await nn.fit(net, opt, data, { loss: 'cross-entropy', epochs: 1, batchSize, lr, seed: 3 });
         };
-        const [sIvon, sAdamw] = await ctx.timeInterleaved([epochOf(ivon, 0.1), epochOf(adamw, 1e-3)]);
-        rows.push(measurement({ suite: 'epoch', backend: kind, optimizer: 'ivon', name: 'epoch', params, workers: 0, note }, sIvon, { perElement: false }));
-        rows.push(measurement({ suite: 'epoch', backend: kind, optimizer: 'adamw', name: 'epoch', params, workers: 0, note }, sAdamw, { perElement: false }));
-      } finally {
-        ivon.dispose();
-        adamw.dispose();
+        const ivon = new nn.IVON(runtime, { params: init, shapes: model.shapes(), lr: 0.1, ess: data.rows });
+        const adamw = new nn.AdamW(runtime, { params: init, shapes: model.shapes(), lr: 1e-3, weightDecay: 1e-2 });
+        optimizers.push(ivon, adamw);
+        const aheadNote = ivon.noiseAhead.enabled ? '; noise drawn ahead on a worker' : '';
+        entries.push({ workers, optimizer: 'ivon', name: 'epoch', note: note + aheadNote, run: epochOf(ivon, 0.1) });
+        entries.push({ workers, optimizer: 'adamw', name: 'epoch', note, run: epochOf(adamw, 1e-3) });
+        if (ivon.noiseAhead.enabled) {
+          // The same epoch with the noise drawn inside step(): what drawing it ahead saves.
+          const inStep = new nn.IVON(runtime, { params: init, shapes: model.shapes(), lr: 0.1, ess: data.rows, noiseAhead: false });
+          optimizers.push(inStep);
+          entries.push({ workers, optimizer: 'ivon', name: 'epoch-noise-in-step', note: `${note}; noiseAhead: false`, run: epochOf(inStep, 0.1) });
+        }
       }
+      const summaries = entries.length > 0 ? await ctx.timeInterleaved(entries.map((e) => e.run)) : [];
+      entries.forEach((e, i) => {
+        rows.push(measurement({ suite: 'epoch', backend: kind, optimizer: e.optimizer, name: e.name, params, workers: e.workers, note: e.note }, summaries[i], { perElement: false }));
+      });
     } finally {
-      await opened.runtime.dispose();
+      for (const opt of optimizers) await opt.dispose();
+      for (const { runtime } of opened) await runtime.dispose();
     }
   }
   rows.forEach((r) => ctx.record(r));

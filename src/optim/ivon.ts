@@ -232,7 +232,11 @@ export class IVON extends Optimizer<IvonGroupHyper> {
     const t = await this.readTensors(name);
     const h = this.hyper[this.layout.params.get(name)!.group];
     const delta = t.priorPrecision;
-    const sigma = t.hess!.map((x, i) => 1 / Math.sqrt(h.ess * (x + (delta ? delta[i] : h.weightDecay))));
+    const hess = t.hess!;
+    const sigma = new Float32Array(hess.length);
+    // Plain loops (fit's posterior check reads this every epoch): the float64 σ rounded to float32.
+    if (delta) for (let i = 0; i < hess.length; i++) sigma[i] = 1 / Math.sqrt(h.ess * (hess[i] + delta[i]));
+    else for (let i = 0; i < hess.length; i++) sigma[i] = 1 / Math.sqrt(h.ess * (hess[i] + h.weightDecay));
     return {
       mean: t.mean,
       hess: t.hess!,
