@@ -4,6 +4,7 @@
 // per-element prior, a frozen group — and a worker that crashes, throws or hangs in the middle of
 // a background draw costs time, never a wrong value: the main thread draws what is missing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AheadPolicy, BACKOFF_JOBS, HISTORY } from '../src/backends/pool-ahead.js';
 import type { PoolBackend, WorkerFault } from '../src/backends/pool.js';
 import { ConfigError, createRuntime, IVON, type IvonGroupOptions, type Runtime } from '../src/index.js';
 import { expectSameState, trainBlock } from './reliability-helpers.js';
@@ -159,5 +160,38 @@ describe('noise drawn ahead on a worker', () => {
     const freshTwin = make(wasm, {});
     expect(await train(fresh, 2, 1, 10)).toEqual(await train(freshTwin, 2, 1));
     for (const o of [fresh, freshTwin, twin]) await o.dispose();
+  });
+});
+
+describe('when drawing ahead pays (AheadPolicy)', () => {
+  it('pauses after HISTORY jobs the worker mostly missed, for BACKOFF_JOBS blocks, then probes again', () => {
+    const policy = new AheadPolicy();
+    expect(policy.report()).toMatchObject({ jobs: 0, state: 'drawing' });
+    // A worker that keeps up: never paused.
+    for (let i = 0; i < 3 * HISTORY; i++) {
+      expect(policy.admit()).toBe(true);
+      policy.record(7, 0);
+    }
+    expect(policy.report()).toMatchObject({ state: 'drawing', chunksByWorker: 21 * HISTORY, chunksByMain: 0 });
+    // A worker that no longer runs in parallel: the calling thread drew 6 of 7 chunks each time.
+    // The window still holds good jobs at first: it pauses once their mean falls under 25%.
+    let records = 0;
+    while (policy.report().state === 'drawing') {
+      expect(policy.admit()).toBe(true);
+      policy.record(1, 6);
+      records += 1;
+    }
+    expect(records).toBe(7); // (1 good + 7 × 1/7) / 8 is just under 25%
+    const paused = policy.report();
+    expect(paused.reason).toMatch(/worker drew 2\d% of the noise/);
+    for (let i = 0; i < BACKOFF_JOBS; i++) expect(policy.admit()).toBe(false);
+    expect(policy.admit()).toBe(true); // the probe
+    expect(policy.report().state).toBe('drawing');
+    // A mixed record whose mean share stays at or above 25% keeps drawing.
+    for (let i = 0; i < HISTORY; i++) {
+      policy.record(i % 2 ? 4 : 0, i % 2 ? 3 : 7);
+      if (i + 1 < HISTORY) policy.admit();
+    }
+    expect(policy.report().state).toBe('drawing');
   });
 });

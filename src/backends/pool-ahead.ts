@@ -20,10 +20,10 @@ import type { KernelExports } from './wasm-module.js';
 export const AHEAD_CHUNK_ELEMENTS = 16_384;
 
 /** The recent jobs the back-off looks at, and the worker share below which ahead drawing pauses. */
-const HISTORY = 8;
-const MIN_WORKER_SHARE = 0.25;
-/** Jobs skipped after a back-off before probing again. */
-const BACKOFF_JOBS = 64;
+export const HISTORY = 8;
+export const MIN_WORKER_SHARE = 0.25;
+/** Blocks skipped after a back-off before probing again. */
+export const BACKOFF_JOBS = 64;
 
 export interface AheadRange {
   /** Byte offset of the 'epsilon' role at the range's first element. */
@@ -61,12 +61,7 @@ export class AheadJob {
 export class AheadDrawer {
   /** Jobs whose table is allocated: not yet settled by their owner, or their worker not done. */
   private jobs: AheadJob[] = [];
-  private started = 0;
-  private chunksByWorker = 0;
-  private chunksByMain = 0;
-  private recentShares: number[] = [];
-  private pausedFor = 0;
-  private pauseReason = '';
+  private readonly policy = new AheadPolicy();
 
   constructor(
     private readonly exports: KernelExports,
@@ -88,13 +83,9 @@ export class AheadDrawer {
   start(worker: PoolWorker, ranges: readonly AheadRange[], sample: SampleArgs, target: number): AheadJob | undefined {
     this.collect();
     if (this.jobs.some((job) => !this.workerDone(job))) return undefined;
-    if (this.pausedFor > 0) {
-      this.pausedFor -= 1;
-      return undefined;
-    }
     const chunksOf = (r: AheadRange) => Math.ceil(r.range.count / AHEAD_CHUNK_ELEMENTS);
     const chunks = ranges.reduce((sum, r) => sum + chunksOf(r), 0);
-    if (chunks === 0) return undefined;
+    if (chunks === 0 || !this.policy.admit()) return undefined;
     const words = P.T_RANGES + P.T_RANGE_WORDS * ranges.length + chunks;
     const block = this.heap.alloc(words * 4);
     const table = block >>> 2;
@@ -115,7 +106,6 @@ export class AheadDrawer {
     });
     worker.args[P.A_ARGS] = table;
     const seq = worker.signal(P.OP_DRAW_AHEAD);
-    this.started += 1;
     const job = new AheadJob(worker, seq, block, table, chunks, Date.now(), target);
     this.jobs.push(job);
     return job;
@@ -136,7 +126,7 @@ export class AheadDrawer {
       }
     }
     job.settled = true;
-    this.record(Math.max(0, job.chunks - byMain), byMain);
+    this.policy.record(Math.max(0, job.chunks - byMain), byMain);
     this.collect();
   }
 
@@ -173,14 +163,7 @@ export class AheadDrawer {
   }
 
   report(): AheadReport {
-    const state = this.pausedFor > 0 ? 'paused' : 'drawing';
-    const reason =
-      state === 'paused'
-        ? this.pauseReason
-        : this.started === 0
-          ? 'no job yet: an IVON optimizer with stored noise starts one per train block'
-          : `the worker drew ${this.chunksByWorker} of ${this.chunksByWorker + this.chunksByMain} chunks off the critical path`;
-    return { jobs: this.started, chunksByWorker: this.chunksByWorker, chunksByMain: this.chunksByMain, state, reason };
+    return this.policy.report();
   }
 
   /** Frees every table whose job is settled and whose worker is done (or dead). */
@@ -206,8 +189,38 @@ export class AheadDrawer {
     Atomics.store(this.words(), job.table + P.T_CLAIM, job.chunks);
   }
 
-  /** Keeps the worker's share of recent jobs; pauses ahead drawing when it was too small. */
-  private record(byWorker: number, byMain: number): void {
+  private words(): Int32Array {
+    return new Int32Array(this.memory.buffer);
+  }
+}
+
+/**
+ * Whether drawing ahead pays here, from what it achieved: the share of each job's chunks the worker
+ * drew before the step needed them. A worker that does not run while the block does (another
+ * process holds the core, or the block is too short to hide the draw) leaves the work to the
+ * calling thread, which then also pays for writing z out and reading it back; so after HISTORY jobs
+ * under MIN_WORKER_SHARE it pauses for BACKOFF_JOBS blocks, then tries again.
+ */
+export class AheadPolicy {
+  private jobs = 0;
+  private chunksByWorker = 0;
+  private chunksByMain = 0;
+  private recentShares: number[] = [];
+  private pausedFor = 0;
+  private pauseReason = '';
+
+  /** Whether to start a job for this block (a paused policy counts the block toward its pause). */
+  admit(): boolean {
+    if (this.pausedFor > 0) {
+      this.pausedFor -= 1;
+      return false;
+    }
+    this.jobs += 1;
+    return true;
+  }
+
+  /** A finished job: chunks the worker drew, and chunks the calling thread took over or redrew. */
+  record(byWorker: number, byMain: number): void {
     this.chunksByWorker += byWorker;
     this.chunksByMain += byMain;
     this.recentShares.push(byWorker / Math.max(1, byWorker + byMain));
@@ -218,11 +231,18 @@ export class AheadDrawer {
     this.pausedFor = BACKOFF_JOBS;
     this.pauseReason =
       `paused for ${BACKOFF_JOBS} blocks: over the last ${HISTORY} jobs the worker drew ${(100 * share).toFixed(0)}% of the noise before the step needed it ` +
-      `(< ${100 * MIN_WORKER_SHARE}%), so the cores are not running in parallel (another process, or a model too short to hide it); the main thread draws it in the step`;
+      `(< ${100 * MIN_WORKER_SHARE}%), so the cores are not running in parallel (another process, or a block too short to hide the draw); the step draws it meanwhile`;
     this.recentShares = [];
   }
 
-  private words(): Int32Array {
-    return new Int32Array(this.memory.buffer);
+  report(): AheadReport {
+    const state = this.pausedFor > 0 ? 'paused' : 'drawing';
+    const reason =
+      state === 'paused'
+        ? this.pauseReason
+        : this.jobs === 0
+          ? 'no job yet: an IVON optimizer with stored noise starts one per train block'
+          : `the worker drew ${this.chunksByWorker} of ${this.chunksByWorker + this.chunksByMain} chunks off the critical path`;
+    return { jobs: this.jobs, chunksByWorker: this.chunksByWorker, chunksByMain: this.chunksByMain, state, reason };
   }
 }
