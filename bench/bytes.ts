@@ -53,6 +53,18 @@ export const KERNEL_TRAFFIC = {
     writes: ['mean', 'hess', 'momentum', 'noise', 'theta'],
   },
   ivonUpdateAndDrawPrior: { reads: ['mean', 'hess', 'momentum', 'grad', 'priorMean', 'priorPrecision'], writes: ['mean', 'hess', 'momentum', 'theta'] },
+  // The one-pass step with the next z drawn ahead (drawEpsilon) and read instead of computed
+  // (ivonUpdateFusedAndSample, next 'epsilon'; docs/KERNELS.md §3.1): reads mean, hess, momentum,
+  // grad, noise, epsilon; writes mean, hess, momentum, noise, theta. 44 B/element.
+  ivonUpdateFusedAndSampleGiven: {
+    reads: ['mean', 'hess', 'momentum', 'grad', 'noise', 'epsilon'],
+    writes: ['mean', 'hess', 'momentum', 'noise', 'theta'],
+  },
+  // drawEpsilon (writes epsilon) + ivonUpdateFusedAndSampleGiven on the same device: 48 B/element.
+  ivonStepDrawnAhead: {
+    reads: ['mean', 'hess', 'momentum', 'grad', 'noise', 'epsilon'],
+    writes: ['epsilon', 'mean', 'hess', 'momentum', 'noise', 'theta'],
+  },
   // One IVON step with the noise regenerated = ivonDraw + ivonUpdateRedraw. 40 B/element.
   ivonStepRedraw: {
     reads: ['mean', 'hess', 'mean', 'hess', 'momentum', 'grad'],
