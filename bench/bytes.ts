@@ -53,14 +53,8 @@ export const KERNEL_TRAFFIC = {
     writes: ['mean', 'hess', 'momentum', 'noise', 'theta'],
   },
   ivonUpdateAndDrawPrior: { reads: ['mean', 'hess', 'momentum', 'grad', 'priorMean', 'priorPrecision'], writes: ['mean', 'hess', 'momentum', 'theta'] },
-  // The one-pass step with the next z drawn ahead (drawEpsilon) and read instead of computed
-  // (ivonUpdateFusedAndSample, next 'epsilon'; docs/KERNELS.md §3.1): reads mean, hess, momentum,
-  // grad, noise, epsilon; writes mean, hess, momentum, noise, theta. 44 B/element.
-  ivonUpdateFusedAndSampleGiven: {
-    reads: ['mean', 'hess', 'momentum', 'grad', 'noise', 'epsilon'],
-    writes: ['mean', 'hess', 'momentum', 'noise', 'theta'],
-  },
-  // drawEpsilon (writes epsilon) + ivonUpdateFusedAndSampleGiven on the same device: 48 B/element.
+  // drawEpsilon (fillNormal, writes epsilon) + ivonUpdateFusedAndSampleGiven on the same device:
+  // 48 B/element — the step with ε drawn ahead when the draw shares the GPU's queue (docs/KERNELS.md §3.1).
   ivonStepDrawnAhead: {
     reads: ['mean', 'hess', 'momentum', 'grad', 'noise', 'epsilon'],
     writes: ['epsilon', 'mean', 'hess', 'momentum', 'noise', 'theta'],

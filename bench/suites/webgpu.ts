@@ -11,7 +11,7 @@ import { bytesMoved, type CountedKernel } from '../bytes.js';
 import { sizesFor } from '../options.js';
 import type { SuiteContext } from '../context.js';
 import { GpuTimer } from '../gpu-timer.js';
-import { adamwWork, ivonArgs, ivonWork, IVON_ROLES, PROBE_ROLES, sampleArgs, sgdWork, type KernelWork } from '../kernel-work.js';
+import { adamwWork, ivonWork, PROBE_ROLES, sgdWork, type KernelWork } from '../kernel-work.js';
 import { measurement, type Measurement } from '../results.js';
 import { summarize, type TimingPlan } from '../stats.js';
 import { apiStep } from './api-step.js';
@@ -65,38 +65,27 @@ type GpuTimes = Awaited<ReturnType<typeof timeGpu>>;
 const ROUNDS = 3;
 
 /**
- * ε drawn ahead on the GPU: 'step-given' (the step reading ε, 44 B/element: what the step costs
- * if ε were free), 'drawEpsilon' (4 B written) and 'step-ahead' (both, 48 B: the step when the draw
- * shares the GPU's queue), each on its own arena with the 'epsilon' role, timed in ROUNDS rounds
- * alternating with `step` (the regenerating step, 32 B). Each row keeps the round with the middle
- * host median; the ratios to `step` are the medians of the per-round ratios.
+ * ε drawn ahead on the GPU (docs/KERNELS.md §3.1), on ivonWork's arena: 'step-ahead' (the step
+ * reading ε, 44 B/element: what the step costs if ε were free), 'drawEpsilon' (4 B written) and
+ * 'step-ahead+draw' (both, 48 B: the step when the draw shares the GPU's one queue), timed in
+ * ROUNDS rounds alternating with 'step' (ε regenerated, 32 B). Each row keeps the round with the
+ * middle host median; its ratios to 'step' are the medians of the per-round ratios.
  */
-async function timeDrawnAhead(backend: Backend, n: number, step: () => void, timer: GpuTimer | undefined, plan: TimingPlan) {
-  const roles: Role[] = [...IVON_ROLES, 'epsilon'];
-  const arena = backend.createArena(n, roles);
-  const range = { start: 0, count: n };
-  const value: Partial<Record<Role, number>> = { mean: 0.05, hess: 1, grad: 1e-3 };
-  for (const role of roles) backend.fill(arena, role, range, value[role] ?? 0);
-  let t = 0;
-  const draw = () => backend.drawEpsilon(arena, range, sampleArgs(t + 1)); // the counter the step's next sample uses: (0, t + 1, 0)
-  const given = () => backend.ivonUpdateFusedAndSample(arena, range, sampleArgs(t), ivonArgs(++t), 'epsilon');
-  draw();
+async function timeDrawnAhead(backend: Backend, kw: KernelWork, timer: GpuTimer | undefined, plan: TimingPlan) {
+  const { step, drawEpsilon, 'step-ahead': ahead } = kw.enqueue;
+  drawEpsilon(); // 'step-ahead' reads normals from its first run on
   const units: Array<[string, CountedKernel, () => void]> = [
-    ['step-given', 'ivonUpdateFusedAndSampleGiven', given],
-    ['drawEpsilon', 'fillNormal', draw],
-    ['step-ahead', 'ivonStepDrawnAhead', () => (draw(), given())],
+    ['step-ahead', 'ivonUpdateFusedAndSampleGiven', ahead],
+    ['drawEpsilon', 'fillNormal', drawEpsilon],
+    ['step-ahead+draw', 'ivonStepDrawnAhead', () => (drawEpsilon(), ahead())],
   ];
   const roundPlan: TimingPlan = { ...plan, minReps: Math.ceil(plan.minReps / ROUNDS), maxReps: Math.ceil(plan.maxReps / ROUNDS), minTimeMs: plan.minTimeMs / ROUNDS };
   const rounds: Array<{ step: GpuTimes; units: GpuTimes[] }> = [];
-  try {
-    for (let r = 0; r < ROUNDS; r++) {
-      const stepTimes = await timeGpu(backend, step, timer, roundPlan);
-      const unitTimes: GpuTimes[] = [];
-      for (const [, , enqueue] of units) unitTimes.push(await timeGpu(backend, enqueue, timer, roundPlan));
-      rounds.push({ step: stepTimes, units: unitTimes });
-    }
-  } finally {
-    backend.destroyArena(arena);
+  for (let r = 0; r < ROUNDS; r++) {
+    const stepTimes = await timeGpu(backend, step, timer, roundPlan);
+    const unitTimes: GpuTimes[] = [];
+    for (const [, , enqueue] of units) unitTimes.push(await timeGpu(backend, enqueue, timer, roundPlan));
+    rounds.push({ step: stepTimes, units: unitTimes });
   }
   const middle = (k: number) => [...rounds].sort((a, b) => a.units[k].host.median_ms - b.units[k].host.median_ms)[ROUNDS >> 1].units[k];
   const ratio = (k: number, of: (x: GpuTimes) => number | undefined) => {
@@ -197,7 +186,7 @@ export async function runWebGpuSuite(ctx: SuiteContext): Promise<void> {
           for (const [name, traffic] of p.units) push(name, p.optimizer, n, traffic, await timeGpu(backend, kw.enqueue[name], timer, ctx.plan));
           if (p.optimizer === 'ivon') {
             // Each row's time over 'step' (ε regenerated) from the alternation, in its note (table and JSON).
-            for (const row of await timeDrawnAhead(backend, n, kw.enqueue.step, timer, ctx.plan)) {
+            for (const row of await timeDrawnAhead(backend, kw, timer, ctx.plan)) {
               const gpuRatio = row.overStepGpu === undefined ? '' : `, GPU ${row.overStepGpu.toFixed(3)}×`;
               push(row.name, 'ivon', n, row.traffic, row.times, row.overStep === undefined ? undefined : `/ step ${row.overStep.toFixed(3)}×${gpuRatio}`);
             }
