@@ -53,6 +53,12 @@ export const KERNEL_TRAFFIC = {
     writes: ['mean', 'hess', 'momentum', 'noise', 'theta'],
   },
   ivonUpdateAndDrawPrior: { reads: ['mean', 'hess', 'momentum', 'grad', 'priorMean', 'priorPrecision'], writes: ['mean', 'hess', 'momentum', 'theta'] },
+  // drawEpsilon (fillNormal, writes epsilon) + ivonUpdateFusedAndSampleGiven on the same device:
+  // 48 B/element — the step with ε drawn ahead when the draw shares the GPU's queue (docs/KERNELS.md §3.1).
+  ivonStepDrawnAhead: {
+    reads: ['mean', 'hess', 'momentum', 'grad', 'noise', 'epsilon'],
+    writes: ['epsilon', 'mean', 'hess', 'momentum', 'noise', 'theta'],
+  },
   // One IVON step with the noise regenerated = ivonDraw + ivonUpdateRedraw. 40 B/element.
   ivonStepRedraw: {
     reads: ['mean', 'hess', 'mean', 'hess', 'momentum', 'grad'],

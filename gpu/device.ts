@@ -34,8 +34,11 @@ const REQUIRED: Record<string, number> = {
   maxStorageBufferBindingSize: 64 * 1024,
 };
 
-/** The limits requested at their adapter maximum. */
-const WANTED = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension'] as const;
+/**
+ * The limits requested at their adapter maximum. maxStorageBuffersPerShaderStage: the one-pass
+ * step reading ε drawn ahead with a per-element prior binds 9 buffers, one over the default 8.
+ */
+const WANTED = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBuffersPerShaderStage'] as const;
 
 const NO_ADAPTER_HINT =
   "In Node, install a Vulkan driver (Debian: `apt-get install libvulkan1 mesa-vulkan-drivers`, or the GPU vendor's driver; " +

@@ -249,18 +249,20 @@ export const ivonUpdateAndDrawPriorBody = updateAndDrawBody(elementPriorWgsl(tru
 /**
  * `ivonUpdateFusedAndSample`: ivonUpdateFused (noise read from its buffer), then the next step's
  * first sample (counter (0, step + 1, 0)) into noise and theta. Scalars as ivonUpdateRedraw.
+ * `next` says where the next sample's z comes from: 'draw' computes it from the counter (every
+ * invocation joins groupEpsilon's barrier before any returns); 'epsilon' reads it from the
+ * `epsilon` binding, where drawEpsilon put the same values earlier — no RNG in that module at all.
  */
-const updateFusedAndSampleBody = (prior: string) => /* wgsl */ `
-${rngWgsl}
-${groupNormalsWgsl}
+const updateFusedAndSampleBody = (prior: string, next: 'draw' | 'epsilon') => /* wgsl */ `
+${next === 'draw' ? `${rngWgsl}\n${groupNormalsWgsl}` : ''}
 ${prior}
 ${ivonStepWgsl}
 fn run(inv: u32, lid: u32) {
-  let b = params.ints1;
-  let next = groupEpsilon(inv, lid, vec4<u32>(0u, b.y + 1u, 0u, 0u), vec2<u32>(b.w, params.ints0.y));
+  ${next === 'draw' ? 'let b = params.ints1;\n  let next = groupEpsilon(inv, lid, vec4<u32>(0u, b.y + 1u, 0u, 0u), vec2<u32>(b.w, params.ints0.y));' : ''}
   let done = inv * 4u;
   if (done >= params.count) { return; }
   let v = params.base / 4u + inv;
+  ${next === 'epsilon' ? 'let next = epsilon[v];' : ''}
   let g = grad[v];
   ivonStep(v, done, g, select(g * g, noise[v] * g, params.ints0.x == 0u));
   let n = (1.0 / sqrt(params.f0.x * (hess[v] + deltaAt(v)))) * next;
@@ -269,5 +271,7 @@ fn run(inv: u32, lid: u32) {
   theta[v] = select(theta[v], mean[v] + n, keep);
 }
 `;
-export const ivonUpdateFusedAndSampleBody = updateFusedAndSampleBody(uniformPriorWgsl);
-export const ivonUpdateFusedAndSamplePriorBody = updateFusedAndSampleBody(elementPriorWgsl(true));
+export const ivonUpdateFusedAndSampleBody = updateFusedAndSampleBody(uniformPriorWgsl, 'draw');
+export const ivonUpdateFusedAndSamplePriorBody = updateFusedAndSampleBody(elementPriorWgsl(true), 'draw');
+export const ivonUpdateFusedAndSampleEpsilonBody = updateFusedAndSampleBody(uniformPriorWgsl, 'epsilon');
+export const ivonUpdateFusedAndSampleEpsilonPriorBody = updateFusedAndSampleBody(elementPriorWgsl(true), 'epsilon');

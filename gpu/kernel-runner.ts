@@ -1,5 +1,7 @@
 // The one place that builds pipelines, keeps bind groups and submits. Every pipeline is compiled
-// at init (createComputePipelineAsync, in parallel), a kernel's per-element prior variant too. A kernel call becomes one command encoder
+// at init (createComputePipelineAsync, in parallel), a kernel's variants too (gpu/kernels.ts: the
+// per-element prior, z read from 'epsilon'), except a variant with more storage bindings than the
+// device allows per stage (has() says which exist). A kernel call becomes one command encoder
 // with one compute pass (a dispatch per chunk) and one submit, so anything the caller enqueues
 // afterwards (a writeBuffer, a model's own submit) is ordered after it on the queue.
 //
@@ -12,7 +14,7 @@
 import { BindGroupCache } from './bind-group-cache.js';
 import type { DispatchLimits, Grid } from './dispatch-plan.js';
 import { gridFor } from './dispatch-plan.js';
-import { KERNELS, type KernelName, type KernelSpec } from './kernels.js';
+import { allVariants, PLAIN, variantKey, variantSource, type KernelName, type Variant } from './kernels.js';
 import { kernelModule, PARAMS_BYTES } from './prelude.wgsl.js';
 import { BufferUsage, ShaderStage } from './usage.js';
 
@@ -53,7 +55,7 @@ export class KernelRunner {
 
   private constructor(
     readonly device: GPUDevice,
-    /** By kernel name, and `${name}+prior` for the per-element prior variants. */
+    /** By variantKey: the kernel's name, with '+epsilon' / '+prior' for its variants. */
     private readonly kernels: Map<string, CompiledKernel>,
     private readonly limits: DispatchLimits,
   ) {
@@ -66,18 +68,24 @@ export class KernelRunner {
 
   /** Compiles every kernel; a WGSL error surfaces here with the compiler's messages. */
   static async create(device: GPUDevice, limits: DispatchLimits): Promise<KernelRunner> {
-    const variants = (Object.keys(KERNELS) as KernelName[]).flatMap((name) => ('prior' in KERNELS[name] ? [[name, false], [name, true]] : [[name, false]]) as [KernelName, boolean][]);
-    const compiled = await Promise.all(variants.map(([name, prior]) => compileKernel(device, name, prior)));
-    return new KernelRunner(device, new Map(variants.map(([name, prior], i) => [variantKey(name, prior), compiled[i]])), limits);
+    const fits = ([name, v]: [KernelName, Variant]) => variantSource(name, v)!.storage.length <= device.limits.maxStorageBuffersPerShaderStage;
+    const variants = allVariants().filter(fits);
+    const compiled = await Promise.all(variants.map(([name, v]) => compileKernel(device, name, v)));
+    return new KernelRunner(device, new Map(variants.map(([name, v], i) => [variantKey(name, v), compiled[i]])), limits);
+  }
+
+  /** Whether this variant of the kernel was compiled (it exists and fits the device's bindings per stage). */
+  has(kernel: KernelName, variant: Variant): boolean {
+    return this.kernels.has(variantKey(kernel, variant));
   }
 
   /**
    * Encodes the dispatches (then `after`, e.g. a copy to a readback buffer) and submits them.
-   * `prior`: run the kernel's per-element prior variant (its bindings follow the kernel's own).
+   * `variant`: which compiled form runs (the bindings of its epsilon, then its prior, follow the kernel's own).
    */
-  run(kernel: KernelName, dispatches: readonly Dispatch[], after?: (encoder: GPUCommandEncoder) => void, prior = false): void {
-    const key = variantKey(kernel, prior);
-    if (!this.kernels.has(key)) throw new Error(`internal: kernel '${kernel}' has no per-element prior variant`);
+  run(kernel: KernelName, dispatches: readonly Dispatch[], after?: (encoder: GPUCommandEncoder) => void, variant: Variant = PLAIN): void {
+    const key = variantKey(kernel, variant);
+    if (!this.kernels.has(key)) throw new Error(`internal: kernel '${key}' was not compiled (no such variant, or too many bindings for this device)`);
     for (let from = 0; from < dispatches.length; from += RING_SLOTS) {
       const part = dispatches.slice(from, from + RING_SLOTS);
       const last = from + RING_SLOTS >= dispatches.length;
@@ -172,13 +180,10 @@ export class KernelRunner {
   }
 }
 
-const variantKey = (name: KernelName, prior: boolean) => (prior ? `${name}+prior` : name);
-
-async function compileKernel(device: GPUDevice, name: KernelName, prior: boolean): Promise<CompiledKernel> {
-  const spec: KernelSpec = KERNELS[name];
-  const storage = prior ? [...spec.storage, ...spec.prior!.storage] : spec.storage;
-  const code = kernelModule(storage, prior ? spec.prior!.body : spec.body);
-  const label = variantKey(name, prior);
+async function compileKernel(device: GPUDevice, name: KernelName, variant: Variant): Promise<CompiledKernel> {
+  const { storage, body } = variantSource(name, variant)!;
+  const code = kernelModule(storage, body);
+  const label = variantKey(name, variant);
   const module = device.createShaderModule({ label, code });
   const layout = device.createBindGroupLayout({
     label,

@@ -215,9 +215,10 @@ export class WebGpuBackend implements Backend {
     if (range.count === 0) return 0;
     const result = this.device.createBuffer({ label: 'ivon-edge nonfinite', size: 16, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
     const readback = this.device.createBuffer({ label: 'ivon-edge nonfinite readback', size: 4, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-    this.elementwise('countNonFinite', arena, [role], range, {}, [{ buffer: result, offset: 0, size: 16 }], (encoder) =>
-      encoder.copyBufferToBuffer(result, 0, readback, 0, 4),
-    );
+    this.elementwise('countNonFinite', arena, [role], range, {}, {
+      extra: [{ buffer: result, offset: 0, size: 16 }],
+      after: (encoder) => encoder.copyBufferToBuffer(result, 0, readback, 0, 4),
+    });
     result.destroy(); // destruction waits for the submitted work that uses it
     return new Uint32Array(await this.mapAndCopy(readback))[0];
   }
@@ -248,15 +249,40 @@ export class WebGpuBackend implements Backend {
     this.elementwise('ivonUpdateAndDraw', arena, ['mean', 'hess', 'momentum', 'grad', 'theta'], range, redrawScalars('ivonUpdateAndDraw', s, a));
   }
 
-  drawEpsilon(_arena: Arena, _range: Range, _s: SampleArgs): void {
-    throw new Error('webgpu: drawEpsilon is not implemented yet'); // TEMPORARY: the gpu-epsilon branch replaces this
+  /** epsilon = z(range.start + i) under the sample's counter: fillNormal into the 'epsilon' role. */
+  drawEpsilon(arena: Arena, range: Range, s: SampleArgs): void {
+    this.ensureUsable();
+    this.checkRange(arena, range, 16, 'drawEpsilon');
+    this.roleBuffer(arena, 'epsilon');
+    const ints = u32s('drawEpsilon', { sample: s.sample, step: s.step, stream: s.stream, seedLo: s.seedLo, seedHi: s.seedHi });
+    this.elementwise('fillNormal', arena, ['epsilon'], range, { ints });
   }
 
+  /**
+   * next 'epsilon': the kernel's epsilon variant reads the next sample's z from the 'epsilon' role
+   * (drawEpsilon's values, the bits the counter would give). With a per-element prior that variant
+   * binds 9 storage buffers; on a device that allows only the default 8 the same arithmetic runs
+   * in three passes instead — ivonUpdateFused, ε copied into noise, ivonSampleGiven — the JS
+   * reference's order (tested for the same bits).
+   */
   ivonUpdateFusedAndSample(arena: Arena, range: Range, s: SampleArgs, a: IvonUpdateArgs, next: NextNoise = 'draw'): void {
-    if (next !== 'draw') throw new Error('webgpu: ivonUpdateFusedAndSample with epsilon drawn ahead is not implemented yet'); // TEMPORARY
     this.ensureUsable();
+    if (next !== 'draw' && next !== 'epsilon') throw new RangeError(`ivonUpdateFusedAndSample: next must be 'draw' or 'epsilon', got ${String(next)}`);
     this.checkRange(arena, range, 16, 'ivonUpdateFusedAndSample');
-    this.elementwise('ivonUpdateFusedAndSample', arena, ['mean', 'hess', 'momentum', 'grad', 'noise', 'theta'], range, redrawScalars('ivonUpdateFusedAndSample', s, a));
+    const scalars = redrawScalars('ivonUpdateFusedAndSample', s, a);
+    const roles: Role[] = ['mean', 'hess', 'momentum', 'grad', 'noise', 'theta'];
+    if (next === 'draw') {
+      this.elementwise('ivonUpdateFusedAndSample', arena, roles, range, scalars);
+      return;
+    }
+    this.roleBuffer(arena, 'epsilon');
+    if (this.runner.has('ivonUpdateFusedAndSample', { prior: hasPrior(arena), epsilon: true })) {
+      this.elementwise('ivonUpdateFusedAndSample', arena, [...roles, 'epsilon'], range, scalars, { epsilon: true });
+      return;
+    }
+    this.elementwise('ivonUpdateFused', arena, ['mean', 'hess', 'momentum', 'grad', 'noise'], range, ivonScalars(a));
+    this.copy(arena, 'noise', 'epsilon', range);
+    this.elementwise('ivonSampleGiven', arena, ['mean', 'hess', 'noise', 'theta'], range, { floats: [a.ess, a.weightDecay] });
   }
 
   ivonSampleGiven(arena: Arena, range: Range, ess: number, weightDecay: number): void {
@@ -416,7 +442,7 @@ export class WebGpuBackend implements Backend {
   /**
    * One kernel over a range of an arena: chunked to the limits, each chunk binding its window of
    * every role. A kernel with a per-element prior variant runs it on an arena with a prior,
-   * binding the prior roles after `roles`.
+   * binding the prior roles after `roles` (which name the epsilon role last for options.epsilon).
    */
   private elementwise(
     kernel: KernelName,
@@ -424,11 +450,11 @@ export class WebGpuBackend implements Backend {
     roles: readonly Role[],
     range: Range,
     scalars: { ints?: number[]; floats?: number[] },
-    extra: GPUBufferBinding[] = [],
-    after?: (encoder: GPUCommandEncoder) => void,
+    options: { extra?: GPUBufferBinding[]; after?: (encoder: GPUCommandEncoder) => void; epsilon?: boolean } = {},
   ): void {
     if (range.count === 0) return;
     const a = arena as GpuArena;
+    const extra = options.extra ?? [];
     const priorVariant = (KERNELS[kernel] as KernelSpec).prior;
     const prior = hasPrior(arena) && priorVariant !== undefined;
     if (prior) roles = [...roles, ...priorVariant.storage.map((b) => b.name as Role)];
@@ -441,7 +467,7 @@ export class WebGpuBackend implements Backend {
       uniforms: { base: c.base, count: c.count, first: c.start, ints: scalars.ints, floats: scalars.floats },
       cacheBindGroup: extra.length === 0,
     }));
-    this.runner.run(kernel, dispatches, after, prior);
+    this.runner.run(kernel, dispatches, options.after, { prior, epsilon: options.epsilon ?? false });
   }
 
   private roleBuffer(arena: Arena, role: Role): GPUBuffer {

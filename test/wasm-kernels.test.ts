@@ -1,10 +1,12 @@
 // The wasm backend's kernels against the plain-TypeScript reference (docs/KERNELS.md: bit for
-// bit), the Random123 known answers, float64 Box–Muller, range splitting, and the heap.
+// bit), the Random123 known answers, float64 Box–Muller, range splitting, the heap, and noise drawn
+// ahead (drawEpsilon = fillNormal; the one-pass step reading it = the step drawing it, same bits).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Arena, Backend, IvonUpdateArgs, Range, Role } from '../src/backend.js';
+import type { Arena, Backend, HessApprox, IvonUpdateArgs, Range, Role, SampleArgs } from '../src/backend.js';
 import { JsBackend } from '../src/backends/js.js';
+import { fillNormal } from '../src/kernels/normal.js';
 import { philoxBlocks } from '../src/kernels/philox.js';
 import { mulberry32 } from './conformance/helpers.js';
 
@@ -34,7 +36,7 @@ function expectSameBits(actual: Float32Array, expected: Float32Array, what: stri
   expect(at, `${what}: first difference at ${at} (wasm ${actual[at]}, reference ${expected[at]})`).toBe(-1);
 }
 
-const ALL_ROLES: Role[] = ['mean', 'hess', 'momentum', 'expAvgSq', 'theta', 'grad', 'noise', 'gradMean', 'curvMean'];
+const ALL_ROLES: Role[] = ['mean', 'hess', 'momentum', 'expAvgSq', 'theta', 'grad', 'noise', 'gradMean', 'curvMean', 'epsilon'];
 
 /** Random contents per role, in the ranges each role takes in real use. */
 function randomRoleData(length: number, seed: number): Map<Role, Float32Array> {
@@ -172,6 +174,10 @@ describe('wasm kernels equal the TypeScript reference bit for bit', () => {
     ['ivonUpdateFusedAndSample price', (b, a, r) => b.ivonUpdateFusedAndSample(a, r, { sample: 0, step: 4, stream: 0, seedLo: 11, seedHi: 5, ess: 500, weightDecay: 1e-3 }, updateArgs('price', Infinity))],
     ['ivonUpdateFusedAndSample gradsq clipped', (b, a, r) => b.ivonUpdateFusedAndSample(a, r, { sample: 0, step: 4, stream: 0, seedLo: 11, seedHi: 5, ess: 500, weightDecay: 1e-3 }, updateArgs('gradsq', 1e-3))],
     ['ivonUpdateAndDraw gradsq', (b, a, r) => b.ivonUpdateAndDraw(a, r, { sample: 0, step: 4, stream: 0, seedLo: 11, seedHi: 5, ess: 500, weightDecay: 1e-3 }, updateArgs('gradsq', Infinity))],
+    ['drawEpsilon', (b, a, r) => b.drawEpsilon(a, r, { sample: 0, step: 5, stream: 0, seedLo: 11, seedHi: 5, ess: 500, weightDecay: 1e-3 })],
+    // Whatever 'epsilon' holds (here random values) is the next z: read, not drawn.
+    ['ivonUpdateFusedAndSample price, epsilon given', (b, a, r) => b.ivonUpdateFusedAndSample(a, r, { sample: 0, step: 4, stream: 0, seedLo: 11, seedHi: 5, ess: 500, weightDecay: 1e-3 }, updateArgs('price', Infinity), 'epsilon')],
+    ['ivonUpdateFusedAndSample gradsq clipped, epsilon given', (b, a, r) => b.ivonUpdateFusedAndSample(a, r, { sample: 0, step: 4, stream: 0, seedLo: 11, seedHi: 5, ess: 500, weightDecay: 1e-3 }, updateArgs('gradsq', 1e-3), 'epsilon')],
     ['adamwUpdate', (b, a, r) => b.adamwUpdate(a, r, {
       stepSize: 1e-3 / (1 - 0.9 ** 5), decayFactor: 1 - 1e-3 * 1e-2, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.999,
       oneMinusBeta2: 1 - 0.999, eps: 1e-8, invBiasCorrection2Sqrt: 1 / Math.sqrt(1 - 0.999 ** 5),
@@ -206,6 +212,60 @@ describe('wasm kernels equal the TypeScript reference bit for bit', () => {
     expect(await backend.countNonFinite(arena, 'grad', { start: 16, count: 83 })).toBe(3);
     expect(await backend.countNonFinite(arena, 'grad', { start: 96, count: 3 })).toBe(1);
   });
+});
+
+describe('noise drawn ahead on js and wasm', () => {
+  const sampleAt = (step: number): SampleArgs => ({ sample: 0, step, stream: 0, seedLo: 0xfeedbeef, seedHi: 3, ess: 500, weightDecay: 1e-3 });
+  const backends: [string, () => Promise<Backend>][] = [['js', async () => new JsBackend()], ['wasm', () => wasm.createWasmBackend()]];
+
+  for (const [name, make] of backends) {
+    it(`${name}: drawEpsilon writes fillNormal's bits into the epsilon range and nothing else`, async () => {
+      const b = await make();
+      const arena = b.createArena(1216, ['epsilon', 'noise']);
+      b.fill(arena, 'epsilon', { start: 0, count: 1216 }, 7);
+      for (const range of RANGES) {
+        const s = { ...sampleAt(range.start), sample: 2, stream: 1 };
+        b.drawEpsilon(arena, range, s);
+        const want = new Float32Array(range.count);
+        fillNormal(want, range.count, range.start, s.sample, s.step, s.stream, s.seedLo, s.seedHi);
+        expectSameBits(await b.read(arena, 'epsilon', range), want, `drawEpsilon on [${range.start}, +${range.count})`);
+      }
+      const tail = { start: 1200, count: 16 };
+      expect([...(await b.read(arena, 'epsilon', tail))].every((v) => v === 7)).toBe(true);
+      expect([...(await b.read(arena, 'noise', { start: 0, count: 1216 }))].every((v) => v === 0)).toBe(true);
+    });
+
+    for (const withPrior of [false, true]) {
+      for (const hessApprox of ['price', 'gradsq'] as HessApprox[]) {
+        it(`${name}: the step reading ε drawn ahead gives the bits of the step drawing it (${withPrior ? 'per-element prior' : 'no prior'}, ${hessApprox})`, async () => {
+          const b = await make();
+          const roles: Role[] = withPrior ? [...ALL_ROLES, 'priorMean', 'priorPrecision'] : ALL_ROLES;
+          const [drawn, ahead] = [b.createArena(1216, roles), b.createArena(1216, roles)];
+          const data = randomRoleData(1216, 41);
+          const rand = mulberry32(43);
+          if (withPrior) {
+            data.set('priorMean', Float32Array.from({ length: 1216 }, () => rand() * 2 - 1));
+            data.set('priorPrecision', Float32Array.from({ length: 1216 }, () => 0.01 + rand()));
+          }
+          for (const [role, values] of data) {
+            b.write(drawn, role, 0, values);
+            b.write(ahead, role, 0, values);
+          }
+          const range = { start: 48, count: 1101 };
+          for (let step = 4; step < 7; step++) {
+            const args = { ...updateArgs(hessApprox, Infinity), invDebias: 1 / (1 - 0.9 ** (step + 1)) };
+            b.ivonUpdateFusedAndSample(drawn, range, sampleAt(step), args, 'draw');
+            b.drawEpsilon(ahead, range, sampleAt(step + 1)); // the counter the step draws with: (0, step + 1, 0)
+            b.ivonUpdateFusedAndSample(ahead, range, sampleAt(step), args, 'epsilon');
+            for (const role of ['mean', 'hess', 'momentum', 'noise', 'theta'] as Role[]) {
+              const all = { start: 0, count: 1216 };
+              expectSameBits(await b.read(ahead, role, all), await b.read(drawn, role, all), `step ${step} ${role}`);
+            }
+          }
+        });
+      }
+    }
+  }
 });
 
 describe('range splitting', () => {

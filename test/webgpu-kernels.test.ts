@@ -1,21 +1,23 @@
 // The WebGPU backend in Node (Dawn over SwiftShader or a real Vulkan driver) against the
 // TypeScript reference: Philox bits identical, normals within a few ulp, every kernel within 1e-6
-// relative, the IVON.md §7 golden vectors within 1e-5, the chunked-dispatch path, device loss.
+// relative, the IVON.md §7 golden vectors within 1e-5, the chunked-dispatch path, device loss, and
+// noise drawn ahead (drawEpsilon, then the one-pass step reading it: the bits of drawing it there,
+// also in the three-pass form a device with the default 8 storage buffers per stage runs).
 // No adapter is a failure here, never a skip (createWebGpuBackend throws in beforeAll).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Arena, Backend, IvonUpdateArgs, Range, Role } from '../src/backend.js';
+import type { Arena, Backend, HessApprox, IvonUpdateArgs, Range, Role, SampleArgs } from '../src/backend.js';
 import { JsBackend } from '../src/backends/js.js';
 import { fillNormal } from '../src/kernels/normal.js';
 import { philox4x32, philoxBlocks } from '../src/kernels/philox.js';
-import { releaseGpu } from '../gpu/gpu-provider.js';
+import { getGpu, releaseGpu } from '../gpu/gpu-provider.js';
 import { DeviceLostError } from '../gpu/errors.js';
 import { hasTimestamps, timeKernels } from '../gpu/timing.js';
 import { createWebGpuBackend, type WebGpuBackend } from '../gpu/webgpu-backend.js';
 import { GOLDEN } from './oracle/golden.js';
 import { runGolden } from './browser/scenario.js';
 
-const ROLES: Role[] = ['mean', 'hess', 'momentum', 'expAvgSq', 'theta', 'grad', 'noise', 'gradMean', 'curvMean'];
+const ROLES: Role[] = ['mean', 'hess', 'momentum', 'expAvgSq', 'theta', 'grad', 'noise', 'gradMean', 'curvMean', 'epsilon'];
 
 /** Deterministic values in [lo, hi). */
 function values(n: number, seed: number, lo: number, hi: number): Float32Array {
@@ -85,6 +87,16 @@ const KERNEL_CALLS: Array<[string, (b: Backend, a: Arena, range: Range) => void]
   ['ivonUpdateRedraw', (b, a, r) => b.ivonUpdateRedraw(a, r, { sample: 0, step: 4, stream: 0, seedLo: 99, seedHi: 3, ess: 50, weightDecay: 1e-3 }, IVON_ARGS)],
   ['ivonUpdateFusedAndSample', (b, a, r) => b.ivonUpdateFusedAndSample(a, r, { sample: 0, step: 4, stream: 0, seedLo: 99, seedHi: 3, ess: 50, weightDecay: 1e-3 }, IVON_ARGS)],
   ['ivonUpdateAndDraw', (b, a, r) => b.ivonUpdateAndDraw(a, r, { sample: 0, step: 4, stream: 0, seedLo: 99, seedHi: 3, ess: 50, weightDecay: 1e-3 }, IVON_ARGS)],
+  ['drawEpsilon', (b, a, r) => b.drawEpsilon(a, r, { sample: 0, step: 5, stream: 0, seedLo: 99, seedHi: 3, ess: 50, weightDecay: 1e-3 })],
+  [
+    'drawEpsilon, then ivonUpdateFusedAndSample epsilon',
+    (b, a, r) => {
+      b.drawEpsilon(a, r, { sample: 0, step: 5, stream: 0, seedLo: 99, seedHi: 3, ess: 50, weightDecay: 1e-3 });
+      b.ivonUpdateFusedAndSample(a, r, { sample: 0, step: 4, stream: 0, seedLo: 99, seedHi: 3, ess: 50, weightDecay: 1e-3 }, IVON_ARGS, 'epsilon');
+    },
+  ],
+  // Whatever 'epsilon' holds is the next z (here the twins' random values, not normals): proof that it is read, not drawn.
+  ['ivonUpdateFusedAndSample epsilon', (b, a, r) => b.ivonUpdateFusedAndSample(a, r, { sample: 0, step: 4, stream: 0, seedLo: 99, seedHi: 3, ess: 50, weightDecay: 1e-3 }, IVON_ARGS, 'epsilon')],
   [
     'adamwUpdate',
     (b, a, r) =>
@@ -277,6 +289,128 @@ describe('webgpu backend: chunked dispatch (tiny binding window and grid forced 
     let worst = 0;
     for (let i = 0; i < normals.length; i++) worst = Math.max(worst, ulps(got[i], normals[i]));
     expect(worst).toBeLessThanOrEqual(4);
+  });
+});
+
+/** The bits of a float32 array, for exact comparisons with a readable diff. */
+function bitsOf(a: Float32Array): number[] {
+  return Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+}
+
+const AHEAD_ROLES: Role[] = ['mean', 'hess', 'momentum', 'theta', 'grad', 'noise', 'epsilon'];
+const STEP_OUTPUTS: Role[] = ['mean', 'hess', 'momentum', 'noise', 'theta'];
+
+/**
+ * Three steps on two arenas holding the same state: one drawing the next sample's z inside the
+ * one-pass step ('draw'), the other drawing it ahead with drawEpsilon under the counter the step
+ * uses, (0, step + 1, 0), and the step reading it ('epsilon'). Every output must keep the same bits.
+ */
+async function expectDrawnAheadGivesDrawnBits(gpu: Backend, length: number, range: Range, withPrior: boolean, hessApprox: HessApprox): Promise<void> {
+  const roles: Role[] = withPrior ? [...AHEAD_ROLES, 'priorMean', 'priorPrecision'] : AHEAD_ROLES;
+  const drawn = gpu.createArena(length, roles);
+  const ahead = gpu.createArena(length, roles);
+  roles.forEach((role, k) => {
+    const data = values(length, 3 + 17 * k, role === 'hess' || role === 'priorPrecision' ? 0.01 : -2, 2);
+    gpu.write(drawn, role, 0, data);
+    gpu.write(ahead, role, 0, data);
+  });
+  const all = { start: 0, count: length };
+  for (let step = 4; step < 7; step++) {
+    const sample: SampleArgs = { sample: 0, step, stream: 0, seedLo: 99, seedHi: 3, ess: 50, weightDecay: 1e-3 };
+    const args: IvonUpdateArgs = { ...IVON_ARGS, hessApprox, invDebias: 1 / (1 - 0.9 ** (step + 1)) };
+    gpu.ivonUpdateFusedAndSample(drawn, range, sample, args, 'draw');
+    gpu.drawEpsilon(ahead, range, { ...sample, sample: 0, step: step + 1, stream: 0 });
+    gpu.ivonUpdateFusedAndSample(ahead, range, sample, args, 'epsilon');
+    for (const role of STEP_OUTPUTS) {
+      const label = `${withPrior ? 'prior' : 'no prior'} ${hessApprox} step ${step}: ${role}`;
+      expect(bitsOf(await gpu.read(ahead, role, all)), label).toEqual(bitsOf(await gpu.read(drawn, role, all)));
+    }
+  }
+  gpu.destroyArena(drawn);
+  gpu.destroyArena(ahead);
+}
+
+/** The four combinations the one-pass step has: with and without a per-element prior, both estimators. */
+async function expectDrawnAheadEverywhere(gpu: Backend, length: number, range: Range): Promise<void> {
+  for (const withPrior of [false, true]) {
+    for (const hessApprox of ['price', 'gradsq'] as const) await expectDrawnAheadGivesDrawnBits(gpu, length, range, withPrior, hessApprox);
+  }
+}
+
+describe('webgpu backend: noise drawn ahead (drawEpsilon, ivonUpdateFusedAndSample next epsilon)', () => {
+  let gpu: WebGpuBackend;
+  let chunked: WebGpuBackend;
+
+  beforeAll(async () => {
+    gpu = await createWebGpuBackend();
+    chunked = await createWebGpuBackend({ limits: { maxBindingBytes: 1024, offsetAlignment: 256, maxWorkgroupsPerDimension: 2 } });
+  });
+  afterAll(async () => {
+    await gpu?.dispose();
+    await chunked?.dispose();
+    releaseGpu();
+  });
+
+  it("drawEpsilon writes fillNormal's normals into the epsilon range only: the GPU fillNormal's bits, the JS reference within 4 ulp", async () => {
+    const length = 1200;
+    const a = gpu.createArena(length, ['epsilon']);
+    const all = { start: 0, count: length };
+    gpu.fill(a, 'epsilon', all, 7);
+    const s: SampleArgs = { sample: 2, step: 11, stream: 1, seedLo: 0xabcdef, seedHi: 5, ess: 1, weightDecay: 0 };
+    const range = { start: 48, count: 1001 };
+    gpu.drawEpsilon(a, range, s);
+    const got = await gpu.read(a, 'epsilon', all);
+    const inRange = got.subarray(range.start, range.start + range.count);
+    expect(bitsOf(inRange)).toEqual(bitsOf(await gpu.randomNormals(range.start, range.count, s.sample, s.step, s.stream, s.seedLo, s.seedHi)));
+    const want = new Float32Array(range.count);
+    fillNormal(want, range.count, range.start, s.sample, s.step, s.stream, s.seedLo, s.seedHi);
+    let worst = 0;
+    for (let i = 0; i < range.count; i++) worst = Math.max(worst, ulps(inRange[i], want[i]));
+    expect(worst).toBeLessThanOrEqual(4);
+    expect([...got.subarray(0, range.start), ...got.subarray(range.start + range.count)].every((v) => v === 7)).toBe(true);
+    gpu.destroyArena(a);
+  });
+
+  it('the device has as many storage buffers per stage as the adapter offers (the one-pass step with ε and a prior binds 9)', () => {
+    expect(gpu.device.limits.maxStorageBuffersPerShaderStage).toBe(gpu.adapter!.limits.maxStorageBuffersPerShaderStage);
+  });
+
+  it('the step reading ε drawn ahead gives the bits of the step drawing it, with and without a prior, both estimators', async () => {
+    await expectDrawnAheadEverywhere(gpu, 352, { start: 16, count: 333 });
+  });
+
+  it('... across binding windows and 2-D grids', async () => {
+    await expectDrawnAheadEverywhere(chunked, 3000, { start: 16, count: 2900 });
+  });
+
+  it('... on a device with the default 8 storage buffers per stage (the prior case in three passes)', async () => {
+    const source = await getGpu();
+    const adapter = await source?.gpu.requestAdapter();
+    if (!adapter) throw new Error('no WebGPU adapter: this test needs one (Dawn over SwiftShader here)');
+    const device = await adapter.requestDevice(); // no requiredLimits: the WebGPU defaults
+    expect(device.limits.maxStorageBuffersPerShaderStage).toBe(8);
+    const small = await createWebGpuBackend({ device, adapter });
+    try {
+      await expectDrawnAheadEverywhere(small, 352, { start: 16, count: 333 });
+    } finally {
+      await small.dispose();
+      device.destroy();
+    }
+  });
+
+  it('refuses a missing epsilon role, a misaligned range and an unknown next before running anything', async () => {
+    const a = gpu.createArena(64, ['mean', 'hess', 'momentum', 'grad', 'noise', 'theta']);
+    const s: SampleArgs = { sample: 0, step: 1, stream: 0, seedLo: 1, seedHi: 0, ess: 50, weightDecay: 1e-3 };
+    gpu.fill(a, 'theta', { start: 0, count: 64 }, 3);
+    expect(() => gpu.drawEpsilon(a, { start: 0, count: 64 }, s)).toThrow(/no 'epsilon' buffer/);
+    expect(() => gpu.ivonUpdateFusedAndSample(a, { start: 0, count: 64 }, s, IVON_ARGS, 'epsilon')).toThrow(/no 'epsilon' buffer/);
+    expect(() => gpu.ivonUpdateFusedAndSample(a, { start: 0, count: 64 }, s, IVON_ARGS, 'later' as 'draw')).toThrow(/next must be 'draw' or 'epsilon'/);
+    expect([...(await gpu.read(a, 'theta', { start: 0, count: 64 }))].every((v) => v === 3)).toBe(true);
+    const b = gpu.createArena(64, ['epsilon']);
+    expect(() => gpu.drawEpsilon(b, { start: 8, count: 16 }, s)).toThrow(/multiple of 16/);
+    expect(() => gpu.drawEpsilon(b, { start: 0, count: 16 }, { ...s, step: -1 })).toThrow(/step must be an integer/);
+    gpu.destroyArena(a);
+    gpu.destroyArena(b);
   });
 });
 

@@ -1,7 +1,9 @@
 // Suite 'webgpu': the optimizer kernels and whole steps on the WebGPU backend, with the adapter's
 // description (software adapters flagged: their timings say nothing about GPUs), host time until
 // onSubmittedWorkDone (flush), GPU time from timestamp queries when the device has them, and the
-// GB/s of each kernel against a GPU copy probe (a copy shader) measured in the same run.
+// GB/s of each kernel against a GPU copy probe (a copy shader) measured in the same run. With the
+// IVON rows, the one-pass step with ε drawn ahead (docs/KERNELS.md §3.1) timed in alternation with
+// 'step', which regenerates ε, so a real GPU shows whether drawing ahead pays there.
 
 import type { Arena, Backend, Range, Role } from '../../src/backend.js';
 import { releaseWebGpu } from '../backends.js';
@@ -57,6 +59,48 @@ async function timeGpu(backend: Backend, enqueue: () => void, timer: GpuTimer | 
   return { host: summarize(host), gpu: gpu.length > 0 && gpu.every((g) => g >= 0) ? summarize(gpu) : undefined };
 }
 
+type GpuTimes = Awaited<ReturnType<typeof timeGpu>>;
+
+/** Rounds of the drawn-ahead alternation; each round times every unit with 1/ROUNDS of the plan. */
+const ROUNDS = 3;
+
+/**
+ * ε drawn ahead on the GPU (docs/KERNELS.md §3.1), on ivonWork's arena: 'step-ahead' (the step
+ * reading ε, 44 B/element: what the step costs if ε were free), 'drawEpsilon' (4 B written) and
+ * 'step-ahead+draw' (both, 48 B: the step when the draw shares the GPU's one queue), timed in
+ * ROUNDS rounds alternating with 'step' (ε regenerated, 32 B). Each row keeps the round with the
+ * middle host median; its ratios to 'step' are the medians of the per-round ratios.
+ */
+async function timeDrawnAhead(backend: Backend, kw: KernelWork, timer: GpuTimer | undefined, plan: TimingPlan) {
+  const { step, drawEpsilon, 'step-ahead': ahead } = kw.enqueue;
+  drawEpsilon(); // 'step-ahead' reads normals from its first run on
+  const units: Array<[string, CountedKernel, () => void]> = [
+    ['step-ahead', 'ivonUpdateFusedAndSampleGiven', ahead],
+    ['drawEpsilon', 'fillNormal', drawEpsilon],
+    ['step-ahead+draw', 'ivonStepDrawnAhead', () => (drawEpsilon(), ahead())],
+  ];
+  const roundPlan: TimingPlan = { ...plan, minReps: Math.ceil(plan.minReps / ROUNDS), maxReps: Math.ceil(plan.maxReps / ROUNDS), minTimeMs: plan.minTimeMs / ROUNDS };
+  const rounds: Array<{ step: GpuTimes; units: GpuTimes[] }> = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const stepTimes = await timeGpu(backend, step, timer, roundPlan);
+    const unitTimes: GpuTimes[] = [];
+    for (const [, , enqueue] of units) unitTimes.push(await timeGpu(backend, enqueue, timer, roundPlan));
+    rounds.push({ step: stepTimes, units: unitTimes });
+  }
+  const middle = (k: number) => [...rounds].sort((a, b) => a.units[k].host.median_ms - b.units[k].host.median_ms)[ROUNDS >> 1].units[k];
+  const ratio = (k: number, of: (x: GpuTimes) => number | undefined) => {
+    const each = rounds.map((r) => [of(r.units[k]), of(r.step)]);
+    return each.every(([u, s]) => u !== undefined && s !== undefined && s > 0) ? summarize(each.map(([u, s]) => u! / s!)).median_ms : undefined;
+  };
+  return units.map(([name, traffic], k) => ({
+    name,
+    traffic,
+    times: middle(k),
+    overStep: ratio(k, (x) => x.host.median_ms),
+    overStepGpu: ratio(k, (x) => x.gpu?.median_ms),
+  }));
+}
+
 export async function runWebGpuSuite(ctx: SuiteContext): Promise<void> {
   ctx.log('\n## webgpu: kernels and steps on the GPU (host time to onSubmittedWorkDone; GPU time from timestamp queries)');
   if (!ctx.options.backends.includes('webgpu')) {
@@ -94,9 +138,10 @@ export async function runWebGpuSuite(ctx: SuiteContext): Promise<void> {
     } else if (ctx.options.sizes === null && !ctx.options.quick) sizes = [...sizes, LARGE];
     const rows: Measurement[] = [];
     const note = info.software ? 'software adapter' : undefined;
-    const push = (name: string, optimizer: string | null, n: number, traffic: CountedKernel | null, t: Awaited<ReturnType<typeof timeGpu>>) => {
+    const push = (name: string, optimizer: string | null, n: number, traffic: CountedKernel | null, t: GpuTimes, extraNote?: string) => {
       const bytes = traffic ? bytesMoved(traffic, n) : undefined;
-      const m = measurement({ suite: 'webgpu', backend: 'webgpu', optimizer, name, params: n, workers: 0, note }, t.host, { bytes });
+      const notes = [extraNote, note].filter((x) => x !== undefined).join('; ') || undefined;
+      const m = measurement({ suite: 'webgpu', backend: 'webgpu', optimizer, name, params: n, workers: 0, note: notes }, t.host, { bytes });
       if (t.gpu) {
         m.gpu_median_ms = t.gpu.median_ms;
         m.gpu_p90_ms = t.gpu.p90_ms;
@@ -139,6 +184,13 @@ export async function runWebGpuSuite(ctx: SuiteContext): Promise<void> {
         const kw = p.make(backend, n);
         try {
           for (const [name, traffic] of p.units) push(name, p.optimizer, n, traffic, await timeGpu(backend, kw.enqueue[name], timer, ctx.plan));
+          if (p.optimizer === 'ivon') {
+            // Each row's time over 'step' (ε regenerated) from the alternation, in its note (table and JSON).
+            for (const row of await timeDrawnAhead(backend, kw, timer, ctx.plan)) {
+              const gpuRatio = row.overStepGpu === undefined ? '' : `, GPU ${row.overStepGpu.toFixed(3)}×`;
+              push(row.name, 'ivon', n, row.traffic, row.times, row.overStep === undefined ? undefined : `/ step ${row.overStep.toFixed(3)}×${gpuRatio}`);
+            }
+          }
         } finally {
           kw.dispose();
         }

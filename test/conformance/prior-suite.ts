@@ -27,7 +27,7 @@ export function stateBits(s: OptimizerSnapshot): Record<string, number[]> {
   return out;
 }
 
-const ARENA_ROLES: Role[] = ['mean', 'hess', 'momentum', 'theta', 'grad', 'noise', 'gradMean', 'curvMean', 'priorMean', 'priorPrecision'];
+const ARENA_ROLES: Role[] = ['mean', 'hess', 'momentum', 'theta', 'grad', 'noise', 'gradMean', 'curvMean', 'priorMean', 'priorPrecision', 'epsilon'];
 const SAMPLE: SampleArgs = { sample: 1, step: 3, stream: 0, seedLo: 5, seedHi: 1, ess: 40, weightDecay: 0.3 };
 const UPDATE: IvonUpdateArgs = {
   hessApprox: 'price', ess: 40, weightDecay: 0.3, beta1: 0.9, oneMinusBeta1: 0.1, beta2: 0.95, oneMinusBeta2: 0.05,
@@ -46,6 +46,15 @@ export const PRIOR_KERNELS: [string, (b: Backend, a: Arena, r: Range) => void][]
   ['ivonUpdateAndDraw price', (b, a, r) => b.ivonUpdateAndDraw(a, r, { ...SAMPLE, sample: 0 }, UPDATE)],
   ['ivonUpdateAndDraw gradsq', (b, a, r) => b.ivonUpdateAndDraw(a, r, { ...SAMPLE, sample: 0 }, { ...UPDATE, hessApprox: 'gradsq' })],
   ['ivonUpdateFusedAndSample price', (b, a, r) => b.ivonUpdateFusedAndSample(a, r, { ...SAMPLE, sample: 0 }, UPDATE)],
+  // The one-pass step reading the next z from 'epsilon' (there: random values, so it must be read).
+  ['ivonUpdateFusedAndSample price, epsilon given', (b, a, r) => b.ivonUpdateFusedAndSample(a, r, { ...SAMPLE, sample: 0 }, UPDATE, 'epsilon')],
+  [
+    'drawEpsilon, then ivonUpdateFusedAndSample gradsq epsilon',
+    (b, a, r) => {
+      b.drawEpsilon(a, r, { ...SAMPLE, sample: 0, step: SAMPLE.step + 1, stream: 0 });
+      b.ivonUpdateFusedAndSample(a, r, { ...SAMPLE, sample: 0 }, { ...UPDATE, hessApprox: 'gradsq' }, 'epsilon');
+    },
+  ],
 ];
 
 /**
@@ -58,7 +67,7 @@ export function priorArenaPair(a: Backend, b: Backend, start: number, count: num
   const fill: Partial<Record<Role, () => number>> = {
     mean: () => rng() * 2 - 1, hess: () => rng() * 2 - 0.2, momentum: () => rng() - 0.5, grad: () => rng() * 4 - 2,
     noise: () => rng() - 0.5, gradMean: () => rng() - 0.5, curvMean: () => rng() * 0.1 - 0.05,
-    priorMean: () => rng() * 2 - 1, priorPrecision: () => 0.25 + rng() * 2,
+    priorMean: () => rng() * 2 - 1, priorPrecision: () => 0.25 + rng() * 2, epsilon: () => rng() * 4 - 2,
   };
   const arenas = [a.createArena(length, ARENA_ROLES), b.createArena(length, ARENA_ROLES)];
   for (const role of ARENA_ROLES) {
@@ -70,7 +79,7 @@ export function priorArenaPair(a: Backend, b: Backend, start: number, count: num
   return {
     arenas,
     range: { start, count },
-    outputs: ['mean', 'hess', 'momentum', 'theta', 'noise'] as Role[],
+    outputs: ['mean', 'hess', 'momentum', 'theta', 'noise', 'epsilon'] as Role[],
     read: (role: Role) => Promise.all([a.read(arenas[0], role, whole), b.read(arenas[1], role, whole)]),
     dispose: () => {
       a.destroyArena(arenas[0]);
