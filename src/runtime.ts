@@ -13,6 +13,7 @@ import { DEFAULT_GPU_MIN_ELEMENTS, DEFAULT_MIN_ELEMENTS_PER_WORKER, DEFAULT_WORK
 import { NoBackendError } from './scheduler/errors.js';
 import { probePlatform, type PlatformProbe } from './scheduler/probe.js';
 import { describePlan, selectBackend, type BackendPlan, type SelectionRequest } from './scheduler/select.js';
+import type { ContentionReport } from './scheduler/contention.js';
 import type { WebGpuBackendOptions } from '../gpu/webgpu-backend.js';
 
 export type BackendChoice = BackendKind | 'auto' | readonly BackendKind[];
@@ -77,6 +78,13 @@ export interface RuntimeExplanation {
    * or cannot run here). Empty when the runtime is what was asked for.
    */
   warnings: string[];
+  /**
+   * The worker pool's live sharding decisions (null without a pool), read when explain() is called:
+   * the measured wake-up + join cost per sharded call, the current thresholds, and whether sharding
+   * is on or suspended because sharded calls ran slower than one thread (another process is using
+   * the cores), with the reason in one sentence. Always present on runtimes from createRuntime.
+   */
+  sharding?: ContentionReport | null;
 }
 
 const KINDS: readonly BackendKind[] = ['webgpu', 'wasm', 'js'];
@@ -100,7 +108,7 @@ class SimpleRuntime implements Runtime {
   constructor(
     readonly compute: Backend,
     readonly workers: number,
-    private readonly explanation: RuntimeExplanation,
+    private readonly explanation: Omit<RuntimeExplanation, 'sharding'>,
   ) {}
 
   get backend(): BackendKind {
@@ -108,7 +116,9 @@ class SimpleRuntime implements Runtime {
   }
 
   explain(): RuntimeExplanation {
-    return structuredClone(this.explanation);
+    const pool = this.compute as Partial<{ contentionReport(): ContentionReport }>;
+    const sharding = typeof pool.contentionReport === 'function' ? pool.contentionReport() : null;
+    return { ...structuredClone(this.explanation), sharding };
   }
 
   async dispose(): Promise<void> {
@@ -168,7 +178,7 @@ async function build(plan: BackendPlan, options: RuntimeOptions, request: Select
         const { createPoolBackend } = await import('./backends/pool.js');
         return createPoolBackend({
           workers: plan.workers,
-          minElementsPerWorker: request.minElementsPerWorker,
+          minElementsPerWorker: options.minElementsPerWorker, // left out: derived at run time
           minGemmFlopsPerWorker: options.minGemmFlopsPerWorker,
           workerTimeoutMs: options.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS,
           workerUrl: options.workerUrl,

@@ -86,12 +86,14 @@ export function startKernelWorker(endpoint, die) {
           Atomics.notify(ctl, P.DONE);
           return op === P.OP_EXIT ? 'exit' : 'paused';
         }
+        const started = performance.now();
         try {
           const result =
             op === P.OP_DRAW_AHEAD
               ? P.drawAheadChunks(exports.fillNormal, new Int32Array(/** @type {WebAssembly.Memory} */ (memory).buffer), args[P.A_ARGS], fault ? injectFault : undefined)
               : P.runKernelOp(exports, names, args, (done) => Atomics.store(ctl, P.PROGRESS, done), fault ? injectFault : undefined);
           ctl[P.RESULT] = result;
+          ctl[P.SHARD_US] = Math.min(0x7fffffff, Math.round((performance.now() - started) * 1000));
           Atomics.store(ctl, P.STATUS, P.STATUS_OK);
         } catch (error) {
           Atomics.store(ctl, P.STATUS, P.STATUS_ERROR);

@@ -8,6 +8,7 @@ export declare const STATUS: number;
 export declare const RESULT: number;
 export declare const PROGRESS: number;
 export declare const DIED: number;
+export declare const SHARD_US: number;
 export declare const OP_KERNEL: number;
 export declare const OP_PAUSE: number;
 export declare const OP_EXIT: number;

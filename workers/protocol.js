@@ -18,6 +18,7 @@ export const STATUS = 3; // STATUS_* of the last op
 export const RESULT = 4; // integer result (countNonFinite)
 export const PROGRESS = 5; // elements of the shard whose undo copy is complete (in-place kernels)
 export const DIED = 6; // set to 1 by a worker that is exiting (where the environment tells it): a main thread blocked on DONE sees it at once
+export const SHARD_US = 7; // the worker's own time for its last kernel op, µs (written before DONE): the pool's wake-up + join cost is the rest of the call
 
 export const OP_KERNEL = 1;
 export const OP_PAUSE = 2; // leave the serve loop so comlink calls (configure) are answered

@@ -15,6 +15,12 @@
 // calling thread blocked until all shards are done. A failed shard fails the call at once (an
 // accumulating product first gets C back from an undo copy); the worker is replaced in the
 // background and GEMMs run on the calling thread until it is.
+//
+// Adapting to the device (src/scheduler/contention.ts): every sharded call is timed on the main
+// thread (its own shard, the wait for the workers after it; each worker reports its own shard
+// time in its SHARD_US word) and inline calls are timed too. From those the policy derives the
+// shard thresholds (unless the user fixed them) and, when sharded calls run slower than one thread
+// would (another process has the cores), suspends sharding with an occasional probe.
 
 import type { Range, SampleArgs } from '../backend.js';
 import type { WorkerAdapter } from '../../workers/adapter.js';
@@ -23,6 +29,7 @@ import { WorkerCrashedError, WorkerTimeoutError } from './pool-errors.js';
 import { blockUntilChange, callGemm, encodeGemm, GEMM_EXPORT, GEMM_ROW_ALIGN, gemmOutputSpan, gemmRowPiece, gemmShardCount, type GemmOperands } from './pool-gemm.js';
 import { AheadDrawer, type AheadJob, type AheadRange, type AheadReport } from './pool-ahead.js';
 import { IN_PLACE_ROLES, POOL_EXPORTS, poolExportNames } from './pool-kernels.js';
+import { ContentionPolicy, GEMM_KEY, type ContentionReport, type ShardGate, type ShardKind } from '../scheduler/contention.js';
 import { createSharedControl, PoolWorker, waitForChange, type SharedControl, type WorkerFault } from './pool-worker.js';
 import { callKernel, splitRange, type KernelCall, type KernelRunner, type RoleBases } from './wasm-calls.js';
 import type { WasmHeap } from './wasm-heap.js';
@@ -46,6 +53,17 @@ export interface PoolRunnerOptions {
   undoChunk: number;
   /** A GEMM is split only when every shard gets at least this many flops (2·rows·n·k). */
   minGemmFlopsPerWorker: number;
+  /**
+   * Which thresholds the user gave: those are fixed (never derived, never suspended). The others
+   * start at the values above and then follow the measured costs (scheduler/contention.ts).
+   */
+  fixedThresholds: Record<ShardKind, boolean>;
+}
+
+/** A sharding decision for one call: how many shards and whether it is a contention probe. */
+interface ShardPlan {
+  shards: number;
+  gate: ShardGate;
 }
 
 /** One shard of a sharded call: who runs it, and its argument words. */
@@ -75,6 +93,8 @@ export class PoolRunner implements KernelRunner {
   private gemmPacks: number[] = [];
   /** GEMMs that ran split over the workers (diagnostics and tests). */
   shardedGemms = 0;
+  /** When to shard, from measured costs (and the user's fixed thresholds). */
+  private readonly policy: ContentionPolicy;
   /**
    * A timer held while work is queued. Node does not count a pending Atomics.waitAsync (nor
    * unref'd idle workers) as keeping the process alive, so a script whose only pending work is a
@@ -93,6 +113,14 @@ export class PoolRunner implements KernelRunner {
     private readonly names: string[],
   ) {
     this.ahead = new AheadDrawer(o.exports, o.memory, o.heap, o.timeoutMs);
+    this.policy = new ContentionPolicy({
+      // Adaptation measures the main thread's own shard: without one, the thresholds stay as given.
+      threads: o.workers + (o.mainThreadShare ? 1 : 0),
+      defaultMinElementsPerShard: o.minElementsPerWorker,
+      defaultMinFlopsPerShard: o.minGemmFlopsPerWorker,
+      fixedMinElementsPerShard: o.fixedThresholds.elements || !o.mainThreadShare ? o.minElementsPerWorker : undefined,
+      fixedMinFlopsPerShard: o.fixedThresholds.gemm || !o.mainThreadShare ? o.minGemmFlopsPerWorker : undefined,
+    });
   }
 
   static async create(options: PoolRunnerOptions): Promise<PoolRunner> {
@@ -120,17 +148,24 @@ export class PoolRunner implements KernelRunner {
     return this.pending === 0 && this.failure === undefined;
   }
 
-  /** Shards a call of `count` elements is split into (1: runs on the main thread alone). */
-  shardsFor(count: number): number {
-    const threads = this.availableWorkers().length + (this.o.mainThreadShare ? 1 : 0);
-    return Math.max(1, Math.min(threads, Math.floor(count / this.o.minElementsPerWorker)));
+  /**
+   * Shards a call of `count` elements (of `kernel`, whose measured cost sets its threshold) is
+   * split into now (1: runs on the main thread alone, also while sharding is suspended).
+   */
+  shardsFor(count: number, kernel = ''): number {
+    const shards = this.elementShards(count, kernel);
+    return shards > 1 && this.policy.isSuspended && !this.policy.isFixed('elements') ? 1 : shards;
   }
 
   /** Shards a GEMM of op(A) m×k by op(B) k×n would use now (1: the calling thread alone). */
   gemmShardsFor(m: number, n: number, k: number): number {
-    if (!this.shardsGemm || !this.idle || this.controlling > 0) return 1;
-    const threads = this.availableWorkers().length + (this.o.mainThreadShare ? 1 : 0);
-    return gemmShardCount(m, n, k, threads, this.o.minGemmFlopsPerWorker);
+    const shards = this.gemmShardsByThreshold(m, n, k);
+    return shards > 1 && this.policy.isSuspended && !this.policy.isFixed('gemm') ? 1 : shards;
+  }
+
+  /** The pool's live sharding decisions and the measurements behind them (explain()). */
+  contentionReport(): ContentionReport {
+    return this.policy.report(performance.now());
   }
 
   /**
@@ -138,15 +173,25 @@ export class PoolRunner implements KernelRunner {
    * worth it (results bit-identical to one call), else on the calling thread.
    */
   gemm(g: GemmOperands): void {
-    const shards = this.gemmShardsFor(g.m, g.n, g.k);
-    if (shards < 2) callGemm(this.o.exports, g);
-    else this.gemmSharded(g, shards);
+    const plan = this.plan('gemm', GEMM_KEY, this.gemmShardsByThreshold(g.m, g.n, g.k));
+    if (plan.shards >= 2) {
+      this.gemmSharded(g, plan);
+      return;
+    }
+    const t0 = performance.now();
+    callGemm(this.o.exports, g);
+    this.policy.recordInline('gemm', GEMM_KEY, 2 * g.m * g.n * g.k, performance.now() - t0);
   }
 
   run(call: KernelCall, bases: RoleBases, range: Range): void {
     if (range.count === 0) return;
-    if (this.idle && this.shardsFor(range.count) < 2) {
-      callKernel(this.o.exports, bases, call, range.start, range.count);
+    if (this.idle) {
+      const plan = this.plan('elements', call.kernel, this.elementShards(range.count, call.kernel));
+      if (plan.shards < 2) {
+        this.runInline(call, bases, range);
+        return;
+      }
+      void this.schedule(() => this.execute(call, bases, range, plan));
       return;
     }
     void this.schedule(() => this.execute(call, bases, range));
@@ -158,7 +203,7 @@ export class PoolRunner implements KernelRunner {
    */
   async sum(call: KernelCall, bases: RoleBases, range: Range): Promise<number> {
     // Idle and too small to shard: answer at once, without a trip through the queue.
-    if (this.idle && this.shardsFor(range.count) < 2) return callKernel(this.o.exports, bases, call, range.start, range.count);
+    if (this.idle && this.shardsFor(range.count, call.kernel) < 2) return this.runInline(call, bases, range);
     await this.flush();
     return this.after(call.kernel, () => this.execute(call, bases, range));
   }
@@ -324,9 +369,37 @@ export class PoolRunner implements KernelRunner {
     this.replaceLater(failed);
   }
 
-  /** One GEMM over `count` row shards; the calling thread runs the first unless mainThreadShare is off. */
-  private gemmSharded(g: GemmOperands, count: number): void {
-    const pieces = splitRange({ start: 0, count: g.m }, count, GEMM_ROW_ALIGN);
+  /** Shards by the current element threshold of `kernel` alone (no contention gate). */
+  private elementShards(count: number, kernel: string): number {
+    const threads = this.availableWorkers().length + (this.o.mainThreadShare ? 1 : 0);
+    return Math.max(1, Math.min(threads, Math.floor(count / this.policy.minWorkPerShard('elements', kernel, performance.now()))));
+  }
+
+  /** Shards of a GEMM by the current flops threshold alone (no contention gate); 1 when it cannot be split now. */
+  private gemmShardsByThreshold(m: number, n: number, k: number): number {
+    if (!this.shardsGemm || !this.idle || this.controlling > 0) return 1;
+    const threads = this.availableWorkers().length + (this.o.mainThreadShare ? 1 : 0);
+    return gemmShardCount(m, n, k, threads, this.policy.minWorkPerShard('gemm', GEMM_KEY, performance.now()));
+  }
+
+  /** The decision for a call about to run: its threshold's shard count, through the contention gate. */
+  private plan(kind: ShardKind, kernel: string, shards: number): ShardPlan {
+    if (shards < 2) return { shards: 1, gate: 'main' };
+    const gate = this.policy.gate(kind, kernel, performance.now());
+    return gate === 'main' ? { shards: 1, gate } : { shards, gate };
+  }
+
+  /** A call on the main thread alone, timed for the policy's cost per element. */
+  private runInline(call: KernelCall, bases: RoleBases, range: Range): number {
+    const t0 = performance.now();
+    const result = callKernel(this.o.exports, bases, call, range.start, range.count);
+    this.policy.recordInline('elements', call.kernel, range.count, performance.now() - t0);
+    return result;
+  }
+
+  /** One GEMM over row shards; the calling thread runs the first unless mainThreadShare is off. */
+  private gemmSharded(g: GemmOperands, plan: ShardPlan): void {
+    const pieces = splitRange({ start: 0, count: g.m }, plan.shards, GEMM_ROW_ALIGN);
     const live = this.availableWorkers();
     const packs = this.ensureGemmPacks();
     const exportIndex = this.names.indexOf(GEMM_EXPORT);
@@ -336,6 +409,7 @@ export class PoolRunner implements KernelRunner {
     const mainFirst = this.o.mainThreadShare;
     this.shardedGemms += 1;
     const shards = pieces.map((rows, k) => ({ rows, worker: mainFirst ? (k === 0 ? undefined : live[k - 1]) : live[k], seq: 0 }));
+    const signalled = performance.now();
     for (const shard of shards) {
       if (!shard.worker) continue;
       encodeGemm(shard.worker.args, exportIndex, gemmRowPiece(g, shard.rows.start, shard.rows.count, packs[shard.worker.slot]));
@@ -343,6 +417,7 @@ export class PoolRunner implements KernelRunner {
     }
     let mainError: unknown;
     const mine = shards.find((s) => !s.worker);
+    const mainStart = performance.now();
     if (mine) {
       try {
         callGemm(this.o.exports, gemmRowPiece(g, mine.rows.start, mine.rows.count, g.pack));
@@ -350,6 +425,7 @@ export class PoolRunner implements KernelRunner {
         mainError = error;
       }
     }
+    const mainEnd = performance.now();
     const deadline = Date.now() + this.o.timeoutMs;
     const failures: { worker: PoolWorker; rows: Range; how: Outcome }[] = [];
     for (const shard of shards) {
@@ -357,7 +433,13 @@ export class PoolRunner implements KernelRunner {
       const how = this.blockForShard(shard.worker, shard.seq, deadline);
       if (!how.ok) failures.push({ worker: shard.worker, rows: shard.rows, how });
     }
-    if (failures.length === 0 && mainError === undefined) return;
+    if (failures.length === 0 && mainError === undefined) {
+      if (mine) {
+        const flopsPerRow = 2 * g.n * g.k;
+        this.recordSharded('gemm', GEMM_KEY, plan.gate, flopsPerRow * g.m, flopsPerRow * mine.rows.count, { signalled, mainStart, mainEnd }, shards);
+      }
+      return;
+    }
     if (undo) this.o.exports.copy(g.c, undo, span);
     if (failures.length > 0) this.replaceLater(failures.map((f) => f.worker));
     if (mainError !== undefined) throw mainError;
@@ -411,11 +493,35 @@ export class PoolRunner implements KernelRunner {
     return this.gemmPacks;
   }
 
-  /** Runs one call sharded over the main thread and the workers; returns the summed result. */
-  private async execute(call: KernelCall, bases: RoleBases, range: Range): Promise<number> {
-    const free = this.availableWorkers();
-    const pieces = splitRange(range, this.shardsFor(range.count));
-    if (pieces.length < 2) return callKernel(this.o.exports, bases, call, range.start, range.count);
+  /** A completed sharded call's timings, handed to the policy. */
+  private recordSharded(
+    kind: ShardKind,
+    kernel: string,
+    gate: ShardGate,
+    work: number,
+    mainWork: number,
+    at: { signalled: number; mainStart: number; mainEnd: number },
+    shards: readonly { worker: PoolWorker | undefined }[],
+  ): void {
+    const joined = performance.now();
+    let workerUs = 0;
+    for (const shard of shards) if (shard.worker) workerUs = Math.max(workerUs, shard.worker.ctl[P.SHARD_US]);
+    this.policy.recordSharded(
+      { kind, kernel, work, mainWork, mainMs: at.mainEnd - at.mainStart, wallMs: joined - at.signalled, workerMs: workerUs / 1000 },
+      gate,
+      joined,
+    );
+  }
+
+  /**
+   * Runs one call sharded over the main thread and the workers; returns the summed result.
+   * `plan`: decided when the call was issued on an idle pool; otherwise decided here, as it runs.
+   */
+  private async execute(call: KernelCall, bases: RoleBases, range: Range, planned?: ShardPlan): Promise<number> {
+    const plan = planned ?? this.plan('elements', call.kernel, this.elementShards(range.count, call.kernel));
+    const free = this.availableWorkers(); // a worker may have taken an ahead job since the plan was made
+    const pieces = splitRange(range, Math.min(plan.shards, free.length + (this.o.mainThreadShare ? 1 : 0)));
+    if (pieces.length < 2) return this.runInline(call, bases, range);
     const inPlace = IN_PLACE_ROLES[call.kernel];
     const undo = inPlace.length > 0 ? this.undoArea(inPlace.length * range.count * 4) : 0;
     const mainFirst = this.o.mainThreadShare;
@@ -425,6 +531,7 @@ export class PoolRunner implements KernelRunner {
       encodeOp(args, call, bases, piece, range, inPlace, undo, this.o.undoChunk);
       return { range: piece, worker, args, seq: 0, progress: 0 };
     });
+    const signalled = performance.now();
     for (const shard of shards) {
       if (!shard.worker) continue;
       shard.worker.setBusy(true);
@@ -433,6 +540,7 @@ export class PoolRunner implements KernelRunner {
     let total = 0;
     let mainError: unknown;
     const mine = shards.find((s) => !s.worker);
+    const mainStart = performance.now();
     if (mine) {
       try {
         total += P.runKernelOp(this.o.exports, POOL_EXPORTS, mine.args, (done) => (mine.progress = done));
@@ -440,12 +548,14 @@ export class PoolRunner implements KernelRunner {
         mainError = error;
       }
     }
+    const mainEnd = performance.now();
     const deadline = Date.now() + this.o.timeoutMs;
     const outcomes = await Promise.all(shards.filter((s) => s.worker).map((s) => this.awaitShard(s, deadline)));
     for (const shard of shards) shard.worker?.setBusy(false);
     const failed = outcomes.filter((o): o is Extract<Outcome, { ok: false }> => !o.ok);
     if (failed.length === 0 && mainError === undefined) {
       for (const shard of shards) if (shard.worker) total += shard.worker.ctl[P.RESULT];
+      if (mine) this.recordSharded('elements', call.kernel, plan.gate, range.count, mine.range.count, { signalled, mainStart, mainEnd }, shards);
       return total;
     }
     // Stop the broken workers before touching their shards: after terminate() they write nothing.

@@ -5,8 +5,10 @@
 // to one thread for any number of workers: kernels are element-wise and the RNG is keyed by the
 // global element index (docs/KERNELS.md §1).
 //
-// Calls smaller than minElementsPerWorker per shard run on the calling thread (defaults.ts says
-// why the default is what it is).
+// Calls smaller than minElementsPerWorker per shard run on the calling thread. Unless the user gives
+// the thresholds, they start at the defaults (defaults.ts says where those come from) and then
+// follow the costs measured here, and sharding is suspended while another process keeps the cores
+// busy (src/scheduler/contention.ts); contentionReport() says what the pool does now and why.
 //
 // The model toolkit's GEMM is sharded too: nnHost() hands out the module's exports with nnGemm
 // replaced by the pool's synchronous row-sharded nnGemm (same arguments, same bits), so the WASM
@@ -17,6 +19,7 @@ import { UsageError } from '../errors.js';
 import { workerAdapter } from '../../workers/adapters.js';
 import { DEFAULT_MIN_ELEMENTS_PER_WORKER, DEFAULT_WORKER_TIMEOUT_MS } from '../scheduler/defaults.js';
 import type { AheadReport } from './pool-ahead.js';
+import type { ContentionReport } from '../scheduler/contention.js';
 import { PoolRunner } from './pool-runner.js';
 import type { WorkerFault } from './pool-worker.js';
 import { gemmOperands } from './pool-gemm.js';
@@ -43,10 +46,17 @@ export const DEFAULT_MIN_GEMM_FLOPS_PER_WORKER = 4_000_000;
 export interface PoolBackendOptions {
   /** Worker threads to start (≥ 1). The main thread computes a shard as well unless mainThreadShare is false. */
   workers: number;
-  /** Shards smaller than this are not worth a worker's wake-up; such calls run on the calling thread. */
+  /**
+   * Shards smaller than this are not worth a worker's wake-up; such calls run on the calling
+   * thread. Given: a fixed threshold, and those calls are sharded even when the device is busy.
+   * Left out: derived at run time from measured costs (starting at DEFAULT_MIN_ELEMENTS_PER_WORKER).
+   */
   minElementsPerWorker?: number;
   mainThreadShare?: boolean;
-  /** A GEMM is split by output rows only when every shard gets at least this many flops (2·rows·n·k). */
+  /**
+   * A GEMM is split by output rows only when every shard gets at least this many flops
+   * (2·rows·n·k). Given: fixed, as minElementsPerWorker; left out: derived at run time.
+   */
   minGemmFlopsPerWorker?: number;
   /** A kernel still unfinished after this long fails with WorkerTimeoutError (the worker is replaced). */
   workerTimeoutMs?: number;
@@ -132,9 +142,14 @@ export class PoolBackend extends WasmBackend {
     return this.pool.aheadReport();
   }
 
-  /** Shards a call over `count` elements would use (1: the calling thread alone). */
-  shardsFor(count: number): number {
-    return this.pool.shardsFor(count);
+  /** Shards a call over `count` elements (of `kernel`) would use now (1: the calling thread alone). */
+  shardsFor(count: number, kernel?: string): number {
+    return this.pool.shardsFor(count, kernel);
+  }
+
+  /** The pool's live sharding decisions: measured wake-up + join cost, thresholds, suspended or not, and why. */
+  contentionReport(): ContentionReport {
+    return this.pool.contentionReport();
   }
 
   // Synchronous writes wait behind queued kernels (validated now, applied in order).
@@ -235,11 +250,12 @@ export async function createPoolBackend(options: PoolBackendOptions): Promise<Po
     timeoutMs,
     undoChunk: UNDO_CHUNK,
     minGemmFlopsPerWorker,
+    fixedThresholds: { elements: options.minElementsPerWorker !== undefined, gemm: options.minGemmFlopsPerWorker !== undefined },
   });
   const threads = workers + (mainThreadShare ? 1 : 0);
   const description =
     `WebAssembly SIMD (AssemblyScript kernels) on ${workers} worker${workers === 1 ? '' : 's'}` +
     `${mainThreadShare ? ' + the main thread' : ''} (${threads} threads, ${adapter.name} workers), one shared memory, ` +
-    `shards ≥ ${minElementsPerWorker} elements`;
+    (options.minElementsPerWorker !== undefined ? `shards ≥ ${minElementsPerWorker} elements` : `shard thresholds measured at run time (from ${minElementsPerWorker} elements)`);
   return new PoolBackend(module, memory, exports, heap, pool, description);
 }

@@ -1,0 +1,308 @@
+// When the worker pool should split a call, decided from what its sharded calls cost on this
+// device right now rather than from constants measured on another machine. Two questions:
+//
+// 1. How big must a shard be? A sharded call pays a fixed wake-up + join cost (signal the workers,
+//    wait for the slowest); splitting wins only when the time saved — (threads − 1)/threads of the
+//    call — is several times that cost. The cost is measured per sharded call (wall − the longer
+//    of the main thread's and the slowest worker's own shard time), the time per element (per
+//    flop for GEMM) per kernel from the main thread's shards and from inline calls.
+// 2. Are the shards overlapping at all? When another process keeps the cores busy, a worker may
+//    not run while the main thread waits for it, and a sharded call is slower than one thread
+//    (issue 16 measured 0.65–0.98×). Each sharded call's effective speed-up is its one-thread cost
+//    over its wall time; an EWMA over recent calls below suspendBelow stops sharding. While
+//    suspended, every probeEvery-th call that would have been sharded (and at least probeAfterMs
+//    after the last probe) runs sharded once, and a probe at resumeAt or better resumes sharding.
+//
+//    The one-thread cost is work × the kernel's time per unit measured on calls that ran on the
+//    main thread alone, recently: while sharding, one eligible call in referenceEvery runs inline
+//    as that reference. Extrapolating the main thread's own shard (main shard time × work / main
+//    shard work) is only the fallback before a reference exists: when the cores are oversubscribed
+//    the worker slows the main thread's shard down too, and that estimate said 1.4–1.7× on this
+//    project's 2-core machine while the call really ran at 0.95–1.0× of one thread.
+//
+// Pure: it is fed timings and a clock (milliseconds) and answers decisions, so every decision is
+// unit-tested against simulated timings (test/scheduler-contention.test.ts). PoolRunner feeds it.
+
+/** Element-wise kernel calls (work = elements) or the model's GEMM (work = flops, 2·m·n·k). */
+export type ShardKind = 'elements' | 'gemm';
+
+export interface ContentionPolicyOptions {
+  /** Threads of a fully sharded call (workers + the main thread). */
+  threads: number;
+  /** Shard sizes used until the first measurements (scheduler/defaults.ts, pool.ts). */
+  defaultMinElementsPerShard: number;
+  defaultMinFlopsPerShard: number;
+  /** The user's explicit thresholds: fixed, never derived, and those calls are never suspended. */
+  fixedMinElementsPerShard?: number;
+  fixedMinFlopsPerShard?: number;
+  /** Time saved by sharding must be at least this many times the wake-up + join cost (default 4). */
+  gainOverOverhead?: number;
+  /** EWMA weight of one sharded call in the speed-up (default 0.1: about the last 20 calls). */
+  speedupWeight?: number;
+  /** Sharded calls seen before the speed-up may suspend sharding (default 5). */
+  minSamples?: number;
+  /** Sharding stops when the speed-up EWMA falls below this (default 1.05: a gain under 5% is not worth the risk). */
+  suspendBelow?: number;
+  /** A probe this fast or faster resumes sharding (default 1.2). */
+  resumeAt?: number;
+  /** While sharding, one eligible call in this many runs on the main thread as the one-thread reference (default 24). */
+  referenceEvery?: number;
+  /** While suspended, one call in this many eligible ones is a probe (default 20)… */
+  probeEvery?: number;
+  /** …and probes are at least this far apart (milliseconds, default 200). */
+  probeAfterMs?: number;
+}
+
+/** One sharded call, as the main thread measured it. */
+export interface ShardedCallTiming {
+  kind: ShardKind;
+  /** The kernel's name ('nnGemm' for GEMM): time per unit of work is learned per kernel. */
+  kernel: string;
+  /** Elements (or flops) of the whole call and of the main thread's shard. */
+  work: number;
+  mainWork: number;
+  /** The main thread's own shard, milliseconds. */
+  mainMs: number;
+  /** From signalling the workers to the last worker's done, milliseconds. */
+  wallMs: number;
+  /** The slowest worker's own shard time as it reported it, milliseconds. */
+  workerMs: number;
+}
+
+/** What the pool does with a call its thresholds would shard. */
+export type ShardGate = 'shard' | 'probe' | 'main';
+
+export interface ContentionReport {
+  /** 'sharding': calls are split per the thresholds; 'suspended': on the main thread, probing. */
+  state: 'sharding' | 'suspended';
+  /** Median wake-up + join cost of recent sharded calls, µs (null before any was measured). */
+  wakeJoinUs: number | null;
+  /** EWMA of recent sharded calls' speed-up over one thread (null before any). */
+  speedup: number | null;
+  /** Eligible calls run on the main thread as the one-thread reference (while sharding). */
+  references: number;
+  /** Current minimum elements per shard, per kernel measured so far, and for kernels not yet measured. */
+  minElementsPerShard: { default: number; byKernel: Record<string, number>; source: 'measured' | 'default' | 'option' };
+  /** Current minimum GEMM flops per shard. */
+  minGemmFlopsPerShard: { value: number; source: 'measured' | 'default' | 'option' };
+  shardedCalls: number;
+  probes: number;
+  /** One sentence: what the pool does now and why. */
+  reason: string;
+}
+
+const OVERHEAD_WINDOW = 15;
+const MIN_OVERHEAD_SAMPLES = 3;
+/**
+ * Wake-up + join samples older than this are forgotten: a cost measured while the cores were busy
+ * must not keep thresholds high (and calls unsharded, so never re-measured) after they free up.
+ * With too few recent samples the thresholds are the defaults again.
+ */
+const OVERHEAD_MAX_AGE_MS = 5_000;
+/** Inline calls shorter than this much work are not timed: the clock's granularity would dominate. */
+const MIN_TIMED_WORK: Record<ShardKind, number> = { elements: 16_384, gemm: 1_000_000 };
+const PER_UNIT_WEIGHT = 0.25;
+/** A derived threshold never exceeds this many times the default (a stale estimate cannot lock sharding out). */
+const MAX_OVER_DEFAULT = 64;
+
+export class ContentionPolicy {
+  private readonly threads: number;
+  private readonly gain: number;
+  private readonly weight: number;
+  private readonly minSamples: number;
+  private readonly suspendBelow: number;
+  private readonly resumeAt: number;
+  private readonly probeEvery: number;
+  private readonly probeAfterMs: number;
+  private readonly referenceEvery: number;
+
+  private suspended = false;
+  /** The speed-up that suspended sharding, and whether it was the EWMA or a probe. */
+  private suspendedSpeedup = 0;
+  private suspendedBy: 'calls' | 'probe' = 'calls';
+  private oneThreadEwma = 0;
+  private wallEwma = 0;
+  private samples = 0;
+  private readonly overheads: { ms: number; at: number }[] = [];
+  /** Per kernel: time per unit on the main thread alone (inline calls) and in the main thread's shards. */
+  private readonly inlineMsPerUnit = new Map<string, number>();
+  private readonly shardMsPerUnit = new Map<string, number>();
+  private eligibleSinceProbe = 0;
+  private eligibleSinceReference = 0;
+  private references = 0;
+  private lastProbeAt = 0;
+  private shardedCalls = 0;
+  private probes = 0;
+
+  constructor(private readonly o: ContentionPolicyOptions) {
+    if (!Number.isInteger(o.threads) || o.threads < 1) throw new RangeError(`ContentionPolicy: threads must be an integer ≥ 1, got ${o.threads}`);
+    this.threads = o.threads;
+    this.gain = o.gainOverOverhead ?? 4;
+    this.weight = o.speedupWeight ?? 0.1;
+    this.minSamples = o.minSamples ?? 5;
+    this.suspendBelow = o.suspendBelow ?? 1.05;
+    this.resumeAt = o.resumeAt ?? 1.2;
+    this.probeEvery = o.probeEvery ?? 20;
+    this.probeAfterMs = o.probeAfterMs ?? 200;
+    this.referenceEvery = o.referenceEvery ?? 24;
+  }
+
+  /** True when the user fixed this kind's threshold: never derived, never suspended. */
+  isFixed(kind: ShardKind): boolean {
+    return (kind === 'elements' ? this.o.fixedMinElementsPerShard : this.o.fixedMinFlopsPerShard) !== undefined;
+  }
+
+  get isSuspended(): boolean {
+    return this.suspended;
+  }
+
+  /** The least work a shard of `kernel` must carry at time `now`. */
+  minWorkPerShard(kind: ShardKind, kernel: string, now: number): number {
+    const fixed = kind === 'elements' ? this.o.fixedMinElementsPerShard : this.o.fixedMinFlopsPerShard;
+    if (fixed !== undefined) return fixed;
+    const fallback = kind === 'elements' ? this.o.defaultMinElementsPerShard : this.o.defaultMinFlopsPerShard;
+    const perUnit = this.perUnitMs(kernel);
+    const overhead = this.overheadMs(now);
+    if (perUnit === undefined || perUnit <= 0 || overhead === null || this.threads < 2) return fallback;
+    // Shards of m units each save (threads − 1)·m·perUnit over one thread; ask for gain × overhead.
+    const units = (this.gain * overhead) / ((this.threads - 1) * perUnit);
+    const floor = kind === 'elements' ? 16 : 1;
+    const aligned = kind === 'elements' ? Math.ceil(units / 16) * 16 : Math.ceil(units);
+    return Math.min(fallback * MAX_OVER_DEFAULT, Math.max(floor, aligned));
+  }
+
+  /**
+   * Asked for each call the thresholds would shard, just before it runs (it counts the call).
+   * Sharding: 'shard', or 'main' for a one-thread reference call (the first of a kernel, then one
+   * in referenceEvery). Suspended: 'probe' when a probe is due, else 'main'.
+   */
+  gate(kind: ShardKind, kernel: string, now: number): ShardGate {
+    if (this.isFixed(kind)) return 'shard';
+    if (!this.suspended) {
+      this.eligibleSinceReference += 1;
+      if (this.inlineMsPerUnit.has(kernel) && this.eligibleSinceReference < this.referenceEvery) return 'shard';
+      this.eligibleSinceReference = 0;
+      this.references += 1;
+      return 'main';
+    }
+    this.eligibleSinceProbe += 1;
+    if (this.eligibleSinceProbe < this.probeEvery || now - this.lastProbeAt < this.probeAfterMs) return 'main';
+    this.eligibleSinceProbe = 0;
+    this.lastProbeAt = now;
+    return 'probe';
+  }
+
+  /** A call that ran on the main thread alone: its time per unit of work. */
+  recordInline(kind: ShardKind, kernel: string, work: number, ms: number): void {
+    if (this.isFixed(kind) || work < MIN_TIMED_WORK[kind] || !(ms > 0)) return;
+    learn(this.inlineMsPerUnit, kernel, ms / work);
+  }
+
+  /** A sharded call (gate said 'shard' or 'probe'). */
+  recordSharded(t: ShardedCallTiming, gate: ShardGate, now: number): void {
+    if (this.isFixed(t.kind) || !(t.wallMs > 0) || !(t.mainMs > 0) || t.mainWork <= 0) return;
+    this.shardedCalls += 1;
+    learn(this.shardMsPerUnit, t.kernel, t.mainMs / t.mainWork);
+    const oneThreadMs = t.work * (this.inlineMsPerUnit.get(t.kernel) ?? t.mainMs / t.mainWork);
+    if (gate === 'probe') {
+      this.probes += 1;
+      const speedup = oneThreadMs / t.wallMs;
+      if (speedup >= this.resumeAt) {
+        this.suspended = false;
+        this.oneThreadEwma = oneThreadMs;
+        this.wallEwma = t.wallMs;
+        this.samples = 1;
+        this.eligibleSinceReference = 0;
+      } else {
+        this.suspendedSpeedup = speedup;
+        this.suspendedBy = 'probe';
+      }
+    }
+    this.overheads.push({ ms: Math.max(0, t.wallMs - Math.max(t.mainMs, t.workerMs)), at: now });
+    if (this.overheads.length > OVERHEAD_WINDOW) this.overheads.shift();
+    if (gate === 'probe') return;
+    // Time-weighted: the EWMA of one-thread cost over the EWMA of wall time, so long calls count more.
+    const w = this.samples === 0 ? 1 : this.weight;
+    this.oneThreadEwma += w * (oneThreadMs - this.oneThreadEwma);
+    this.wallEwma += w * (t.wallMs - this.wallEwma);
+    this.samples += 1;
+    if (this.samples >= this.minSamples && this.speedup()! < this.suspendBelow) {
+      this.suspended = true;
+      this.suspendedSpeedup = this.speedup()!;
+      this.suspendedBy = 'calls';
+      this.eligibleSinceProbe = 0;
+      this.lastProbeAt = now;
+    }
+  }
+
+  /** Speed-up of recent sharded calls over one thread (null before any). */
+  speedup(): number | null {
+    return this.samples === 0 ? null : this.oneThreadEwma / this.wallEwma;
+  }
+
+  /** Median wake-up + join cost of the sharded calls of the last OVERHEAD_MAX_AGE_MS, ms (null with fewer than MIN_OVERHEAD_SAMPLES). */
+  overheadMs(now: number): number | null {
+    const recent = this.overheads.filter((o) => now - o.at <= OVERHEAD_MAX_AGE_MS).map((o) => o.ms);
+    if (recent.length < MIN_OVERHEAD_SAMPLES) return null;
+    const sorted = recent.sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  }
+
+  report(now: number): ContentionReport {
+    const overhead = this.overheadMs(now);
+    const byKernel: Record<string, number> = {};
+    const measured = new Set([...this.inlineMsPerUnit.keys(), ...this.shardMsPerUnit.keys()]);
+    for (const kernel of [...measured].sort()) if (kernel !== GEMM_KEY) byKernel[kernel] = this.minWorkPerShard('elements', kernel, now);
+    const source = (kind: ShardKind, measured: boolean) => (this.isFixed(kind) ? 'option' : measured ? 'measured' : 'default') as 'option' | 'measured' | 'default';
+    const elementsMeasured = overhead !== null && Object.keys(byKernel).length > 0;
+    const gemmMeasured = overhead !== null && measured.has(GEMM_KEY);
+    return {
+      state: this.suspended ? 'suspended' : 'sharding',
+      wakeJoinUs: overhead === null ? null : round(overhead * 1000, 1),
+      speedup: this.speedup() === null ? null : round(this.speedup()!, 3),
+      minElementsPerShard: { default: this.minWorkPerShard('elements', '', now), byKernel, source: source('elements', elementsMeasured) },
+      minGemmFlopsPerShard: { value: this.minWorkPerShard('gemm', GEMM_KEY, now), source: source('gemm', gemmMeasured) },
+      shardedCalls: this.shardedCalls,
+      probes: this.probes,
+      references: this.references,
+      reason: this.reason(),
+    };
+  }
+
+  private reason(): string {
+    if (this.isFixed('elements') && this.isFixed('gemm')) {
+      return 'fixed thresholds (minElementsPerWorker and minGemmFlopsPerWorker were given): every call big enough is sharded, whatever it costs';
+    }
+    if (this.threads < 2) return 'one thread computes: nothing to adapt';
+    const window = Math.round(2 / this.weight - 1);
+    if (this.suspended) {
+      const measured = this.suspendedBy === 'calls' ? `sharded calls ran at ${round(this.suspendedSpeedup, 2)}× of one thread over the last ${window} calls` : `the last probe ran at ${round(this.suspendedSpeedup, 2)}× of one thread`;
+      return (
+        `${measured}: another process is using the cores, ` +
+        `so calls run on the main thread alone, re-probing one call in ${this.probeEvery} (at most every ${this.probeAfterMs} ms) and sharding again once a probe reaches ${this.resumeAt}×`
+      );
+    }
+    const s = this.speedup();
+    if (s === null) return 'sharding calls above the default thresholds; no sharded call measured yet';
+    return `sharding: recent sharded calls ran at ${round(s, 2)}× of one thread (EWMA over about ${window} calls); below ${this.suspendBelow}× sharding stops`;
+  }
+
+  /** A kernel's time per unit of work on one thread: inline calls when there are some, else its main-thread shards. */
+  private perUnitMs(kernel: string): number | undefined {
+    return this.inlineMsPerUnit.get(kernel) ?? this.shardMsPerUnit.get(kernel);
+  }
+}
+
+function learn(map: Map<string, number>, kernel: string, msPerUnit: number): void {
+  const old = map.get(kernel);
+  map.set(kernel, old === undefined ? msPerUnit : old + PER_UNIT_WEIGHT * (msPerUnit - old));
+}
+
+/** The kernel name GEMM timings are learned under. */
+export const GEMM_KEY = 'nnGemm';
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
