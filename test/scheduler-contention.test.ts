@@ -1,0 +1,207 @@
+// The pool's contention policy (src/scheduler/contention.ts) against simulated timings: thresholds
+// derived from the measured wake-up + join cost and time per element, one-thread reference calls,
+// suspension when sharded calls run slower than one thread, probes, resumption once the cores are
+// free again, and the user's fixed thresholds. Timings are powers of two so every expected
+// threshold and speed-up is exact.
+import { describe, expect, it } from 'vitest';
+import { ContentionPolicy, type ShardedCallTiming } from '../src/scheduler/contention.js';
+
+const DEFAULTS = { threads: 2, defaultMinElementsPerShard: 131_072, defaultMinFlopsPerShard: 4_000_000 };
+/** 2^-19 ms (≈ 1.9 ns) per element on one thread: a 4M-element call costs 8 ms there. */
+const MS_PER_ELEMENT = 2 ** -19;
+const N = 2 ** 22;
+const ONE_THREAD_MS = 8;
+/** Wake-up + join cost of every simulated sharded call: 62.5 µs. */
+const OVERHEAD_MS = 2 ** -4;
+
+/** A sharded 4M-element ivonSample whose wall time gives `speedup` over one thread (8 ms). */
+function sharded(speedup: number): ShardedCallTiming {
+  const wallMs = ONE_THREAD_MS / speedup;
+  const mainMs = wallMs - OVERHEAD_MS;
+  return { kind: 'elements', kernel: 'ivonSample', work: N, mainWork: N / 2, mainMs, wallMs, workerMs: mainMs - 2 ** -6 };
+}
+
+/** A policy that has timed one inline 4M-element ivonSample at MS_PER_ELEMENT. */
+function warmed(options: Partial<ConstructorParameters<typeof ContentionPolicy>[0]> = {}): ContentionPolicy {
+  const policy = new ContentionPolicy({ ...DEFAULTS, ...options });
+  policy.recordInline('elements', 'ivonSample', N, N * MS_PER_ELEMENT);
+  return policy;
+}
+
+describe('ContentionPolicy: thresholds from measured costs', () => {
+  it('uses the defaults until it has measured a wake-up cost and a time per element', () => {
+    const policy = new ContentionPolicy(DEFAULTS);
+    expect(policy.minWorkPerShard('elements', 'ivonSample', 0)).toBe(131_072);
+    expect(policy.minWorkPerShard('gemm', 'nnGemm', 0)).toBe(4_000_000);
+    const r = policy.report(0);
+    expect(r).toMatchObject({ state: 'sharding', wakeJoinUs: null, speedup: null, shardedCalls: 0, probes: 0, references: 0 });
+    expect(r.minElementsPerShard).toEqual({ default: 131_072, byKernel: {}, source: 'default' });
+    expect(r.reason).toMatch(/no sharded call measured yet/);
+  });
+
+  it('derives min elements per shard = gain × overhead / ((threads − 1) × time per element), 16-aligned', () => {
+    const policy = warmed();
+    for (let i = 0; i < 2; i++) policy.recordSharded(sharded(2), 'shard', i);
+    expect(policy.minWorkPerShard('elements', 'ivonSample', 2)).toBe(131_072); // two samples: still the default
+    policy.recordSharded(sharded(2), 'shard', 2);
+    expect(policy.overheadMs(3)).toBe(OVERHEAD_MS);
+    // 4 × 2^-4 ms / 2^-19 ms = 2^17 elements per shard.
+    expect(policy.minWorkPerShard('elements', 'ivonSample', 3)).toBe(2 ** 17);
+    // A kernel 4× as expensive per element needs shards 4× smaller; an unmeasured one keeps the default.
+    policy.recordInline('elements', 'ivonUpdateFused', N, 4 * N * MS_PER_ELEMENT);
+    expect(policy.minWorkPerShard('elements', 'ivonUpdateFused', 3)).toBe(2 ** 15);
+    expect(policy.minWorkPerShard('elements', 'adamwUpdate', 3)).toBe(131_072);
+    // Three threads: each extra thread saves time, so shards may be half as big.
+    const three = warmed({ threads: 3 });
+    for (let i = 0; i < 3; i++) three.recordSharded(sharded(2), 'shard', i);
+    expect(three.minWorkPerShard('elements', 'ivonSample', 3)).toBe(2 ** 16);
+    const r = policy.report(3);
+    expect(r.wakeJoinUs).toBe(62.5);
+    expect(r.minElementsPerShard).toEqual({ default: 131_072, byKernel: { ivonSample: 2 ** 17, ivonUpdateFused: 2 ** 15 }, source: 'measured' });
+  });
+
+  it('derives the GEMM threshold in flops the same way', () => {
+    const policy = new ContentionPolicy(DEFAULTS);
+    policy.recordInline('gemm', 'nnGemm', 2 ** 25, 1); // 2^-25 ms per flop (≈ 33 GFLOP/s)
+    for (let i = 0; i < 3; i++) policy.recordSharded(sharded(2), 'shard', i);
+    expect(policy.minWorkPerShard('gemm', 'nnGemm', 3)).toBe(2 ** 23); // 4 × 2^-4 / 2^-25
+    expect(policy.report(3).minGemmFlopsPerShard).toEqual({ value: 2 ** 23, source: 'measured' });
+  });
+
+  it('forgets wake-up costs older than 5 s, falling back to the defaults until re-measured', () => {
+    const policy = warmed();
+    for (let i = 0; i < 3; i++) policy.recordSharded(sharded(2), 'shard', 1000 + i);
+    expect(policy.minWorkPerShard('elements', 'ivonSample', 6000)).toBe(2 ** 17);
+    expect(policy.minWorkPerShard('elements', 'ivonSample', 6001)).toBe(2 ** 17); // the sample at 1001 is 5000 ms old
+    expect(policy.minWorkPerShard('elements', 'ivonSample', 6002)).toBe(131_072);
+  });
+
+  it('never derives a threshold above 64× the default, nor below 16 elements', () => {
+    const slowWake = warmed();
+    const huge = { ...sharded(2), wallMs: 1e6, mainMs: 4 };
+    for (let i = 0; i < 3; i++) slowWake.recordSharded(huge, 'shard', i);
+    expect(slowWake.minWorkPerShard('elements', 'ivonSample', 3)).toBe(64 * 131_072);
+    const freeWake = warmed();
+    const free = { ...sharded(2), wallMs: 4, mainMs: 4, workerMs: 4 };
+    for (let i = 0; i < 3; i++) freeWake.recordSharded(free, 'shard', i);
+    expect(freeWake.minWorkPerShard('elements', 'ivonSample', 3)).toBe(16);
+  });
+
+  it('ignores inline calls too small to time', () => {
+    const policy = new ContentionPolicy(DEFAULTS);
+    policy.recordInline('elements', 'ivonSample', 16_383, 1);
+    policy.recordInline('gemm', 'nnGemm', 999_999, 1);
+    expect(policy.report(0).minElementsPerShard.byKernel).toEqual({});
+    expect(policy.report(0).minGemmFlopsPerShard.source).toBe('default');
+  });
+});
+
+describe('ContentionPolicy: suspension under contention and resumption', () => {
+  it('runs the first eligible call of a kernel, then one in 24, on the main thread as the one-thread reference', () => {
+    const policy = new ContentionPolicy(DEFAULTS);
+    expect(policy.gate('elements', 'ivonSample', 0)).toBe('main');
+    policy.recordInline('elements', 'ivonSample', N, N * MS_PER_ELEMENT);
+    const gates = Array.from({ length: 48 }, (_, i) => policy.gate('elements', 'ivonSample', i));
+    expect(gates.map((g, i) => (g === 'main' ? i : -1)).filter((i) => i >= 0)).toEqual([23, 47]);
+    expect(gates.filter((g) => g === 'shard')).toHaveLength(46);
+    expect(policy.report(48).references).toBe(3);
+  });
+
+  it('keeps sharding while sharded calls beat one thread; suspends on the 4th call at 0.5× after a run at 2×', () => {
+    const policy = warmed();
+    for (let i = 0; i < 10; i++) policy.recordSharded(sharded(2), 'shard', i);
+    expect(policy.speedup()).toBe(2);
+    expect(policy.report(10)).toMatchObject({ state: 'sharding', speedup: 2, shardedCalls: 10 });
+    // EWMA of wall time (weight 0.1) from 4 ms towards 16 ms: 8/7.252 = 1.10× after 3 calls, 8/8.127 = 0.98× after 4.
+    for (let i = 0; i < 3; i++) policy.recordSharded(sharded(0.5), 'shard', 10 + i);
+    expect(policy.isSuspended).toBe(false);
+    expect(policy.speedup()).toBeCloseTo(8 / (16 - 12 * 0.9 ** 3), 12);
+    policy.recordSharded(sharded(0.5), 'shard', 13);
+    expect(policy.isSuspended).toBe(true);
+    const r = policy.report(13);
+    expect(r.state).toBe('suspended');
+    expect(r.reason).toMatch(/^sharded calls ran at 0\.98× of one thread over the last 19 calls: another process is using the cores/);
+    expect(r.reason).toMatch(/re-probing one call in 20 \(at most every 200 ms\)/);
+  });
+
+  it('does not suspend before 5 sharded calls, whatever they measured', () => {
+    const policy = warmed();
+    for (let i = 0; i < 4; i++) policy.recordSharded(sharded(0.5), 'shard', i);
+    expect(policy.isSuspended).toBe(false);
+    policy.recordSharded(sharded(0.5), 'shard', 4);
+    expect(policy.isSuspended).toBe(true);
+    expect(policy.report(4).reason).toMatch(/^sharded calls ran at 0\.5×/);
+  });
+
+  it('while suspended runs calls on the main thread, probes one in 20 at least 200 ms apart, and resumes when a probe reaches 1.2×', () => {
+    const policy = warmed();
+    for (let i = 0; i < 5; i++) policy.recordSharded(sharded(0.5), 'shard', 1000);
+    expect(policy.isSuspended).toBe(true);
+    // 20 eligible calls within 200 ms of the suspension: no probe yet.
+    const early = Array.from({ length: 25 }, () => policy.gate('elements', 'ivonSample', 1100));
+    expect(early.every((g) => g === 'main')).toBe(true);
+    // The first eligible call from 200 ms on is the probe; the next 19 are not.
+    expect(policy.gate('elements', 'ivonSample', 1200)).toBe('probe');
+    const after = Array.from({ length: 19 }, () => policy.gate('elements', 'ivonSample', 1500));
+    expect(after.every((g) => g === 'main')).toBe(true);
+    // A probe at 1.1× (below 1.2×) keeps sharding suspended and says so.
+    policy.recordSharded(sharded(1.1), 'probe', 1500);
+    expect(policy.isSuspended).toBe(true);
+    expect(policy.report(1500).reason).toMatch(/^the last probe ran at 1\.1× of one thread/);
+    expect(policy.report(1500).probes).toBe(1);
+    expect(policy.gate('elements', 'ivonSample', 1500)).toBe('probe'); // the 20th eligible call since the last probe, 300 ms later
+    // The other process has stopped: the probe runs at 1.9× and sharding resumes at once.
+    policy.recordSharded(sharded(1.9), 'probe', 1510);
+    expect(policy.isSuspended).toBe(false);
+    expect(policy.speedup()).toBeCloseTo(1.9, 12);
+    expect(policy.gate('elements', 'ivonSample', 1511)).toBe('shard');
+    const r = policy.report(1511);
+    expect(r).toMatchObject({ state: 'sharding', probes: 2, shardedCalls: 7 });
+    expect(r.reason).toMatch(/^sharding: recent sharded calls ran at 1\.9× of one thread/);
+  });
+
+  it('judges a call against inline calls measured recently, not the main shard extrapolated', () => {
+    // The main thread's shard took 8 ms for half the work (the worker slowed it down): extrapolated,
+    // one thread would take 16 ms and the 10 ms call looks 1.6× faster. The inline reference says
+    // one thread takes 8 ms, so the call ran at 0.8×.
+    const call: ShardedCallTiming = { kind: 'elements', kernel: 'ivonSample', work: N, mainWork: N / 2, mainMs: 8, wallMs: 10, workerMs: 9 };
+    const extrapolating = new ContentionPolicy(DEFAULTS);
+    const referenced = warmed();
+    for (let i = 0; i < 5; i++) {
+      extrapolating.recordSharded(call, 'shard', i);
+      referenced.recordSharded(call, 'shard', i);
+    }
+    expect(extrapolating.speedup()).toBe(1.6);
+    expect(extrapolating.isSuspended).toBe(false);
+    expect(referenced.speedup()).toBe(0.8);
+    expect(referenced.isSuspended).toBe(true);
+  });
+});
+
+describe('ContentionPolicy: fixed thresholds and validation', () => {
+  it("keeps the user's thresholds and never suspends the calls they govern", () => {
+    const policy = new ContentionPolicy({ ...DEFAULTS, fixedMinElementsPerShard: 64, fixedMinFlopsPerShard: 1 });
+    policy.recordInline('elements', 'ivonSample', N, N * MS_PER_ELEMENT);
+    for (let i = 0; i < 10; i++) policy.recordSharded(sharded(0.5), 'shard', i);
+    expect(policy.isSuspended).toBe(false);
+    expect(policy.gate('elements', 'ivonSample', 10)).toBe('shard');
+    expect(policy.gate('gemm', 'nnGemm', 10)).toBe('shard');
+    expect(policy.minWorkPerShard('elements', 'ivonSample', 10)).toBe(64);
+    expect(policy.minWorkPerShard('gemm', 'nnGemm', 10)).toBe(1);
+    const r = policy.report(10);
+    expect(r).toMatchObject({ state: 'sharding', shardedCalls: 0, minElementsPerShard: { default: 64, byKernel: {}, source: 'option' }, minGemmFlopsPerShard: { value: 1, source: 'option' } });
+    expect(r.reason).toMatch(/^fixed thresholds/);
+  });
+
+  it('a fixed element threshold leaves the GEMM adaptive (and the reverse)', () => {
+    const policy = new ContentionPolicy({ ...DEFAULTS, fixedMinElementsPerShard: 64 });
+    expect(policy.isFixed('elements')).toBe(true);
+    expect(policy.isFixed('gemm')).toBe(false);
+    expect(policy.gate('gemm', 'nnGemm', 0)).toBe('main'); // the first GEMM is the one-thread reference
+  });
+
+  it('refuses a thread count that is not a positive integer', () => {
+    expect(() => new ContentionPolicy({ ...DEFAULTS, threads: 0 })).toThrow(/threads must be an integer ≥ 1, got 0/);
+    expect(() => new ContentionPolicy({ ...DEFAULTS, threads: 1.5 })).toThrow(RangeError);
+  });
+});
