@@ -77,14 +77,26 @@ describe('ContentionPolicy: thresholds from measured costs', () => {
   });
 
   it('never derives a threshold above 64× the default, nor below 16 elements', () => {
-    const slowWake = warmed();
-    const huge = { ...sharded(2), wallMs: 1e6, mainMs: 4 };
+    const slowWake = warmed({ threads: 3 });
+    // One thread would take 8 s (a slow kernel): a 4 s wake-up still leaves the call at 1.6×.
+    slowWake.recordInline('elements', 'slow', N, 8000);
+    const huge: ShardedCallTiming = { kind: 'elements', kernel: 'slow', work: N, mainWork: N / 4, mainMs: 1000, wallMs: 5000, workerMs: 1000 };
     for (let i = 0; i < 3; i++) slowWake.recordSharded(huge, 'shard', i);
+    expect(slowWake.overheadMs(3)).toBe(4000);
     expect(slowWake.minWorkPerShard('elements', 'ivonSample', 3)).toBe(64 * 131_072);
     const freeWake = warmed();
     const free = { ...sharded(2), wallMs: 4, mainMs: 4, workerMs: 4 };
     for (let i = 0; i < 3; i++) freeWake.recordSharded(free, 'shard', i);
     expect(freeWake.minWorkPerShard('elements', 'ivonSample', 3)).toBe(16);
+  });
+
+  it('takes the wake-up cost only from calls whose shards overlapped', () => {
+    const policy = warmed();
+    for (let i = 0; i < 3; i++) policy.recordSharded({ ...sharded(0.5), mainMs: 4, workerMs: 4 }, 'shard', i); // 12 ms waiting for a worker that did not run
+    expect(policy.overheadMs(3)).toBeNull();
+    expect(policy.minWorkPerShard('elements', 'ivonSample', 3)).toBe(131_072);
+    for (let i = 0; i < 3; i++) policy.recordSharded(sharded(1.05), 'shard', 3 + i); // exactly suspendBelow: counts
+    expect(policy.overheadMs(6)).toBe(OVERHEAD_MS);
   });
 
   it('ignores inline calls too small to time', () => {
@@ -97,14 +109,13 @@ describe('ContentionPolicy: thresholds from measured costs', () => {
 });
 
 describe('ContentionPolicy: suspension under contention and resumption', () => {
-  it('runs the first eligible call of a kernel, then one in 24, on the main thread as the one-thread reference', () => {
+  it('runs the second eligible call of each kernel, then one in 24, on the main thread as the one-thread reference', () => {
     const policy = new ContentionPolicy(DEFAULTS);
-    expect(policy.gate('elements', 'ivonSample', 0)).toBe('main');
-    policy.recordInline('elements', 'ivonSample', N, N * MS_PER_ELEMENT);
-    const gates = Array.from({ length: 48 }, (_, i) => policy.gate('elements', 'ivonSample', i));
-    expect(gates.map((g, i) => (g === 'main' ? i : -1)).filter((i) => i >= 0)).toEqual([23, 47]);
-    expect(gates.filter((g) => g === 'shard')).toHaveLength(46);
-    expect(policy.report(48).references).toBe(3);
+    const gates = Array.from({ length: 50 }, (_, i) => policy.gate('elements', 'ivonSample', i));
+    expect(gates.map((g, i) => (g === 'main' ? i : -1)).filter((i) => i >= 0)).toEqual([1, 25, 49]);
+    expect(policy.gate('elements', 'adamwUpdate', 50)).toBe('shard');
+    expect(policy.gate('elements', 'adamwUpdate', 51)).toBe('main'); // its own second call, whatever the global count
+    expect(policy.report(52).references).toBe(4);
   });
 
   it('keeps sharding while sharded calls beat one thread; suspends on the 4th call at 0.5× after a run at 2×', () => {
@@ -197,7 +208,8 @@ describe('ContentionPolicy: fixed thresholds and validation', () => {
     const policy = new ContentionPolicy({ ...DEFAULTS, fixedMinElementsPerShard: 64 });
     expect(policy.isFixed('elements')).toBe(true);
     expect(policy.isFixed('gemm')).toBe(false);
-    expect(policy.gate('gemm', 'nnGemm', 0)).toBe('main'); // the first GEMM is the one-thread reference
+    expect(policy.gate('gemm', 'nnGemm', 0)).toBe('shard');
+    expect(policy.gate('gemm', 'nnGemm', 1)).toBe('main'); // the second GEMM is the one-thread reference
   });
 
   it('refuses a thread count that is not a positive integer', () => {

@@ -14,11 +14,16 @@
 //    after the last probe) runs sharded once, and a probe at resumeAt or better resumes sharding.
 //
 //    The one-thread cost is work × the kernel's time per unit measured on calls that ran on the
-//    main thread alone, recently: while sharding, one eligible call in referenceEvery runs inline
+//    main thread alone, recently: while sharding, the second eligible call of each kernel (the
+//    first pays for touching fresh memory) and then one eligible call in referenceEvery run inline
 //    as that reference. Extrapolating the main thread's own shard (main shard time × work / main
 //    shard work) is only the fallback before a reference exists: when the cores are oversubscribed
 //    the worker slows the main thread's shard down too, and that estimate said 1.4–1.7× on this
 //    project's 2-core machine while the call really ran at 0.95–1.0× of one thread.
+//
+// The wake-up + join cost behind the thresholds is taken from calls whose shards overlapped (the
+// call's own speed-up ≥ suspendBelow): a worker that was not scheduled at all is contention, which
+// the suspension handles, not a cost of waking it.
 //
 // Pure: it is fed timings and a clock (milliseconds) and answers decisions, so every decision is
 // unit-tested against simulated timings (test/scheduler-contention.test.ts). PoolRunner feeds it.
@@ -129,6 +134,8 @@ export class ContentionPolicy {
   private readonly shardMsPerUnit = new Map<string, number>();
   private eligibleSinceProbe = 0;
   private eligibleSinceReference = 0;
+  /** Eligible calls seen per kernel while sharding (the second is its first reference). */
+  private readonly eligibleByKernel = new Map<string, number>();
   private references = 0;
   private lastProbeAt = 0;
   private shardedCalls = 0;
@@ -173,14 +180,16 @@ export class ContentionPolicy {
 
   /**
    * Asked for each call the thresholds would shard, just before it runs (it counts the call).
-   * Sharding: 'shard', or 'main' for a one-thread reference call (the first of a kernel, then one
-   * in referenceEvery). Suspended: 'probe' when a probe is due, else 'main'.
+   * Sharding: 'shard', or 'main' for a one-thread reference call (the second of a kernel, then
+   * one in referenceEvery). Suspended: 'probe' when a probe is due, else 'main'.
    */
   gate(kind: ShardKind, kernel: string, now: number): ShardGate {
     if (this.isFixed(kind)) return 'shard';
     if (!this.suspended) {
+      const seen = (this.eligibleByKernel.get(kernel) ?? 0) + 1;
+      this.eligibleByKernel.set(kernel, seen);
       this.eligibleSinceReference += 1;
-      if (this.inlineMsPerUnit.has(kernel) && this.eligibleSinceReference < this.referenceEvery) return 'shard';
+      if (seen !== 2 && this.eligibleSinceReference < this.referenceEvery) return 'shard';
       this.eligibleSinceReference = 0;
       this.references += 1;
       return 'main';
@@ -218,8 +227,10 @@ export class ContentionPolicy {
         this.suspendedBy = 'probe';
       }
     }
-    this.overheads.push({ ms: Math.max(0, t.wallMs - Math.max(t.mainMs, t.workerMs)), at: now });
-    if (this.overheads.length > OVERHEAD_WINDOW) this.overheads.shift();
+    if (oneThreadMs / t.wallMs >= this.suspendBelow) {
+      this.overheads.push({ ms: Math.max(0, t.wallMs - Math.max(t.mainMs, t.workerMs)), at: now });
+      if (this.overheads.length > OVERHEAD_WINDOW) this.overheads.shift();
+    }
     if (gate === 'probe') return;
     // Time-weighted: the EWMA of one-thread cost over the EWMA of wall time, so long calls count more.
     const w = this.samples === 0 ? 1 : this.weight;
