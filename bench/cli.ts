@@ -4,7 +4,7 @@
 // browser page (bench/web/) shares.
 
 import { parseArgs as parseCommandLine } from 'node:util';
-import { BACKENDS, defaultOptions, parseList, parseSizes, parseWorkerCounts, SUITES, type BenchOptions } from './options.js';
+import { BACKENDS, defaultOptions, parseBusy, parseList, parseSizes, parseWorkerCounts, SUITES, type BenchOptions } from './options.js';
 
 export { BACKENDS, CPU_BACKENDS, DEFAULT_SIZES, parseSize, QUICK_SIZES, sizesFor, SUITES, type BenchBackend, type BenchOptions, type SuiteName } from './options.js';
 
@@ -15,6 +15,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --backend B[,B]         ${BACKENDS.join(', ')} (default: all; unavailable ones are skipped with the reason)
   --sizes N[,N]           parameter counts, e.g. 1M,4M,16M (M = 2^20, K = 2^10; default 1M,4M,16M; quick: 1M)
   --workers N[,N]         worker counts for the workers suite (default 1,2)
+  --busy N                start N busy processes (another app on the cores) for the run, stop them after (default 0)
   --help                  this text`;
 
 /** Node's parseArgs errors, reworded with the usage text. */
@@ -28,7 +29,7 @@ function parseError(error: unknown): Error {
 }
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
-  let values: Partial<Record<'quick' | 'help', boolean> & Record<'out' | 'suite' | 'suites' | 'backend' | 'backends' | 'sizes' | 'workers', string>>;
+  let values: Partial<Record<'quick' | 'help', boolean> & Record<'out' | 'suite' | 'suites' | 'backend' | 'backends' | 'sizes' | 'workers' | 'busy', string>>;
   try {
     ({ values } = parseCommandLine({
       args: [...argv],
@@ -42,6 +43,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         backends: { type: 'string' },
         sizes: { type: 'string' },
         workers: { type: 'string' },
+        busy: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -56,5 +58,6 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   if (backends !== undefined) o.backends = parseList('--backend', backends, BACKENDS);
   if (values.sizes !== undefined) o.sizes = parseSizes(values.sizes);
   if (values.workers !== undefined) o.workers = parseWorkerCounts(values.workers);
+  if (values.busy !== undefined) o.busy = parseBusy(values.busy);
   return o;
 }

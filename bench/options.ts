@@ -16,6 +16,11 @@ export interface BenchOptions {
   /** Parameter counts; null: the suite's defaults (quick or full). */
   sizes: number[] | null;
   workers: number[];
+  /**
+   * Busy processes (`node -e "for(;;){}"`, each in a session of its own, as another app would be)
+   * kept running for the whole run, so the pool is measured on a loaded device. Node only; 0: none.
+   */
+  busy: number;
   help: boolean;
 }
 
@@ -23,7 +28,7 @@ export const DEFAULT_SIZES = [2 ** 20, 4 * 2 ** 20, 16 * 2 ** 20];
 export const QUICK_SIZES = [2 ** 20];
 
 export function defaultOptions(): BenchOptions {
-  return { quick: false, out: null, suites: [...SUITES], backends: [...BACKENDS], sizes: null, workers: [1, 2], help: false };
+  return { quick: false, out: null, suites: [...SUITES], backends: [...BACKENDS], sizes: null, workers: [1, 2], busy: 0, help: false };
 }
 
 /** '1M' → 1048576, '64K' → 65536, '1000000' → 1000000. Must be a positive multiple of 16. */
@@ -58,6 +63,13 @@ export function parseWorkerCounts(text: string): number[] {
   for (const w of ws) if (!Number.isInteger(w) || w < 1 || w > 64) throw new Error(`--workers: each count must be an integer in 1..64, got ${w}`);
   if (ws.length === 0) throw new Error('--workers: give at least one count, e.g. 1,2');
   return [...new Set(ws)].sort((a, b) => a - b);
+}
+
+/** '--busy 1' → 1: busy processes to start for the run, an integer in 0..64. */
+export function parseBusy(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0 || n > 64) throw new Error(`--busy: give the number of busy processes to start, an integer in 0..64, got '${text}'`);
+  return n;
 }
 
 /** The sizes a suite runs: the user's, else 1M (quick) or 1M, 4M, 16M. */

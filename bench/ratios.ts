@@ -19,6 +19,9 @@ export const TARGETS = {
   adamwNsPerParam: 1.2,
   sampleWorkerSpeedup2: 1.7, // issue 4: sampling ≥ 1.7× with 2 workers
   stepNeverSlower: 1.0, // issue 4: the step never slower with workers than without
+  autoNeverBelow: 0.95, // issue 16: adaptive ('auto') sharding never below 0.95× of the main thread, busy device or not
+  sampleOneWorkerIdle: 1.9, // issue 16: sampling with 1 worker + main ≥ 1.9× the main thread at 4M–16M, idle machine
+  sampleOneWorkerIdleFrom: 4 * 2 ** 20,
   gemmGflops: 20, // issue 5: ≥ 20 GFLOP/s per core on all three products
   epochIvonOverAdamw: 1.2, // issue 5 (one thread; issue 16 keeps it)
   epochIvonOverAdamwPooled: 1.05, // issue 16: with a worker drawing the noise ahead
@@ -27,6 +30,9 @@ export const TARGETS = {
 
 /** Kernels whose bandwidth is compared with the probe (fillNormal is compute-bound: excluded). */
 const MEMORY_BOUND = new Set(['ivonSample', 'ivonUpdateFused', 'adamwUpdate', 'sgdUpdate', 'step', 'step-ahead']);
+
+/** The workers suite's rows of the adaptive ('auto') pool: 'ivonSample-auto', 'step-auto'. */
+const AUTO_SUFFIX = '-auto';
 
 /** Sizes at which a step's time is mostly fixed cost (the workers suite runs 4K and 64K). */
 const SMALL_MODEL = 64 * 1024;
@@ -139,9 +145,24 @@ export function computeRatios(results: readonly Measurement[]): Ratio[] {
     const main = scaling.find((b) => b.name === m.name && b.params === m.params && b.workers === 0);
     if (main && m.workers > 0) {
       const target = m.name === 'step' ? ({ op: '>=', value: TARGETS.stepNeverSlower } as const) : null;
-      out.push(ratio(`${m.name}: main thread / ${m.workers} workers`, m, main.median_ms / m.median_ms, '×', target));
+      const busy = m.busy_processes ? ` (${m.busy_processes} busy)` : '';
+      out.push(ratio(`${m.name}: main thread / ${m.workers} workers${busy}`, m, main.median_ms / m.median_ms, '×', target));
       if (m.name === 'step' && m.params <= SMALL_MODEL) out.push(ratio('sharded step fixed cost (workers − main)', m, (m.median_ms - main.median_ms) * 1000, 'µs', null));
     }
+  }
+
+  // Adaptive ('auto') sharding against the main thread alone, timed in the same alternation: at
+  // least 0.95× everywhere (the pool must stop sharding when the shards do not overlap), and the
+  // full gain of 1 worker on sampling at 4M+ when no busy process shares the cores.
+  for (const auto of scaling.filter((m) => m.name.endsWith(AUTO_SUFFIX))) {
+    const name = auto.name.slice(0, -AUTO_SUFFIX.length);
+    const main = scaling.find((b) => b.name === name && b.params === auto.params && b.workers === 0);
+    if (!main || auto.workers === 0) continue;
+    const busy = auto.busy_processes ?? 0;
+    const idleSample = busy === 0 && name === 'ivonSample' && auto.workers === 1 && auto.params >= TARGETS.sampleOneWorkerIdleFrom;
+    const target = { op: '>=', value: idleSample ? TARGETS.sampleOneWorkerIdle : TARGETS.autoNeverBelow } as const;
+    const label = `${name}: main thread / ${auto.workers} worker${auto.workers === 1 ? '' : 's'} auto${busy > 0 ? ` (${busy} busy)` : ''}`;
+    out.push(ratio(label, auto, main.median_ms / auto.median_ms, '×', target));
   }
 
   // GEMM: GFLOP/s against the target, and ours against TensorFlow.js on the same product and shape.

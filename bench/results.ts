@@ -45,6 +45,8 @@ export interface Measurement {
   gpu_gbps?: number;
   /** Process CPU time / wall time over this row's runs (Node; absent where the host has no CPU clock). */
   cpu_per_wall?: number;
+  /** Busy processes sharing the cores during this row (bench --busy N); absent: none started. */
+  busy_processes?: number;
   /** Runs timed as one sample when one run is shorter than the clock can time (browsers); times are per run. */
   runs_per_sample?: number;
   note?: string;
@@ -119,6 +121,7 @@ export function validateReport(report: Report): Report {
     if (m.p90_ms < m.median_ms) fail(`results[${i}]: p90_ms ${m.p90_ms} < median_ms ${m.median_ms}`);
     if (m.median_ms < m.min_ms) fail(`results[${i}]: median_ms ${m.median_ms} < min_ms ${m.min_ms}`);
     if (m.cpu_per_wall !== undefined && !(Number.isFinite(m.cpu_per_wall) && m.cpu_per_wall >= 0)) fail(`results[${i}].cpu_per_wall must be a finite number >= 0 when present`);
+    if (m.busy_processes !== undefined && !(Number.isInteger(m.busy_processes) && m.busy_processes >= 0)) fail(`results[${i}].busy_processes must be an integer >= 0 when present`);
     for (const key of ['gbps', 'ns_per_param'] as const) {
       if (m[key] !== null && !(Number.isFinite(m[key]) && (m[key] as number) >= 0)) fail(`results[${i}].${key} must be null or a finite number >= 0`);
     }

@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs, USAGE } from './cli.js';
 import { formatRatios } from './format.js';
+import { startBusyProcesses } from './busy.js';
 import { runBench } from './harness.js';
 import { NODE_HOST } from './host-node.js';
 import { describePlatform } from './platform-node.js';
@@ -27,8 +28,15 @@ async function main(argv: string[]): Promise<number> {
   // Keeps Node alive while a suite awaits a promise that nothing else holds the loop open for
   // (a worker pool or GPU that never answers): without it the process would exit silently, code 0.
   const keepAlive = setInterval(() => {}, 60_000);
-  const report = await runBench(options, platform, NODE_HOST, { print: (line) => console.log(line) });
-  clearInterval(keepAlive);
+  const busy = options.busy > 0 ? startBusyProcesses(options.busy) : undefined;
+  if (busy) console.log(`${busy.count} busy process${busy.count === 1 ? '' : 'es'} running for this run (--busy): the cores are shared with them`);
+  let report;
+  try {
+    report = await runBench(options, platform, NODE_HOST, { print: (line) => console.log(line) });
+  } finally {
+    busy?.stop();
+    clearInterval(keepAlive);
+  }
   if (report.ratios.length > 0) console.log(`\n## ratios (same run)\n${formatRatios(report.ratios)}`);
   if (options.out) {
     const path = resolve(options.out);
