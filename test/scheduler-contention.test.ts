@@ -109,13 +109,16 @@ describe('ContentionPolicy: thresholds from measured costs', () => {
 });
 
 describe('ContentionPolicy: suspension under contention and resumption', () => {
-  it('runs the second eligible call of each kernel, then one in 24, on the main thread as the one-thread reference', () => {
+  it('runs the second eligible call of each kernel, then one in 64, on the main thread as the one-thread reference', () => {
     const policy = new ContentionPolicy(DEFAULTS);
-    const gates = Array.from({ length: 50 }, (_, i) => policy.gate('elements', 'ivonSample', i));
-    expect(gates.map((g, i) => (g === 'main' ? i : -1)).filter((i) => i >= 0)).toEqual([1, 25, 49]);
-    expect(policy.gate('elements', 'adamwUpdate', 50)).toBe('shard');
-    expect(policy.gate('elements', 'adamwUpdate', 51)).toBe('main'); // its own second call, whatever the global count
-    expect(policy.report(52).references).toBe(4);
+    const gates = Array.from({ length: 130 }, (_, i) => policy.gate('elements', 'ivonSample', i));
+    expect(gates.map((g, i) => (g === 'main' ? i : -1)).filter((i) => i >= 0)).toEqual([1, 65, 129]);
+    expect(policy.gate('elements', 'adamwUpdate', 130)).toBe('shard');
+    expect(policy.gate('elements', 'adamwUpdate', 131)).toBe('main'); // its own second call, whatever the global count
+    expect(policy.report(132).references).toBe(4);
+    const often = new ContentionPolicy({ ...DEFAULTS, referenceEvery: 24 });
+    const gates24 = Array.from({ length: 50 }, (_, i) => often.gate('elements', 'ivonSample', i));
+    expect(gates24.map((g, i) => (g === 'main' ? i : -1)).filter((i) => i >= 0)).toEqual([1, 25, 49]);
   });
 
   it('keeps sharding while sharded calls beat one thread; suspends on the 4th call at 0.5× after a run at 2×', () => {
@@ -212,8 +215,11 @@ describe('ContentionPolicy: fixed thresholds and validation', () => {
     expect(policy.gate('gemm', 'nnGemm', 1)).toBe('main'); // the second GEMM is the one-thread reference
   });
 
-  it('refuses a thread count that is not a positive integer', () => {
+  it('refuses a thread count that is not a positive integer, and options that are not positive numbers', () => {
     expect(() => new ContentionPolicy({ ...DEFAULTS, threads: 0 })).toThrow(/threads must be an integer ≥ 1, got 0/);
     expect(() => new ContentionPolicy({ ...DEFAULTS, threads: 1.5 })).toThrow(RangeError);
+    expect(() => new ContentionPolicy({ ...DEFAULTS, probeEvery: 0 })).toThrow(/probeEvery must be a finite number > 0, got 0/);
+    expect(() => new ContentionPolicy({ ...DEFAULTS, defaultMinElementsPerShard: Number.NaN })).toThrow(/defaultMinElementsPerShard/);
+    expect(() => new ContentionPolicy({ ...DEFAULTS, speedupWeight: 2 })).toThrow(/speedupWeight must be in \(0, 1\]/);
   });
 });
