@@ -133,6 +133,8 @@ export class ContentionPolicy {
   private wallEwma = 0;
   private samples = 0;
   private readonly overheads: { ms: number; at: number }[] = [];
+  /** overheadMs() is asked on every kernel call: its answer, valid until a sample is added or one expires. */
+  private overheadCache: { value: number | null; validUntil: number } | undefined;
   /** Per kernel: time per unit on the main thread alone (inline calls) and in the main thread's shards. */
   private readonly inlineMsPerUnit = new Map<string, number>();
   private readonly shardMsPerUnit = new Map<string, number>();
@@ -241,6 +243,7 @@ export class ContentionPolicy {
     if (oneThreadMs / t.wallMs >= this.suspendBelow) {
       this.overheads.push({ ms: Math.max(0, t.wallMs - Math.max(t.mainMs, t.workerMs)), at: now });
       if (this.overheads.length > OVERHEAD_WINDOW) this.overheads.shift();
+      this.overheadCache = undefined;
     }
     if (gate === 'probe') return;
     // Time-weighted: the EWMA of one-thread cost over the EWMA of wall time, so long calls count more.
@@ -264,11 +267,16 @@ export class ContentionPolicy {
 
   /** Median wake-up + join cost of the sharded calls of the last OVERHEAD_MAX_AGE_MS, ms (null with fewer than MIN_OVERHEAD_SAMPLES). */
   overheadMs(now: number): number | null {
-    const recent = this.overheads.filter((o) => now - o.at <= OVERHEAD_MAX_AGE_MS).map((o) => o.ms);
-    if (recent.length < MIN_OVERHEAD_SAMPLES) return null;
-    const sorted = recent.sort((a, b) => a - b);
+    const cached = this.overheadCache;
+    if (cached !== undefined && now <= cached.validUntil) return cached.value;
+    const recent = this.overheads.filter((o) => now - o.at <= OVERHEAD_MAX_AGE_MS);
+    // The answer holds until the oldest recent sample expires (or, with none, until a sample is added).
+    const validUntil = recent.length > 0 ? recent[0].at + OVERHEAD_MAX_AGE_MS : Infinity;
+    const sorted = recent.map((o) => o.ms).sort((a, b) => a - b);
     const mid = sorted.length >> 1;
-    return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    const value = sorted.length < MIN_OVERHEAD_SAMPLES ? null : sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    this.overheadCache = { value, validUntil };
+    return value;
   }
 
   report(now: number): ContentionReport {
