@@ -17,7 +17,7 @@ import { disposeWithin } from '../backends.js';
 import { bytesMoved } from '../bytes.js';
 import { sizesFor } from '../options.js';
 import type { SuiteContext } from '../context.js';
-import { ivonWork } from '../kernel-work.js';
+import { IVON_ROLES, ivonWork } from '../kernel-work.js';
 import { measurement, type Measurement } from '../results.js';
 
 const SMALL_SIZES = [4 * 1024, 64 * 1024];
@@ -40,6 +40,16 @@ interface Variant {
   workers: number;
   sharding: Sharding | null; // null: the main thread alone
   runtime: Runtime;
+}
+
+/**
+ * A pool's shared memory has a fixed maximum (1 GiB by default). The step's arena holds every IVON
+ * role, and an in-place kernel needs an undo copy of up to 4 roles besides: at 16M elements that is
+ * 832 MiB before fragmentation, so larger runs ask for a larger maximum (reserved, not committed).
+ */
+function poolMemoryBytes(largest: number): number | undefined {
+  const needed = 4 * largest * (IVON_ROLES.length + 4) * 1.5;
+  return needed <= 2 ** 30 ? undefined : Math.min(2 ** 32, 2 ** Math.ceil(Math.log2(needed)));
 }
 
 /** Row names: the auto pool's rows carry '-auto' ('ivonSample-auto'), so ratios pair them explicitly. */
@@ -76,11 +86,14 @@ export async function runWorkersSuite(ctx: SuiteContext): Promise<void> {
   }
   const variants: Variant[] = [];
   const fixedOptions = { minElementsPerWorker: DEFAULT_MIN_ELEMENTS_PER_WORKER };
+  const sizes = [...SMALL_SIZES, ...sizesFor(ctx.options)];
+  const maximumBytes = poolMemoryBytes(Math.max(...sizes));
+  const memory = maximumBytes === undefined ? {} : { wasm: { ...ctx.host.runtimeOptions?.wasm, maximumBytes } };
   try {
     const plans: Array<{ workers: number; sharding: Sharding | null }> = [{ workers: 0, sharding: null }];
     for (const workers of ctx.options.workers) plans.push({ workers, sharding: 'fixed' }, { workers, sharding: 'auto' });
     for (const plan of plans) {
-      const extra = plan.workers === 0 ? {} : { workers: plan.workers, ...(plan.sharding === 'fixed' ? fixedOptions : {}) };
+      const extra = plan.workers === 0 ? {} : { workers: plan.workers, ...memory, ...(plan.sharding === 'fixed' ? fixedOptions : {}) };
       const opened = await ctx.openRuntime('wasm', extra);
       if (!opened.ok) {
         ctx.skip('workers', 'wasm', plan.workers === 0 ? opened.reason : `createRuntime({ backend: 'wasm', workers: ${plan.workers} }) failed: ${opened.reason}`);
@@ -102,7 +115,7 @@ export async function runWorkersSuite(ctx: SuiteContext): Promise<void> {
     const rows: Measurement[] = [];
     const clock = ctx.host.cpuTimeMs;
     const busy = ctx.options.busy;
-    for (const n of [...SMALL_SIZES, ...sizesFor(ctx.options)]) {
+    for (const n of sizes) {
       const works = variants.map((v) => ivonWork(v.runtime.compute, n));
       try {
         for (const [name, bytes] of [['ivonSample', bytesMoved('ivonSample', n)], ['step', bytesMoved('ivonStep', n)]] as const) {
