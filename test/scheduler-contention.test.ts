@@ -4,7 +4,7 @@
 // free again, and the user's fixed thresholds. Timings are powers of two so every expected
 // threshold and speed-up is exact.
 import { describe, expect, it } from 'vitest';
-import { ContentionPolicy, type ShardedCallTiming } from '../src/scheduler/contention.js';
+import { ContentionPolicy, gemmShape, type ShardedCallTiming } from '../src/scheduler/contention.js';
 
 const DEFAULTS = { threads: 2, defaultMinElementsPerShard: 131_072, defaultMinFlopsPerShard: 4_000_000 };
 /** 2^-19 ms (≈ 1.9 ns) per element on one thread: a 4M-element call costs 8 ms there. */
@@ -32,7 +32,7 @@ describe('ContentionPolicy: thresholds from measured costs', () => {
   it('uses the defaults until it has measured a wake-up cost and a time per element', () => {
     const policy = new ContentionPolicy(DEFAULTS);
     expect(policy.minWorkPerShard('elements', 'ivonSample', 0)).toBe(131_072);
-    expect(policy.minWorkPerShard('gemm', 'nnGemm', 0)).toBe(4_000_000);
+    expect(policy.minWorkPerShard('gemm', '256×256', 0)).toBe(4_000_000);
     const r = policy.report(0);
     expect(r).toMatchObject({ state: 'sharding', wakeJoinUs: null, speedup: null, shardedCalls: 0, probes: 0, references: 0 });
     expect(r.minElementsPerShard).toEqual({ default: 131_072, byKernel: {}, source: 'default' });
@@ -60,12 +60,19 @@ describe('ContentionPolicy: thresholds from measured costs', () => {
     expect(r.minElementsPerShard).toEqual({ default: 131_072, byKernel: { ivonSample: 2 ** 17, ivonUpdateFused: 2 ** 15 }, source: 'measured' });
   });
 
-  it('derives the GEMM threshold in flops the same way', () => {
+  it('derives the GEMM threshold in flops the same way, per shape', () => {
     const policy = new ContentionPolicy(DEFAULTS);
-    policy.recordInline('gemm', 'nnGemm', 2 ** 25, 1); // 2^-25 ms per flop (≈ 33 GFLOP/s)
+    policy.recordInline('gemm', gemmShape(256, 256), 2 ** 25, 1); // 2^-25 ms per flop (≈ 33 GFLOP/s)
+    policy.recordInline('gemm', gemmShape(10, 256), 2 ** 25, 4); // a thin product: 4× the time per flop
     for (let i = 0; i < 3; i++) policy.recordSharded(sharded(2), 'shard', i);
-    expect(policy.minWorkPerShard('gemm', 'nnGemm', 3)).toBe(2 ** 23); // 4 × 2^-4 / 2^-25
-    expect(policy.report(3).minGemmFlopsPerShard).toEqual({ value: 2 ** 23, source: 'measured' });
+    expect(policy.minWorkPerShard('gemm', '256×256', 3)).toBe(2 ** 23); // 4 × 2^-4 / 2^-25
+    expect(policy.minWorkPerShard('gemm', '10×256', 3)).toBe(2 ** 21);
+    expect(policy.minWorkPerShard('gemm', '64×64', 3)).toBe(4_000_000); // not measured: the default
+    // A GEMM shape never lends its cost to an element kernel of the same name, nor the reverse.
+    expect(policy.minWorkPerShard('elements', '256×256', 3)).toBe(131_072);
+    const r = policy.report(3);
+    expect(r.minGemmFlopsPerShard).toEqual({ default: 4_000_000, byShape: { '10×256': 2 ** 21, '256×256': 2 ** 23 }, source: 'measured' });
+    expect(Object.keys(r.minElementsPerShard.byKernel)).toEqual(['ivonSample']); // from its main-thread shards alone
   });
 
   it('forgets wake-up costs older than 5 s, falling back to the defaults until re-measured', () => {
@@ -102,9 +109,9 @@ describe('ContentionPolicy: thresholds from measured costs', () => {
   it('ignores inline calls too small to time', () => {
     const policy = new ContentionPolicy(DEFAULTS);
     policy.recordInline('elements', 'ivonSample', 16_383, 1);
-    policy.recordInline('gemm', 'nnGemm', 999_999, 1);
+    policy.recordInline('gemm', '256×256', 999_999, 1);
     expect(policy.report(0).minElementsPerShard.byKernel).toEqual({});
-    expect(policy.report(0).minGemmFlopsPerShard.source).toBe('default');
+    expect(policy.report(0).minGemmFlopsPerShard).toEqual({ default: 4_000_000, byShape: {}, source: 'default' });
   });
 });
 
@@ -199,11 +206,11 @@ describe('ContentionPolicy: fixed thresholds and validation', () => {
     for (let i = 0; i < 10; i++) policy.recordSharded(sharded(0.5), 'shard', i);
     expect(policy.isSuspended).toBe(false);
     expect(policy.gate('elements', 'ivonSample', 10)).toBe('shard');
-    expect(policy.gate('gemm', 'nnGemm', 10)).toBe('shard');
+    expect(policy.gate('gemm', '256×256', 10)).toBe('shard');
     expect(policy.minWorkPerShard('elements', 'ivonSample', 10)).toBe(64);
-    expect(policy.minWorkPerShard('gemm', 'nnGemm', 10)).toBe(1);
+    expect(policy.minWorkPerShard('gemm', '256×256', 10)).toBe(1);
     const r = policy.report(10);
-    expect(r).toMatchObject({ state: 'sharding', shardedCalls: 0, minElementsPerShard: { default: 64, byKernel: {}, source: 'option' }, minGemmFlopsPerShard: { value: 1, source: 'option' } });
+    expect(r).toMatchObject({ state: 'sharding', shardedCalls: 0, minElementsPerShard: { default: 64, byKernel: {}, source: 'option' }, minGemmFlopsPerShard: { default: 1, byShape: {}, source: 'option' } });
     expect(r.reason).toMatch(/^fixed thresholds/);
   });
 
@@ -211,8 +218,8 @@ describe('ContentionPolicy: fixed thresholds and validation', () => {
     const policy = new ContentionPolicy({ ...DEFAULTS, fixedMinElementsPerShard: 64 });
     expect(policy.isFixed('elements')).toBe(true);
     expect(policy.isFixed('gemm')).toBe(false);
-    expect(policy.gate('gemm', 'nnGemm', 0)).toBe('shard');
-    expect(policy.gate('gemm', 'nnGemm', 1)).toBe('main'); // the second GEMM is the one-thread reference
+    expect(policy.gate('gemm', '256×256', 0)).toBe('shard');
+    expect(policy.gate('gemm', '256×256', 1)).toBe('main'); // the second GEMM is the one-thread reference
   });
 
   it('refuses a thread count that is not a positive integer, and options that are not positive numbers', () => {

@@ -29,7 +29,7 @@ import { WorkerCrashedError, WorkerTimeoutError } from './pool-errors.js';
 import { blockUntilChange, callGemm, encodeGemm, GEMM_EXPORT, GEMM_ROW_ALIGN, gemmOutputSpan, gemmRowPiece, gemmShardCount, type GemmOperands } from './pool-gemm.js';
 import { AheadDrawer, type AheadJob, type AheadRange, type AheadReport } from './pool-ahead.js';
 import { IN_PLACE_ROLES, POOL_EXPORTS, poolExportNames } from './pool-kernels.js';
-import { ContentionPolicy, GEMM_KEY, type ContentionReport, type ShardGate, type ShardKind } from '../scheduler/contention.js';
+import { ContentionPolicy, gemmShape, type ContentionReport, type ShardGate, type ShardKind } from '../scheduler/contention.js';
 import { createSharedControl, PoolWorker, waitForChange, type SharedControl, type WorkerFault } from './pool-worker.js';
 import { callKernel, splitRange, type KernelCall, type KernelRunner, type RoleBases } from './wasm-calls.js';
 import type { WasmHeap } from './wasm-heap.js';
@@ -173,14 +173,15 @@ export class PoolRunner implements KernelRunner {
    * worth it (results bit-identical to one call), else on the calling thread.
    */
   gemm(g: GemmOperands): void {
-    const plan = this.plan('gemm', GEMM_KEY, this.gemmShardsByThreshold(g.m, g.n, g.k));
+    const shape = gemmShape(g.n, g.k);
+    const plan = this.plan('gemm', shape, this.gemmShardsByThreshold(g.m, g.n, g.k));
     if (plan.shards >= 2) {
       this.gemmSharded(g, plan);
       return;
     }
     const t0 = performance.now();
     callGemm(this.o.exports, g);
-    this.policy.recordInline('gemm', GEMM_KEY, 2 * g.m * g.n * g.k, performance.now() - t0);
+    this.policy.recordInline('gemm', shape, 2 * g.m * g.n * g.k, performance.now() - t0);
   }
 
   run(call: KernelCall, bases: RoleBases, range: Range): void {
@@ -379,7 +380,7 @@ export class PoolRunner implements KernelRunner {
   private gemmShardsByThreshold(m: number, n: number, k: number): number {
     if (!this.shardsGemm || !this.idle || this.controlling > 0) return 1;
     const threads = this.availableWorkers().length + (this.o.mainThreadShare ? 1 : 0);
-    return gemmShardCount(m, n, k, threads, this.policy.minWorkPerShard('gemm', GEMM_KEY, performance.now()));
+    return gemmShardCount(m, n, k, threads, this.policy.minWorkPerShard('gemm', gemmShape(n, k), performance.now()));
   }
 
   /** The decision for a call about to run: its threshold's shard count, through the contention gate. */
@@ -436,7 +437,7 @@ export class PoolRunner implements KernelRunner {
     if (failures.length === 0 && mainError === undefined) {
       if (mine) {
         const flopsPerRow = 2 * g.n * g.k;
-        this.recordSharded('gemm', GEMM_KEY, plan.gate, flopsPerRow * g.m, flopsPerRow * mine.rows.count, { signalled, mainStart, mainEnd }, shards);
+        this.recordSharded('gemm', gemmShape(g.n, g.k), plan.gate, flopsPerRow * g.m, flopsPerRow * mine.rows.count, { signalled, mainStart, mainEnd }, shards);
       }
       return;
     }

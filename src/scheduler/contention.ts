@@ -65,7 +65,10 @@ export interface ContentionPolicyOptions {
 /** One sharded call, as the main thread measured it. */
 export interface ShardedCallTiming {
   kind: ShardKind;
-  /** The kernel's name ('nnGemm' for GEMM): time per unit of work is learned per kernel. */
+  /**
+   * Elements: the kernel's name. GEMM: its shape as gemmShape(n, k) names it, since a flop's cost
+   * depends on the product's shape. Time per unit of work is learned per kernel (per shape).
+   */
   kernel: string;
   /** Elements (or flops) of the whole call and of the main thread's shard. */
   work: number;
@@ -92,8 +95,8 @@ export interface ContentionReport {
   references: number;
   /** Current minimum elements per shard, per kernel measured so far, and for kernels not yet measured. */
   minElementsPerShard: { default: number; byKernel: Record<string, number>; source: 'measured' | 'default' | 'option' };
-  /** Current minimum GEMM flops per shard. */
-  minGemmFlopsPerShard: { value: number; source: 'measured' | 'default' | 'option' };
+  /** Current minimum GEMM flops per shard, per shape (n×k) measured so far, and for shapes not yet measured. */
+  minGemmFlopsPerShard: { default: number; byShape: Record<string, number>; source: 'measured' | 'default' | 'option' };
   shardedCalls: number;
   probes: number;
   /** One sentence: what the pool does now and why. */
@@ -135,7 +138,7 @@ export class ContentionPolicy {
   private readonly overheads: { ms: number; at: number }[] = [];
   /** overheadMs() is asked on every kernel call: its answer, valid until a sample is added or one expires. */
   private overheadCache: { value: number | null; validUntil: number } | undefined;
-  /** Per kernel: time per unit on the main thread alone (inline calls) and in the main thread's shards. */
+  /** Per kernel (unitKey): time per unit on the main thread alone (inline calls) and in the main thread's shards. */
   private readonly inlineMsPerUnit = new Map<string, number>();
   private readonly shardMsPerUnit = new Map<string, number>();
   private eligibleSinceProbe = 0;
@@ -181,7 +184,7 @@ export class ContentionPolicy {
     const fixed = kind === 'elements' ? this.o.fixedMinElementsPerShard : this.o.fixedMinFlopsPerShard;
     if (fixed !== undefined) return fixed;
     const fallback = kind === 'elements' ? this.o.defaultMinElementsPerShard : this.o.defaultMinFlopsPerShard;
-    const perUnit = this.perUnitMs(kernel);
+    const perUnit = this.perUnitMs(unitKey(kind, kernel));
     const overhead = this.overheadMs(now);
     if (perUnit === undefined || perUnit <= 0 || overhead === null || this.threads < 2) return fallback;
     // Shards of m units each save (threads − 1)·m·perUnit over one thread; ask for gain × overhead.
@@ -199,8 +202,9 @@ export class ContentionPolicy {
   gate(kind: ShardKind, kernel: string, now: number): ShardGate {
     if (this.isFixed(kind)) return 'shard';
     if (!this.suspended) {
-      const seen = (this.eligibleByKernel.get(kernel) ?? 0) + 1;
-      this.eligibleByKernel.set(kernel, seen);
+      const key = unitKey(kind, kernel);
+      const seen = (this.eligibleByKernel.get(key) ?? 0) + 1;
+      this.eligibleByKernel.set(key, seen);
       this.eligibleSinceReference += 1;
       if (seen !== 2 && this.eligibleSinceReference < this.referenceEvery) return 'shard';
       this.eligibleSinceReference = 0;
@@ -217,15 +221,16 @@ export class ContentionPolicy {
   /** A call that ran on the main thread alone: its time per unit of work. */
   recordInline(kind: ShardKind, kernel: string, work: number, ms: number): void {
     if (this.isFixed(kind) || work < MIN_TIMED_WORK[kind] || !(ms > 0)) return;
-    learn(this.inlineMsPerUnit, kernel, ms / work);
+    learn(this.inlineMsPerUnit, unitKey(kind, kernel), ms / work);
   }
 
   /** A sharded call (gate said 'shard' or 'probe'). */
   recordSharded(t: ShardedCallTiming, gate: ShardGate, now: number): void {
     if (this.isFixed(t.kind) || !(t.wallMs > 0) || !(t.mainMs > 0) || t.mainWork <= 0) return;
     this.shardedCalls += 1;
-    learn(this.shardMsPerUnit, t.kernel, t.mainMs / t.mainWork);
-    const oneThreadMs = t.work * (this.inlineMsPerUnit.get(t.kernel) ?? t.mainMs / t.mainWork);
+    const key = unitKey(t.kind, t.kernel);
+    learn(this.shardMsPerUnit, key, t.mainMs / t.mainWork);
+    const oneThreadMs = t.work * (this.inlineMsPerUnit.get(key) ?? t.mainMs / t.mainWork);
     if (gate === 'probe') {
       this.probes += 1;
       const speedup = oneThreadMs / t.wallMs;
@@ -282,17 +287,20 @@ export class ContentionPolicy {
   report(now: number): ContentionReport {
     const overhead = this.overheadMs(now);
     const byKernel: Record<string, number> = {};
-    const measured = new Set([...this.inlineMsPerUnit.keys(), ...this.shardMsPerUnit.keys()]);
-    for (const kernel of [...measured].sort()) if (kernel !== GEMM_KEY) byKernel[kernel] = this.minWorkPerShard('elements', kernel, now);
+    const byShape: Record<string, number> = {};
+    for (const key of [...new Set([...this.inlineMsPerUnit.keys(), ...this.shardMsPerUnit.keys()])].sort()) {
+      if (key.startsWith(GEMM_PREFIX)) byShape[key.slice(GEMM_PREFIX.length)] = this.minWorkPerShard('gemm', key.slice(GEMM_PREFIX.length), now);
+      else byKernel[key] = this.minWorkPerShard('elements', key, now);
+    }
     const source = (kind: ShardKind, measured: boolean) => (this.isFixed(kind) ? 'option' : measured ? 'measured' : 'default') as 'option' | 'measured' | 'default';
     const elementsMeasured = overhead !== null && Object.keys(byKernel).length > 0;
-    const gemmMeasured = overhead !== null && measured.has(GEMM_KEY);
+    const gemmMeasured = overhead !== null && Object.keys(byShape).length > 0;
     return {
       state: this.suspended ? 'suspended' : 'sharding',
       wakeJoinUs: overhead === null ? null : round(overhead * 1000, 1),
       speedup: this.speedup() === null ? null : round(this.speedup()!, 3),
       minElementsPerShard: { default: this.minWorkPerShard('elements', '', now), byKernel, source: source('elements', elementsMeasured) },
-      minGemmFlopsPerShard: { value: this.minWorkPerShard('gemm', GEMM_KEY, now), source: source('gemm', gemmMeasured) },
+      minGemmFlopsPerShard: { default: this.minWorkPerShard('gemm', '', now), byShape, source: source('gemm', gemmMeasured) },
       shardedCalls: this.shardedCalls,
       probes: this.probes,
       references: this.references,
@@ -329,8 +337,17 @@ function learn(map: Map<string, number>, kernel: string, msPerUnit: number): voi
   map.set(kernel, old === undefined ? msPerUnit : old + PER_UNIT_WEIGHT * (msPerUnit - old));
 }
 
-/** The kernel name GEMM timings are learned under. */
-export const GEMM_KEY = 'nnGemm';
+/** The name a GEMM's timings are learned under: its shape (n columns of C, k the inner dimension). */
+export function gemmShape(n: number, k: number): string {
+  return `${n}×${k}`;
+}
+
+const GEMM_PREFIX = 'nnGemm ';
+
+/** Element kernels and GEMM shapes share the maps: GEMM keys carry a prefix no kernel name has. */
+function unitKey(kind: ShardKind, kernel: string): string {
+  return kind === 'gemm' ? GEMM_PREFIX + kernel : kernel;
+}
 
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
