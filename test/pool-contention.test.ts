@@ -7,7 +7,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Arena, Backend, Range, Role } from '../src/backend.js';
+import { createPoolBackend } from '../src/backends/pool.js';
+import { createWasmBackend, type WasmBackend } from '../src/backends/wasm.js';
 import { createRuntime, type Runtime } from '../src/index.js';
+import { WasmOps, type WasmNnHost } from '../src/nn/ops-wasm.js';
+import { mulberry32 } from './conformance/helpers.js';
 
 const N = 4 * 2 ** 20;
 const ROLES: Role[] = ['mean', 'hess', 'theta', 'noise'];
@@ -118,4 +122,39 @@ describe('worker pool under contention (busy processes on every core)', () => {
       stopBusy(busy);
     }
   }, 120_000);
+});
+
+describe('worker pool: GEMM thresholds learned per shape', () => {
+  /** C = A·B on `backend`'s memory (256×256 by 256×256: 33.5 Mflop, split by the 4 Mflop default). */
+  function product(backend: WasmBackend, seed: number): Uint32Array {
+    const ops = new WasmOps(backend.nnHost() as unknown as WasmNnHost);
+    const rng = mulberry32(seed);
+    const blocks = [ops.alloc(256 * 256), ops.alloc(256 * 256), ops.alloc(256 * 256)]; // views after every alloc: growing detaches
+    const [a, b, c] = blocks.map((block) => block.view());
+    a.set(Float32Array.from({ length: a.length }, () => 2 * rng() - 1));
+    b.set(Float32Array.from({ length: b.length }, () => 2 * rng() - 1));
+    ops.gemm({ transA: false, transB: false, m: 256, n: 256, k: 256, a, b, c, accumulate: false, lda: 256, ldb: 256, ldc: 256 });
+    return new Uint32Array(c.slice().buffer);
+  }
+
+  it('times each GEMM, reports its shape, and gives the bits of one thread whatever it decided', async () => {
+    const pool = await createPoolBackend({ workers: 1 });
+    const single = await createWasmBackend();
+    try {
+      expect(pool.contentionReport().minGemmFlopsPerShard).toEqual({ default: 4_000_000, byShape: {}, source: 'default' });
+      for (let seed = 1; seed <= 12; seed++) {
+        const mine = product(pool, seed);
+        const reference = product(single, seed);
+        expect(firstDifference(mine, reference), `GEMM ${seed}`).toBe(-1);
+      }
+      const report = pool.contentionReport();
+      expect(Object.keys(report.minGemmFlopsPerShard.byShape)).toEqual(['256×256']);
+      expect(report.minGemmFlopsPerShard.byShape['256×256']).toBeGreaterThanOrEqual(1);
+      expect(report.references).toBeGreaterThanOrEqual(1); // the second eligible GEMM ran alone, as the reference
+      expect(pool.shardedGemmCount).toBeGreaterThanOrEqual(1); // the first one at least was split
+    } finally {
+      await pool.dispose();
+      await single.dispose();
+    }
+  });
 });
