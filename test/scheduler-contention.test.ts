@@ -61,7 +61,7 @@ describe('ContentionPolicy: thresholds from measured costs', () => {
   });
 
   it('derives the GEMM threshold in flops the same way, per shape', () => {
-    const policy = new ContentionPolicy(DEFAULTS);
+    const policy = warmed();
     policy.recordInline('gemm', gemmShape(256, 256), 2 ** 25, 1); // 2^-25 ms per flop (≈ 33 GFLOP/s)
     policy.recordInline('gemm', gemmShape(10, 256), 2 ** 25, 4); // a thin product: 4× the time per flop
     for (let i = 0; i < 3; i++) policy.recordSharded(sharded(2), 'shard', i);
@@ -72,7 +72,7 @@ describe('ContentionPolicy: thresholds from measured costs', () => {
     expect(policy.minWorkPerShard('elements', '256×256', 3)).toBe(131_072);
     const r = policy.report(3);
     expect(r.minGemmFlopsPerShard).toEqual({ default: 4_000_000, byShape: { '10×256': 2 ** 21, '256×256': 2 ** 23 }, source: 'measured' });
-    expect(Object.keys(r.minElementsPerShard.byKernel)).toEqual(['ivonSample']); // from its main-thread shards alone
+    expect(r.minElementsPerShard.byKernel).toEqual({ ivonSample: 2 ** 17 });
   });
 
   it('forgets wake-up costs older than 5 s, falling back to the defaults until re-measured', () => {
@@ -181,19 +181,21 @@ describe('ContentionPolicy: suspension under contention and resumption', () => {
     expect(r.reason).toMatch(/^sharding: recent sharded calls ran at 1\.9× of one thread/);
   });
 
-  it('judges a call against inline calls measured recently, not the main shard extrapolated', () => {
+  it('judges a call against inline calls measured recently, and no call before the first of them', () => {
     // The main thread's shard took 8 ms for half the work (the worker slowed it down): extrapolated,
-    // one thread would take 16 ms and the 10 ms call looks 1.6× faster. The inline reference says
-    // one thread takes 8 ms, so the call ran at 0.8×.
+    // one thread would take 16 ms and the 10 ms call would look 1.6× faster. The inline reference
+    // says one thread takes 8 ms, so the call ran at 0.8×. Without a reference: not judged at all.
     const call: ShardedCallTiming = { kind: 'elements', kernel: 'ivonSample', work: N, mainWork: N / 2, mainMs: 8, wallMs: 10, workerMs: 9 };
-    const extrapolating = new ContentionPolicy(DEFAULTS);
+    const unreferenced = new ContentionPolicy(DEFAULTS);
     const referenced = warmed();
     for (let i = 0; i < 5; i++) {
-      extrapolating.recordSharded(call, 'shard', i);
+      unreferenced.recordSharded(call, 'shard', i);
       referenced.recordSharded(call, 'shard', i);
     }
-    expect(extrapolating.speedup()).toBe(1.6);
-    expect(extrapolating.isSuspended).toBe(false);
+    expect(unreferenced.speedup()).toBeNull();
+    expect(unreferenced.overheadMs(5)).toBeNull();
+    expect(unreferenced.isSuspended).toBe(false);
+    expect(unreferenced.report(5).shardedCalls).toBe(5);
     expect(referenced.speedup()).toBe(0.8);
     expect(referenced.isSuspended).toBe(true);
   });

@@ -16,8 +16,8 @@
 //    The one-thread cost is work × the kernel's time per unit measured on calls that ran on the
 //    main thread alone, recently: while sharding, the second eligible call of each kernel (the
 //    first pays for touching fresh memory) and then one eligible call in referenceEvery run inline
-//    as that reference. Extrapolating the main thread's own shard (main shard time × work / main
-//    shard work) is only the fallback before a reference exists: when the cores are oversubscribed
+//    as that reference; calls before it are not judged. Extrapolating the main thread's own shard
+//    (main shard time × work / main shard work) is no substitute: when the cores are oversubscribed
 //    the worker slows the main thread's shard down too, and that estimate said 1.4–1.7× on this
 //    project's 2-core machine while the call really ran at 0.95–1.0× of one thread.
 //
@@ -230,9 +230,12 @@ export class ContentionPolicy {
     this.shardedCalls += 1;
     const key = unitKey(t.kind, t.kernel);
     learn(this.shardMsPerUnit, key, t.mainMs / t.mainWork);
-    const oneThreadMs = t.work * (this.inlineMsPerUnit.get(key) ?? t.mainMs / t.mainWork);
+    if (gate === 'probe') this.probes += 1;
+    // Before the kernel's first reference call there is nothing to judge this call by.
+    const reference = this.inlineMsPerUnit.get(key);
+    if (reference === undefined) return;
+    const oneThreadMs = t.work * reference;
     if (gate === 'probe') {
-      this.probes += 1;
       const speedup = oneThreadMs / t.wallMs;
       if (speedup >= this.resumeAt) {
         this.suspended = false;
