@@ -14,6 +14,7 @@ import { NoBackendError } from './scheduler/errors.js';
 import { probePlatform, type PlatformProbe } from './scheduler/probe.js';
 import { describePlan, selectBackend, type BackendPlan, type SelectionRequest } from './scheduler/select.js';
 import type { ContentionReport } from './scheduler/contention.js';
+import type { AheadReport } from './backends/pool-ahead.js';
 import type { WebGpuBackendOptions } from '../gpu/webgpu-backend.js';
 
 export type BackendChoice = BackendKind | 'auto' | readonly BackendKind[];
@@ -85,6 +86,12 @@ export interface RuntimeExplanation {
    * the cores), with the reason in one sentence. Always present on runtimes from createRuntime.
    */
   sharding?: ContentionReport | null;
+  /**
+   * The noise IVON draws ahead on a worker while blocks run (docs/PERFORMANCE.md; null without a
+   * pool): jobs so far, chunks the worker drew and chunks the calling thread took over, and whether
+   * it is paused because the worker did not keep up (the cores are busy), with the reason.
+   */
+  noiseAhead?: AheadReport | null;
 }
 
 const KINDS: readonly BackendKind[] = ['webgpu', 'wasm', 'js'];
@@ -108,7 +115,7 @@ class SimpleRuntime implements Runtime {
   constructor(
     readonly compute: Backend,
     readonly workers: number,
-    private readonly explanation: Omit<RuntimeExplanation, 'sharding'>,
+    private readonly explanation: Omit<RuntimeExplanation, 'sharding' | 'noiseAhead'>,
   ) {}
 
   get backend(): BackendKind {
@@ -116,9 +123,10 @@ class SimpleRuntime implements Runtime {
   }
 
   explain(): RuntimeExplanation {
-    const pool = this.compute as Partial<{ contentionReport(): ContentionReport }>;
+    const pool = this.compute as Partial<{ contentionReport(): ContentionReport; aheadReport(): AheadReport }>;
     const sharding = typeof pool.contentionReport === 'function' ? pool.contentionReport() : null;
-    return { ...structuredClone(this.explanation), sharding };
+    const noiseAhead = typeof pool.aheadReport === 'function' ? pool.aheadReport() : null;
+    return { ...structuredClone(this.explanation), sharding, noiseAhead };
   }
 
   async dispose(): Promise<void> {

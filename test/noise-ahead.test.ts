@@ -95,8 +95,10 @@ describe('noise drawn ahead on a worker', () => {
       expect(await train(single, 4, config.samples)).toEqual(seen);
       expect(await train(reference, 4, config.samples)).toEqual(seen);
       for (const other of [ahead2, plain, single, reference]) await expectSameState(other, ahead, config.name);
-      // The worker really drew: the blocks gave it 15 ms each for 7 chunks.
+      // The worker really drew: the blocks gave it 15 ms each for 7 chunks; explain() says so.
       expect(pool.aheadReport().chunksByWorker).toBeGreaterThan(before);
+      expect(pool1.explain().noiseAhead).toEqual(pool.aheadReport());
+      expect(wasm.explain().noiseAhead).toBeNull();
       for (const opt of [ahead, ahead2, plain, single, reference]) await opt.dispose();
     });
   }
