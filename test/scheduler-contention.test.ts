@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { ContentionPolicy, gemmShape, type ShardedCallTiming } from '../src/scheduler/contention.js';
 
-const DEFAULTS = { threads: 2, defaultMinElementsPerShard: 131_072, defaultMinFlopsPerShard: 4_000_000 };
+/** Three overlapping calls settle the wake-up cost here (the default waits for 8: tested below). */
+const DEFAULTS = { threads: 2, defaultMinElementsPerShard: 131_072, defaultMinFlopsPerShard: 4_000_000, minOverheadSamples: 3 };
 /** 2^-19 ms (≈ 1.9 ns) per element on one thread: a 4M-element call costs 8 ms there. */
 const MS_PER_ELEMENT = 2 ** -19;
 const N = 2 ** 22;
@@ -73,6 +74,18 @@ describe('ContentionPolicy: thresholds from measured costs', () => {
     const r = policy.report(3);
     expect(r.minGemmFlopsPerShard).toEqual({ default: 4_000_000, byShape: { '10×256': 2 ** 21, '256×256': 2 ** 23 }, source: 'measured' });
     expect(r.minElementsPerShard.byKernel).toEqual({ ivonSample: 2 ** 17 });
+  });
+
+  it('by default keeps the defaults until 8 overlapping calls were measured', () => {
+    const { minOverheadSamples: _three, ...defaults } = DEFAULTS;
+    const policy = new ContentionPolicy(defaults);
+    policy.recordInline('elements', 'ivonSample', N, N * MS_PER_ELEMENT);
+    for (let i = 0; i < 7; i++) policy.recordSharded(sharded(2), 'shard', i);
+    expect(policy.overheadMs(7)).toBeNull();
+    expect(policy.minWorkPerShard('elements', 'ivonSample', 7)).toBe(131_072);
+    policy.recordSharded(sharded(2), 'shard', 7);
+    expect(policy.overheadMs(8)).toBe(OVERHEAD_MS);
+    expect(policy.minWorkPerShard('elements', 'ivonSample', 8)).toBe(2 ** 17);
   });
 
   it('forgets wake-up costs older than 5 s, falling back to the defaults until re-measured', () => {

@@ -98,10 +98,15 @@ export async function posteriorHealth(opt: IVON): Promise<PosteriorHealth> {
     if (opt.layout.groups[group].frozen) continue;
     const state = (await opt.read(name)) as { mean: Float32Array; hess: Float32Array; sigma: Float32Array; priorPrecision?: Float32Array };
     const { mean, hess, sigma, priorPrecision } = state;
+    // One pass over every element: x·0 is NaN exactly when x is not finite, so the sum says it.
+    let poison = 0;
+    let hessSum = 0;
     for (let i = 0; i < hess.length; i++) {
-      if (!Number.isFinite(mean[i]) || !Number.isFinite(sigma[i])) finite = false;
-      hessRatioSum += hess[i] / hyper.hessInit;
+      poison += mean[i] * 0 + sigma[i] * 0;
+      hessSum += hess[i];
     }
+    if (poison !== 0) finite = false;
+    hessRatioSum += hessSum / hyper.hessInit;
     elements += hess.length;
     for (let i = 0; i < hess.length; i += stride) {
       // δ_j: the per-element prior precision where IVON has one, else the group's weight decay.

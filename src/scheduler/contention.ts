@@ -46,6 +46,12 @@ export interface ContentionPolicyOptions {
   speedupWeight?: number;
   /** Sharded calls seen before the speed-up may suspend sharding (default 5). */
   minSamples?: number;
+  /**
+   * Overlapping sharded calls measured before their wake-up + join cost replaces the defaults
+   * (default 8: a run's first sharded calls pay cold wake-ups and first touches — three of them
+   * once put it at 733 µs on the bench MLP, 5× the steady cost, and kept its GEMMs unsharded).
+   */
+  minOverheadSamples?: number;
   /** Sharding stops when the speed-up EWMA falls below this (default 1.05: a gain under 5% is not worth the risk). */
   suspendBelow?: number;
   /** A probe this fast or faster resumes sharding (default 1.2). */
@@ -104,7 +110,6 @@ export interface ContentionReport {
 }
 
 const OVERHEAD_WINDOW = 15;
-const MIN_OVERHEAD_SAMPLES = 3;
 /**
  * Wake-up + join samples older than this are forgotten: a cost measured while the cores were busy
  * must not keep thresholds high (and calls unsharded, so never re-measured) after they free up.
@@ -122,6 +127,7 @@ export class ContentionPolicy {
   private readonly gain: number;
   private readonly weight: number;
   private readonly minSamples: number;
+  private readonly minOverheadSamples: number;
   private readonly suspendBelow: number;
   private readonly resumeAt: number;
   private readonly probeEvery: number;
@@ -152,7 +158,7 @@ export class ContentionPolicy {
 
   constructor(private readonly o: ContentionPolicyOptions) {
     if (!Number.isInteger(o.threads) || o.threads < 1) throw new RangeError(`ContentionPolicy: threads must be an integer ≥ 1, got ${o.threads}`);
-    for (const key of ['defaultMinElementsPerShard', 'defaultMinFlopsPerShard', 'fixedMinElementsPerShard', 'fixedMinFlopsPerShard', 'gainOverOverhead', 'speedupWeight', 'minSamples', 'suspendBelow', 'resumeAt', 'probeEvery', 'probeAfterMs', 'referenceEvery'] as const) {
+    for (const key of ['defaultMinElementsPerShard', 'defaultMinFlopsPerShard', 'fixedMinElementsPerShard', 'fixedMinFlopsPerShard', 'gainOverOverhead', 'speedupWeight', 'minSamples', 'minOverheadSamples', 'suspendBelow', 'resumeAt', 'probeEvery', 'probeAfterMs', 'referenceEvery'] as const) {
       const value = o[key];
       if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
         throw new RangeError(`ContentionPolicy: ${key} must be a finite number > 0, got ${String(value)}`);
@@ -163,6 +169,7 @@ export class ContentionPolicy {
     this.gain = o.gainOverOverhead ?? 4;
     this.weight = o.speedupWeight ?? 0.1;
     this.minSamples = o.minSamples ?? 5;
+    this.minOverheadSamples = o.minOverheadSamples ?? 8;
     this.suspendBelow = o.suspendBelow ?? 1.05;
     this.resumeAt = o.resumeAt ?? 1.2;
     this.probeEvery = o.probeEvery ?? 20;
@@ -273,7 +280,7 @@ export class ContentionPolicy {
     return this.samples === 0 ? null : this.oneThreadEwma / this.wallEwma;
   }
 
-  /** Median wake-up + join cost of the sharded calls of the last OVERHEAD_MAX_AGE_MS, ms (null with fewer than MIN_OVERHEAD_SAMPLES). */
+  /** Median wake-up + join cost of the sharded calls of the last OVERHEAD_MAX_AGE_MS, ms (null with fewer than minOverheadSamples). */
   overheadMs(now: number): number | null {
     const cached = this.overheadCache;
     if (cached !== undefined && now <= cached.validUntil) return cached.value;
@@ -282,7 +289,7 @@ export class ContentionPolicy {
     const validUntil = recent.length > 0 ? recent[0].at + OVERHEAD_MAX_AGE_MS : Infinity;
     const sorted = recent.map((o) => o.ms).sort((a, b) => a - b);
     const mid = sorted.length >> 1;
-    const value = sorted.length < MIN_OVERHEAD_SAMPLES ? null : sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    const value = sorted.length < this.minOverheadSamples ? null : sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     this.overheadCache = { value, validUntil };
     return value;
   }
