@@ -4,7 +4,7 @@
 // per-element prior, a frozen group — and a worker that crashes, throws or hangs in the middle of
 // a background draw costs time, never a wrong value: the main thread draws what is missing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AheadPolicy, BACKOFF_JOBS, HISTORY } from '../src/backends/pool-ahead.js';
+import { AheadPolicy, BACKOFF_JOBS, HISTORY, MIN_OVERLAP } from '../src/backends/pool-ahead.js';
 import type { PoolBackend, WorkerFault } from '../src/backends/pool.js';
 import { ConfigError, createRuntime, IVON, type IvonGroupOptions, type Runtime } from '../src/index.js';
 import { expectSameState, trainBlock } from './reliability-helpers.js';
@@ -195,5 +195,32 @@ describe('when drawing ahead pays (AheadPolicy)', () => {
       if (i + 1 < HISTORY) policy.admit();
     }
     expect(policy.report().state).toBe('drawing');
+  });
+
+  it('pauses when the process gained no CPU time beside the calling thread while the worker drew (another process holds the core)', () => {
+    const policy = new AheadPolicy();
+    // Both threads ran: the process gained the worker's 0.4 ms of CPU time beyond the calling thread's.
+    for (let i = 0; i < HISTORY; i++) {
+      policy.admit();
+      policy.record(7, 0, { extraCpuMs: 0.4, workerMs: 0.4 });
+    }
+    expect(policy.report().state).toBe('drawing');
+    // They took turns on one core's worth of time: the worker drew everything, but the process gained
+    // only a tenth of its time; the mean over the window falls under MIN_OVERLAP after enough such jobs.
+    let records = 0;
+    while (policy.report().state === 'drawing') {
+      policy.admit();
+      policy.record(7, 0, { extraCpuMs: 0.04, workerMs: 0.4 });
+      records += 1;
+    }
+    expect(records).toBe(Math.floor(HISTORY * (1 - MIN_OVERLAP) / 0.9) + 1);
+    expect(policy.report().reason).toMatch(/gained \d+% of the worker's drawing time in CPU time beyond the calling thread's/);
+    // Without process clocks (browsers) the share alone judges: a worker that drew everything keeps drawing.
+    const browser = new AheadPolicy();
+    for (let i = 0; i < 3 * HISTORY; i++) {
+      browser.admit();
+      browser.record(7, 0);
+    }
+    expect(browser.report().state).toBe('drawing');
   });
 });

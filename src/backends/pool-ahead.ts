@@ -22,6 +22,8 @@ export const AHEAD_CHUNK_ELEMENTS = 16_384;
 /** The recent jobs the back-off looks at, and the worker share below which ahead drawing pauses. */
 export const HISTORY = 8;
 export const MIN_WORKER_SHARE = 0.25;
+/** The share of the worker's drawing time the process must gain in CPU time beside the calling thread (process clocks). */
+export const MIN_OVERLAP = 0.5;
 /** Blocks skipped after a back-off before probing again. */
 export const BACKOFF_JOBS = 64;
 
@@ -42,9 +44,48 @@ export interface AheadReport {
   reason: string;
 }
 
+/**
+ * The process's CPU time and the calling thread's active time, both in ms, where they are known
+ * (Node: process.cpuUsage, every thread; performance.eventLoopUtilization, the time the event
+ * loop was not idle). Browsers have neither: there only the worker's share judges (AheadPolicy).
+ */
+export interface ProcessClocks {
+  cpuMs(): number;
+  /** The calling thread's time not spent idle; undefined: assume it was busy throughout. */
+  activeMs?: () => number;
+}
+
+export function processClocks(): ProcessClocks | undefined {
+  const g = globalThis as {
+    process?: { cpuUsage?: () => { user: number; system: number } };
+    performance?: { eventLoopUtilization?: () => { active: number } };
+  };
+  const cpuUsage = g.process?.cpuUsage;
+  if (typeof cpuUsage !== 'function') return undefined;
+  const elu = g.performance?.eventLoopUtilization;
+  return {
+    cpuMs: () => {
+      const { user, system } = cpuUsage();
+      return (user + system) / 1000;
+    },
+    activeMs: typeof elu === 'function' ? () => elu.call(g.performance).active : undefined,
+  };
+}
+
+/** A job from its start to the moment its worker was first seen done. */
+export interface AheadWindow {
+  /** Process CPU time beyond the calling thread's active time over the window (ms). */
+  extraCpuMs: number;
+  /** The worker's own time on the job (ms). */
+  workerMs: number;
+}
+
 export class AheadJob {
   /** Set once its owner finished or cancelled it: the table is freed when the worker is done too. */
   settled = false;
+  /** Set when the worker is first seen done (with process clocks): the job's window. */
+  window: AheadWindow | undefined;
+  private readonly start: { cpu: number; active: number } | undefined;
   constructor(
     readonly worker: PoolWorker,
     readonly seq: number,
@@ -55,8 +96,24 @@ export class AheadJob {
     readonly startedAt: number,
     /** The arena block the job writes into (destroying it stops the job first). */
     readonly target: number,
-  ) {}
+    private readonly clocks: ProcessClocks | undefined,
+  ) {
+    this.start = clocks && { cpu: clocks.cpuMs(), active: activeNow(clocks) };
+  }
+
+  /** Records the window once, when the worker is first seen done with this job. */
+  observeDone(): void {
+    if (this.window || !this.start || Atomics.load(this.worker.ctl, P.DONE) !== this.seq) return;
+    const clocks = this.clocks!;
+    this.window = {
+      extraCpuMs: clocks.cpuMs() - this.start.cpu - (activeNow(clocks) - this.start.active),
+      workerMs: Atomics.load(this.worker.ctl, P.SHARD_US) / 1000,
+    };
+  }
 }
+
+/** The calling thread's active time, or the wall clock where it is unknown (assumed busy). */
+const activeNow = (clocks: ProcessClocks): number => clocks.activeMs?.() ?? performance.now();
 
 export class AheadDrawer {
   /** Jobs whose table is allocated: not yet settled by their owner, or their worker not done. */
@@ -68,6 +125,7 @@ export class AheadDrawer {
     private readonly memory: WebAssembly.Memory,
     private readonly heap: WasmHeap,
     private readonly timeoutMs: number,
+    private readonly clocks: ProcessClocks | undefined = processClocks(),
   ) {}
 
   /** Whether `worker` is still running a job (then nothing else may be signalled to it). */
@@ -106,7 +164,7 @@ export class AheadDrawer {
     });
     worker.args[P.A_ARGS] = table;
     const seq = worker.signal(P.OP_DRAW_AHEAD);
-    const job = new AheadJob(worker, seq, block, table, chunks, Date.now(), target);
+    const job = new AheadJob(worker, seq, block, table, chunks, Date.now(), target, this.clocks);
     this.jobs.push(job);
     return job;
   }
@@ -126,7 +184,8 @@ export class AheadDrawer {
       }
     }
     job.settled = true;
-    this.policy.record(Math.max(0, job.chunks - byMain), byMain);
+    job.observeDone();
+    this.policy.record(Math.max(0, job.chunks - byMain), byMain, job.window);
     this.collect();
   }
 
@@ -169,6 +228,7 @@ export class AheadDrawer {
   /** Frees every table whose job is settled and whose worker is done (or dead). */
   private collect(): void {
     for (const job of this.jobs) {
+      job.observeDone();
       // A worker whose job threw has left its serve loop: it is ended here and the pool replaces it.
       const threw = Atomics.load(job.worker.ctl, P.DONE) === job.seq && Atomics.load(job.worker.ctl, P.STATUS) === P.STATUS_ERROR;
       if (threw && !job.worker.dead) void job.worker.terminate();
@@ -205,7 +265,7 @@ export class AheadPolicy {
   private jobs = 0;
   private chunksByWorker = 0;
   private chunksByMain = 0;
-  private recentShares: number[] = [];
+  private recent: Array<{ share: number; window: AheadWindow | undefined }> = [];
   private pausedFor = 0;
   private pauseReason = '';
 
@@ -219,20 +279,32 @@ export class AheadPolicy {
     return true;
   }
 
-  /** A finished job: chunks the worker drew, and chunks the calling thread took over or redrew. */
-  record(byWorker: number, byMain: number): void {
+  /**
+   * A finished job: chunks the worker drew, chunks the calling thread took over or redrew, and,
+   * where process clocks exist, the job's window (AheadWindow).
+   */
+  record(byWorker: number, byMain: number, window?: AheadWindow): void {
     this.chunksByWorker += byWorker;
     this.chunksByMain += byMain;
-    this.recentShares.push(byWorker / Math.max(1, byWorker + byMain));
-    if (this.recentShares.length > HISTORY) this.recentShares.shift();
-    if (this.recentShares.length < HISTORY) return;
-    const share = this.recentShares.reduce((a, b) => a + b, 0) / this.recentShares.length;
-    if (share >= MIN_WORKER_SHARE) return;
+    this.recent.push({ share: byWorker / Math.max(1, byWorker + byMain), window });
+    if (this.recent.length > HISTORY) this.recent.shift();
+    if (this.recent.length < HISTORY) return;
+    const share = this.recent.reduce((a, r) => a + r.share, 0) / this.recent.length;
+    // The process's CPU time beyond the calling thread's active time, against the worker's own
+    // time: ≈ 1 when the worker ran beside the calling thread, ≈ 0 when the two took turns on one
+    // core's worth of time (another process holds the rest): the draw then slowed the model.
+    const windows = this.recent.map((r) => r.window).filter((w): w is AheadWindow => w !== undefined);
+    const workerMs = windows.reduce((a, w) => a + w.workerMs, 0);
+    const overlap = windows.length === HISTORY && workerMs > 0 ? windows.reduce((a, w) => a + w.extraCpuMs, 0) / workerMs : undefined;
+    if (share >= MIN_WORKER_SHARE && (overlap === undefined || overlap >= MIN_OVERLAP)) return;
     this.pausedFor = BACKOFF_JOBS;
     this.pauseReason =
-      `paused for ${BACKOFF_JOBS} blocks: over the last ${HISTORY} jobs the worker drew ${(100 * share).toFixed(0)}% of the noise before the step needed it ` +
-      `(< ${100 * MIN_WORKER_SHARE}%), so the cores are not running in parallel (another process, or a block too short to hide the draw); the step draws it meanwhile`;
-    this.recentShares = [];
+      share < MIN_WORKER_SHARE
+        ? `paused for ${BACKOFF_JOBS} blocks: over the last ${HISTORY} jobs the worker drew ${(100 * share).toFixed(0)}% of the noise before the step needed it ` +
+          `(< ${100 * MIN_WORKER_SHARE}%), so the cores are not running in parallel (another process, or a block too short to hide the draw); the step draws it meanwhile`
+        : `paused for ${BACKOFF_JOBS} blocks: over the last ${HISTORY} jobs the process gained ${(100 * overlap!).toFixed(0)}% of the worker's drawing time in CPU time ` +
+          `beyond the calling thread's (< ${100 * MIN_OVERLAP}%), so the draw took turns with the model on one core's worth of time (another process holds the rest); the step draws it meanwhile`;
+    this.recent = [];
   }
 
   report(): AheadReport {
