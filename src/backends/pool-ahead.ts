@@ -23,7 +23,7 @@ export const AHEAD_CHUNK_ELEMENTS = 16_384;
 export const HISTORY = 8;
 export const MIN_WORKER_SHARE = 0.25;
 /** The share of the worker's drawing time the process must gain in CPU time beside the calling thread (process clocks). */
-export const MIN_OVERLAP = 0.5;
+export const MIN_OVERLAP = 0.8;
 /** Blocks skipped after a back-off before probing again. */
 export const BACKOFF_JOBS = 64;
 
