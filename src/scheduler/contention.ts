@@ -228,7 +228,7 @@ export class ContentionPolicy {
   /** A call that ran on the main thread alone: its time per unit of work. */
   recordInline(kind: ShardKind, kernel: string, work: number, ms: number): void {
     if (this.isFixed(kind) || work < MIN_TIMED_WORK[kind] || !(ms > 0)) return;
-    learnOneThread(this.inlineMsPerUnit, unitKey(kind, kernel), ms / work);
+    learn(this.inlineMsPerUnit, unitKey(kind, kernel), ms / work);
   }
 
   /** A sharded call (gate said 'shard' or 'probe'). */
@@ -340,18 +340,6 @@ export class ContentionPolicy {
   private perUnitMs(kernel: string): number | undefined {
     return this.inlineMsPerUnit.get(kernel) ?? this.shardMsPerUnit.get(kernel);
   }
-}
-
-/**
- * The one-thread cost per unit from a reference call. A reference timed while another process had
- * the core is too slow, and would make every sharded call look fast (busy runs reported 2–4× with
- * one worker); so the estimate follows faster calls at PER_UNIT_WEIGHT and slower ones at a tenth
- * of it, staying near what a call costs with its core to itself.
- */
-function learnOneThread(map: Map<string, number>, kernel: string, msPerUnit: number): void {
-  const old = map.get(kernel);
-  const weight = old === undefined || msPerUnit < old ? PER_UNIT_WEIGHT : PER_UNIT_WEIGHT / 10;
-  map.set(kernel, old === undefined ? msPerUnit : old + weight * (msPerUnit - old));
 }
 
 function learn(map: Map<string, number>, kernel: string, msPerUnit: number): void {
