@@ -74,6 +74,17 @@ function select(a: Float64Array, k: number): number {
   return a[k];
 }
 
+/** Whether every element of both arrays is finite (x·0 is NaN exactly when x is not), and the sum of `b`. */
+function finiteAndSum(a: Float32Array, b: Float32Array): { finite: boolean; sum: number } {
+  let poison = 0;
+  let sum = 0;
+  for (let i = 0; i < b.length; i++) {
+    poison += a[i] * 0 + b[i] * 0;
+    sum += b[i];
+  }
+  return { finite: poison === 0, sum };
+}
+
 /** Mean h/h₀, median σ and a warning, from the optimizer's state (reads it back on any backend). */
 export async function posteriorHealth(opt: IVON): Promise<PosteriorHealth> {
   if (!(opt instanceof IVON)) throw new Error(`posteriorHealth: needs an IVON optimizer (only IVON learns a posterior), got ${(opt as { kind?: string })?.kind ?? typeof opt}`);
@@ -96,24 +107,21 @@ export async function posteriorHealth(opt: IVON): Promise<PosteriorHealth> {
     const group = opt.layout.params.get(name)!.group;
     const hyper = opt.groupHyper(group);
     if (opt.layout.groups[group].frozen) continue;
-    const state = (await opt.read(name)) as { mean: Float32Array; hess: Float32Array; sigma: Float32Array; priorPrecision?: Float32Array };
-    const { mean, hess, sigma, priorPrecision } = state;
-    // One pass over every element: x·0 is NaN exactly when x is not finite, so the sum says it.
-    let poison = 0;
-    let hessSum = 0;
-    for (let i = 0; i < hess.length; i++) {
-      poison += mean[i] * 0 + sigma[i] * 0;
-      hessSum += hess[i];
-    }
-    if (poison !== 0) finite = false;
-    hessRatioSum += hessSum / hyper.hessInit;
-    elements += hess.length;
-    for (let i = 0; i < hess.length; i += stride) {
+    // The raw tensors (read() would also compute σ for every element; only the sampled ones are needed).
+    const { mean, hess, priorPrecision } = await opt.readTensors(name);
+    const h = hess!;
+    const scan = finiteAndSum(mean, h);
+    // σ = 1/sqrt(ess·(h + δ)) is finite wherever h is (δ > 0 and h + δ > 0 are the optimizer's invariants).
+    if (!scan.finite) finite = false;
+    hessRatioSum += scan.sum / hyper.hessInit;
+    elements += h.length;
+    for (let i = 0; i < h.length; i += stride) {
       // δ_j: the per-element prior precision where IVON has one, else the group's weight decay.
       const delta = priorPrecision ? priorPrecision[i] : hyper.weightDecay;
-      sigmas[sampled] = sigma[i];
-      priorRatios[sampled] = sigma[i] * Math.sqrt(hyper.ess * delta);
-      gains[sampled] = (hyper.hessInit + delta) / (hess[i] + delta);
+      const sigma = Math.fround(1 / Math.sqrt(hyper.ess * (h[i] + delta))); // read()'s float32 σ
+      sigmas[sampled] = sigma;
+      priorRatios[sampled] = sigma * Math.sqrt(hyper.ess * delta);
+      gains[sampled] = (hyper.hessInit + delta) / (h[i] + delta);
       sampled++;
     }
   }
