@@ -105,6 +105,21 @@ describe('noise drawn ahead on a worker', () => {
     });
   }
 
+  it('blocks too short to hide the draw (the step takes chunks the worker is still drawing): 150 steps, bit for bit', async () => {
+    // The step keeps taking over chunks the worker has claimed but not finished; the next block's
+    // draw must not start before that worker is done, or a late write of the old step's values
+    // could land in the new draw (a shortcut that allowed it failed a consumer test once in ~3
+    // full runs; this test runs the same pattern 150 times, though the window is too narrow to
+    // hit reliably).
+    const fresh = await createRuntime({ backend: 'wasm', workers: 1, minElementsPerWorker: 4096 });
+    const opt = make(fresh, {});
+    const twin = make(wasm, {});
+    expect(await train(opt, 150, 1)).toEqual(await train(twin, 150, 1));
+    await expectSameState(opt, twin, 'after 150 instant blocks');
+    for (const o of [opt, twin]) await o.dispose();
+    await fresh.dispose();
+  });
+
   for (const kind of ['exit', 'throw', 'hang'] as Array<WorkerFault['kind']>) {
     it(`a worker that ${kind === 'exit' ? 'crashes' : kind === 'throw' ? 'throws' : 'hangs'} mid-draw changes no bit, and is replaced`, async () => {
       const pool = pool1.compute as PoolBackend;

@@ -128,16 +128,6 @@ export class AheadDrawer {
     private readonly clocks: ProcessClocks | undefined = processClocks(),
   ) {}
 
-  /**
-   * Whether `worker` may take a new job: it has none running, or only spent ones (finished here,
-   * every chunk written: the worker can only fail to claim more, and skips or ends that op before
-   * it reads the new one's table).
-   */
-  canTake(worker: PoolWorker): boolean {
-    this.collect();
-    return this.jobs.every((job) => job.worker !== worker || this.workerDone(job) || this.spent(job));
-  }
-
   /** Whether `worker` is still running a job (then nothing else may be signalled to it). */
   busy(worker: PoolWorker): boolean {
     this.collect();
@@ -150,7 +140,7 @@ export class AheadDrawer {
    */
   start(worker: PoolWorker, ranges: readonly AheadRange[], sample: SampleArgs, target: number): AheadJob | undefined {
     this.collect();
-    if (!this.jobs.every((job) => this.workerDone(job) || this.spent(job))) return undefined;
+    if (this.jobs.some((job) => !this.workerDone(job))) return undefined;
     const chunksOf = (r: AheadRange) => Math.ceil(r.range.count / AHEAD_CHUNK_ELEMENTS);
     const chunks = ranges.reduce((sum, r) => sum + chunksOf(r), 0);
     if (chunks === 0 || !this.policy.admit()) return undefined;
@@ -248,15 +238,6 @@ export class AheadDrawer {
       this.heap.release(job.block);
       return false;
     });
-  }
-
-  /** Finished on the calling thread with every chunk marked written: the worker has nothing left to write. */
-  private spent(job: AheadJob): boolean {
-    if (!job.settled) return false;
-    const w = this.words();
-    const first = P.aheadFlag(w, job.table, 0);
-    for (let k = 0; k < job.chunks; k++) if (Atomics.load(w, first + k) === 0) return false;
-    return true;
   }
 
   /** The worker finished the job (ops finish in order: any later op done counts) or died. */

@@ -266,8 +266,7 @@ export class PoolRunner implements KernelRunner {
   startAhead(ranges: readonly AheadRange[], sample: SampleArgs, target: number): AheadJob | undefined {
     this.replaceFailedAheadWorkers();
     if (!this.idle || this.controlling > 0 || this.disposed) return undefined;
-    // A worker still leaving a spent draw (its wake-up came after the step took every chunk) may take the next one.
-    const free = this.workers.filter((w) => !w.dead && this.ahead.canTake(w));
+    const free = this.availableWorkers();
     if (free.length === 0) return undefined;
     return this.ahead.start(free[free.length - 1], ranges, sample, target);
   }
