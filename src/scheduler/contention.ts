@@ -49,7 +49,7 @@ export interface ContentionPolicyOptions {
   /**
    * Overlapping sharded calls measured before their wake-up + join cost replaces the defaults
    * (default 8: a run's first sharded calls pay cold wake-ups and first touches — three of them
-   * once put it at 733 µs on the bench MLP, 5× the steady cost, and kept its GEMMs unsharded).
+   * once put it at several times the steady cost on the bench MLP and kept its GEMMs unsharded).
    */
   minOverheadSamples?: number;
   /** Sharding stops when the speed-up EWMA falls below this (default 1.05: a gain under 5% is not worth the risk). */
