@@ -4,7 +4,7 @@
 // per-element prior, a frozen group — and a worker that crashes, throws or hangs in the middle of
 // a background draw costs time, never a wrong value: the main thread draws what is missing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AheadPolicy, BACKOFF_JOBS, HISTORY, MIN_OVERLAP } from '../src/backends/pool-ahead.js';
+import { AheadPolicy, FIRST_BACKOFF_JOBS, HISTORY, MAX_BACKOFF_JOBS, MIN_OVERLAP } from '../src/backends/pool-ahead.js';
 import type { PoolBackend, WorkerFault } from '../src/backends/pool.js';
 import { ConfigError, createRuntime, IVON, type IvonGroupOptions, type Runtime } from '../src/index.js';
 import { expectSameState, trainBlock } from './reliability-helpers.js';
@@ -183,7 +183,7 @@ describe('noise drawn ahead on a worker', () => {
 });
 
 describe('when drawing ahead pays (AheadPolicy)', () => {
-  it('pauses after HISTORY jobs the worker mostly missed, for BACKOFF_JOBS blocks, then probes again', () => {
+  it('pauses after HISTORY jobs the worker mostly missed, for FIRST_BACKOFF_JOBS blocks, then probes again', () => {
     const policy = new AheadPolicy();
     expect(policy.report()).toMatchObject({ jobs: 0, state: 'drawing' });
     // A worker that keeps up: never paused.
@@ -203,7 +203,7 @@ describe('when drawing ahead pays (AheadPolicy)', () => {
     expect(records).toBe(7); // (1 good + 7 × 1/7) / 8 is just under 25%
     const paused = policy.report();
     expect(paused.reason).toMatch(/worker drew 2\d% of the noise/);
-    for (let i = 0; i < BACKOFF_JOBS; i++) expect(policy.admit()).toBe(false);
+    for (let i = 0; i < FIRST_BACKOFF_JOBS; i++) expect(policy.admit()).toBe(false);
     expect(policy.admit()).toBe(true); // the probe
     expect(policy.report().state).toBe('drawing');
     // A mixed record whose mean share stays at or above 25% keeps drawing.
@@ -212,6 +212,31 @@ describe('when drawing ahead pays (AheadPolicy)', () => {
       if (i + 1 < HISTORY) policy.admit();
     }
     expect(policy.report().state).toBe('drawing');
+  });
+
+  it('doubles the pause while probes keep failing, up to MAX_BACKOFF_JOBS, and resets it after a probe that passes', () => {
+    const policy = new AheadPolicy();
+    for (const pause of [FIRST_BACKOFF_JOBS, 2 * FIRST_BACKOFF_JOBS, 4 * FIRST_BACKOFF_JOBS, MAX_BACKOFF_JOBS, MAX_BACKOFF_JOBS]) {
+      // A probe: HISTORY jobs the calling thread drew itself.
+      for (let i = 0; i < HISTORY; i++) {
+        expect(policy.admit()).toBe(true);
+        policy.record(0, 7);
+      }
+      expect(policy.report().reason).toMatch(new RegExp(`^paused for ${pause} blocks`));
+      for (let i = 0; i < pause; i++) expect(policy.admit()).toBe(false);
+    }
+    expect(MAX_BACKOFF_JOBS).toBe(8 * FIRST_BACKOFF_JOBS);
+    // A probe that passes resets it: the next pause is the first one again.
+    for (let i = 0; i < HISTORY; i++) {
+      expect(policy.admit()).toBe(true);
+      policy.record(7, 0);
+    }
+    expect(policy.report().state).toBe('drawing');
+    while (policy.report().state === 'drawing') {
+      expect(policy.admit()).toBe(true);
+      policy.record(0, 7);
+    }
+    expect(policy.report().reason).toMatch(new RegExp(`^paused for ${FIRST_BACKOFF_JOBS} blocks`));
   });
 
   it('pauses when the process gained no CPU time beside the calling thread while the worker drew (another process holds the core)', () => {

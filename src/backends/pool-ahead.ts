@@ -22,10 +22,22 @@ export const AHEAD_CHUNK_ELEMENTS = 16_384;
 /** The recent jobs the back-off looks at, and the worker share below which ahead drawing pauses. */
 export const HISTORY = 8;
 export const MIN_WORKER_SHARE = 0.25;
-/** The share of the worker's drawing time the process must gain in CPU time beside the calling thread (process clocks). */
-export const MIN_OVERLAP = 0.8;
-/** Blocks skipped after a back-off before probing again. */
-export const BACKOFF_JOBS = 64;
+/**
+ * The share of the worker's drawing time the process must gain in CPU time beside the calling
+ * thread (process clocks). Measured over 8 jobs of the bench MLP on the 2-core VM: ≈ 1.1 idle
+ * (0.83–7: V8's helper threads add to it), 0–0.5 with a busy process on the other core. Idle runs
+ * also show phases of ≈ 0 lasting tens of jobs, where the worker is woken onto the calling
+ * thread's core and takes its time from it; pausing there is right, and a short pause (below)
+ * makes it cheap when the phase ends.
+ */
+export const MIN_OVERLAP = 0.6;
+/**
+ * Blocks skipped after a back-off before probing again: FIRST_BACKOFF_JOBS, doubled after each
+ * probe that fails again, up to MAX_BACKOFF_JOBS; a probe that passes resets it. A passing phase of
+ * contention costs few blocks of drawing ahead, a lasting one few probes.
+ */
+export const FIRST_BACKOFF_JOBS = 16;
+export const MAX_BACKOFF_JOBS = 128;
 
 export interface AheadRange {
   /** Byte offset of the 'epsilon' role at the range's first element. */
@@ -85,7 +97,6 @@ export class AheadJob {
   settled = false;
   /** Set when the worker is first seen done (with process clocks): the job's window. */
   window: AheadWindow | undefined;
-  private readonly start: { cpu: number; active: number } | undefined;
   constructor(
     readonly worker: PoolWorker,
     readonly seq: number,
@@ -97,9 +108,9 @@ export class AheadJob {
     /** The arena block the job writes into (destroying it stops the job first). */
     readonly target: number,
     private readonly clocks: ProcessClocks | undefined,
-  ) {
-    this.start = clocks && { cpu: clocks.cpuMs(), active: activeNow(clocks) };
-  }
+    /** The clocks read just before the worker was signalled (clockStart). */
+    private readonly start: { cpu: number; active: number } | undefined,
+  ) {}
 
   /** Records the window once, when the worker is first seen done with this job. */
   observeDone(): void {
@@ -114,6 +125,14 @@ export class AheadJob {
 
 /** The calling thread's active time, or the wall clock where it is unknown (assumed busy). */
 const activeNow = (clocks: ProcessClocks): number => clocks.activeMs?.() ?? performance.now();
+
+/**
+ * A job's window opens before its worker is signalled: a worker woken onto the calling thread's
+ * core runs at once and preempts it, so clocks read after the signal would miss that whole draw
+ * (observed on the 2-core VM: windows of 30 µs around a 0.33 ms draw, which read as "no CPU time
+ * gained" for the wrong reason).
+ */
+const clockStart = (clocks: ProcessClocks | undefined) => clocks && { cpu: clocks.cpuMs(), active: activeNow(clocks) };
 
 export class AheadDrawer {
   /** Jobs whose table is allocated: not yet settled by their owner, or their worker not done. */
@@ -163,8 +182,9 @@ export class AheadDrawer {
       firstChunk += chunksOf(r);
     });
     worker.args[P.A_ARGS] = table;
+    const start = clockStart(this.clocks);
     const seq = worker.signal(P.OP_DRAW_AHEAD);
-    const job = new AheadJob(worker, seq, block, table, chunks, Date.now(), target, this.clocks);
+    const job = new AheadJob(worker, seq, block, table, chunks, Date.now(), target, this.clocks, start);
     this.jobs.push(job);
     return job;
   }
@@ -259,7 +279,8 @@ export class AheadDrawer {
  * drew before the step needed them. A worker that does not run while the block does (another
  * process holds the core, or the block is too short to hide the draw) leaves the work to the
  * calling thread, which then also pays for writing z out and reading it back; so after HISTORY jobs
- * under MIN_WORKER_SHARE it pauses for BACKOFF_JOBS blocks, then tries again.
+ * under MIN_WORKER_SHARE (or, with process clocks, under MIN_OVERLAP) it pauses for a number of
+ * blocks that doubles while probes keep failing, then tries again.
  */
 export class AheadPolicy {
   private jobs = 0;
@@ -267,6 +288,7 @@ export class AheadPolicy {
   private chunksByMain = 0;
   private recent: Array<{ share: number; window: AheadWindow | undefined }> = [];
   private pausedFor = 0;
+  private nextPause = FIRST_BACKOFF_JOBS;
   private pauseReason = '';
 
   /** Whether to start a job for this block (a paused policy counts the block toward its pause). */
@@ -296,13 +318,18 @@ export class AheadPolicy {
     const windows = this.recent.map((r) => r.window).filter((w): w is AheadWindow => w !== undefined);
     const workerMs = windows.reduce((a, w) => a + w.workerMs, 0);
     const overlap = windows.length === HISTORY && workerMs > 0 ? windows.reduce((a, w) => a + w.extraCpuMs, 0) / workerMs : undefined;
-    if (share >= MIN_WORKER_SHARE && (overlap === undefined || overlap >= MIN_OVERLAP)) return;
-    this.pausedFor = BACKOFF_JOBS;
+    if (share >= MIN_WORKER_SHARE && (overlap === undefined || overlap >= MIN_OVERLAP)) {
+      this.nextPause = FIRST_BACKOFF_JOBS;
+      return;
+    }
+    const pause = this.nextPause;
+    this.pausedFor = pause;
+    this.nextPause = Math.min(2 * pause, MAX_BACKOFF_JOBS);
     this.pauseReason =
       share < MIN_WORKER_SHARE
-        ? `paused for ${BACKOFF_JOBS} blocks: over the last ${HISTORY} jobs the worker drew ${(100 * share).toFixed(0)}% of the noise before the step needed it ` +
+        ? `paused for ${pause} blocks: over the last ${HISTORY} jobs the worker drew ${(100 * share).toFixed(0)}% of the noise before the step needed it ` +
           `(< ${100 * MIN_WORKER_SHARE}%), so the cores are not running in parallel (another process, or a block too short to hide the draw); the step draws it meanwhile`
-        : `paused for ${BACKOFF_JOBS} blocks: over the last ${HISTORY} jobs the process gained ${(100 * overlap!).toFixed(0)}% of the worker's drawing time in CPU time ` +
+        : `paused for ${pause} blocks: over the last ${HISTORY} jobs the process gained ${(100 * overlap!).toFixed(0)}% of the worker's drawing time in CPU time ` +
           `beyond the calling thread's (< ${100 * MIN_OVERLAP}%), so the draw took turns with the model on one core's worth of time (another process holds the rest); the step draws it meanwhile`;
     this.recent = [];
   }

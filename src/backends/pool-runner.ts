@@ -265,10 +265,13 @@ export class PoolRunner implements KernelRunner {
    */
   startAhead(ranges: readonly AheadRange[], sample: SampleArgs, target: number): AheadJob | undefined {
     this.replaceFailedAheadWorkers();
-    if (!this.idle || this.controlling > 0 || this.disposed) return undefined;
+    const D = ((globalThis as any).__aheadDbg ??= {});
+    if (!this.idle || this.controlling > 0 || this.disposed) { D.notIdle = (D.notIdle ?? 0) + 1; return undefined; }
     const free = this.availableWorkers();
-    if (free.length === 0) return undefined;
-    return this.ahead.start(free[free.length - 1], ranges, sample, target);
+    if (free.length === 0) { D.noFree = (D.noFree ?? 0) + 1; return undefined; }
+    const j = this.ahead.start(free[free.length - 1], ranges, sample, target);
+    if (!j) D.startNo = (D.startNo ?? 0) + 1; else D.ok = (D.ok ?? 0) + 1;
+    return j;
   }
 
   /** Completes an ahead job on the calling thread (whatever the worker has not drawn); the values are then in place. */
