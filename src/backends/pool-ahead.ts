@@ -23,14 +23,16 @@ export const AHEAD_CHUNK_ELEMENTS = 16_384;
 export const HISTORY = 8;
 export const MIN_WORKER_SHARE = 0.25;
 /**
- * The share of the worker's drawing time the process must gain in CPU time beside the calling
- * thread (process clocks). Measured over 8 jobs of the bench MLP on the 2-core VM: ≈ 1.1 idle
- * (0.83–7: V8's helper threads add to it), 0–0.5 with a busy process on the other core. Idle runs
- * also show phases of ≈ 0 lasting tens of jobs, where the worker is woken onto the calling
- * thread's core and takes its time from it; pausing there is right, and a short pause (below)
- * makes it cheap when the phase ends.
+ * The share of its drawing time a job's worker must add to the process's CPU time beyond the
+ * calling thread's (process clocks). Measured per job of the bench MLP on the 2-core VM: ≈ 1.1
+ * idle (V8's helper threads add to it), ≈ 0 with a busy process on the other core — and, on the
+ * idle machine too, in phases of tens of jobs where the worker is woken onto the calling thread's
+ * core and takes its time from it. OVERLAP_JOBS such jobs in a row pause drawing: each costs the
+ * calling thread about a millisecond there, so waiting for a whole HISTORY of them cost more than
+ * the draws saved.
  */
 export const MIN_OVERLAP = 0.6;
+export const OVERLAP_JOBS = 3;
 /**
  * Blocks skipped after a back-off before probing again: FIRST_BACKOFF_JOBS, doubled after each
  * probe that fails again, up to MAX_BACKOFF_JOBS; a probe that passes resets it. A passing phase of
@@ -84,7 +86,13 @@ export function processClocks(): ProcessClocks | undefined {
   };
 }
 
-/** A job from its start to the moment its worker was first seen done. */
+/**
+ * A job's window, from just before its worker was signalled until the next job starts. It closes
+ * then, not when the worker is first seen done: a worker that has just published DONE is still
+ * running, and the kernel adds its CPU time to the process's only once it sleeps — on the 2-core
+ * VM, windows closed at DONE read ≈ 0 in long phases of an idle machine where drawing ahead made
+ * epochs 10% faster (measured with the policy forced on).
+ */
 export interface AheadWindow {
   /** Process CPU time beyond the calling thread's active time over the window (ms). */
   extraCpuMs: number;
@@ -95,8 +103,8 @@ export interface AheadWindow {
 export class AheadJob {
   /** Set once its owner finished or cancelled it: the table is freed when the worker is done too. */
   settled = false;
-  /** Set when the worker is first seen done (with process clocks): the job's window. */
-  window: AheadWindow | undefined;
+  /** The worker's own time on the job (ms), read when it is first seen done with it (a later op overwrites it). */
+  private workerMs: number | undefined;
   constructor(
     readonly worker: PoolWorker,
     readonly seq: number,
@@ -112,14 +120,16 @@ export class AheadJob {
     private readonly start: { cpu: number; active: number } | undefined,
   ) {}
 
-  /** Records the window once, when the worker is first seen done with this job. */
+  /** Reads the worker's own time once, when the worker is first seen done with this job. */
   observeDone(): void {
-    if (this.window || !this.start || Atomics.load(this.worker.ctl, P.DONE) !== this.seq) return;
+    if (this.workerMs === undefined && Atomics.load(this.worker.ctl, P.DONE) === this.seq) this.workerMs = Atomics.load(this.worker.ctl, P.SHARD_US) / 1000;
+  }
+
+  /** The window up to now; undefined without process clocks or before the worker's time was read. */
+  closeWindow(): AheadWindow | undefined {
+    if (!this.start || this.workerMs === undefined) return undefined;
     const clocks = this.clocks!;
-    this.window = {
-      extraCpuMs: clocks.cpuMs() - this.start.cpu - (activeNow(clocks) - this.start.active),
-      workerMs: Atomics.load(this.worker.ctl, P.SHARD_US) / 1000,
-    };
+    return { extraCpuMs: clocks.cpuMs() - this.start.cpu - (activeNow(clocks) - this.start.active), workerMs: this.workerMs };
   }
 }
 
@@ -138,6 +148,8 @@ export class AheadDrawer {
   /** Jobs whose table is allocated: not yet settled by their owner, or their worker not done. */
   private jobs: AheadJob[] = [];
   private readonly policy = new AheadPolicy();
+  /** The last finished job, judged by the policy when the next one starts (AheadWindow says why then). */
+  private unjudged: { job: AheadJob; byWorker: number; byMain: number } | undefined;
 
   constructor(
     private readonly exports: KernelExports,
@@ -159,6 +171,7 @@ export class AheadDrawer {
    */
   start(worker: PoolWorker, ranges: readonly AheadRange[], sample: SampleArgs, target: number): AheadJob | undefined {
     this.collect();
+    this.judge();
     if (this.jobs.some((job) => !this.workerDone(job))) return undefined;
     const chunksOf = (r: AheadRange) => Math.ceil(r.range.count / AHEAD_CHUNK_ELEMENTS);
     const chunks = ranges.reduce((sum, r) => sum + chunksOf(r), 0);
@@ -204,9 +217,18 @@ export class AheadDrawer {
       }
     }
     job.settled = true;
-    job.observeDone();
-    this.policy.record(Math.max(0, job.chunks - byMain), byMain, job.window);
+    this.judge(); // normally done at this job's start; a job left unjudged before a pause is judged here
+    this.unjudged = { job, byWorker: Math.max(0, job.chunks - byMain), byMain };
     this.collect();
+  }
+
+  /** Hands the last finished job to the policy once its worker is done with it (or dead). */
+  private judge(): void {
+    const u = this.unjudged;
+    if (!u || !this.workerDone(u.job)) return;
+    u.job.observeDone();
+    this.unjudged = undefined;
+    this.policy.record(u.byWorker, u.byMain, u.job.worker.dead ? undefined : u.job.closeWindow());
   }
 
   /** The owner will not use the values: no further chunks are handed out, the table is freed once the worker is done. */
@@ -242,6 +264,7 @@ export class AheadDrawer {
   }
 
   report(): AheadReport {
+    this.judge();
     return this.policy.report();
   }
 
@@ -279,8 +302,8 @@ export class AheadDrawer {
  * drew before the step needed them. A worker that does not run while the block does (another
  * process holds the core, or the block is too short to hide the draw) leaves the work to the
  * calling thread, which then also pays for writing z out and reading it back; so after HISTORY jobs
- * under MIN_WORKER_SHARE (or, with process clocks, under MIN_OVERLAP) it pauses for a number of
- * blocks that doubles while probes keep failing, then tries again.
+ * under MIN_WORKER_SHARE, or OVERLAP_JOBS in a row under MIN_OVERLAP (process clocks), it pauses
+ * for a number of blocks that doubles while probes keep failing, then tries again.
  */
 export class AheadPolicy {
   private jobs = 0;
@@ -310,15 +333,16 @@ export class AheadPolicy {
     this.chunksByMain += byMain;
     this.recent.push({ share: byWorker / Math.max(1, byWorker + byMain), window });
     if (this.recent.length > HISTORY) this.recent.shift();
-    if (this.recent.length < HISTORY) return;
-    const share = this.recent.reduce((a, r) => a + r.share, 0) / this.recent.length;
     // The process's CPU time beyond the calling thread's active time, against the worker's own
     // time: ≈ 1 when the worker ran beside the calling thread, ≈ 0 when the two took turns on one
     // core's worth of time (another process holds the rest): the draw then slowed the model.
-    const windows = this.recent.map((r) => r.window).filter((w): w is AheadWindow => w !== undefined);
-    const workerMs = windows.reduce((a, w) => a + w.workerMs, 0);
-    const overlap = windows.length === HISTORY && workerMs > 0 ? windows.reduce((a, w) => a + w.extraCpuMs, 0) / workerMs : undefined;
-    if (share >= MIN_WORKER_SHARE && (overlap === undefined || overlap >= MIN_OVERLAP)) {
+    const last = this.recent.slice(-OVERLAP_JOBS).map((r) => r.window);
+    const overlaps = last.length === OVERLAP_JOBS && last.every((w) => w !== undefined && w.workerMs > 0) ? last.map((w) => w!.extraCpuMs / w!.workerMs) : undefined;
+    const overlap = overlaps && Math.max(...overlaps);
+    const tookTurns = overlap !== undefined && overlap < MIN_OVERLAP;
+    if (!tookTurns && this.recent.length < HISTORY) return;
+    const share = this.recent.reduce((a, r) => a + r.share, 0) / this.recent.length;
+    if (!tookTurns && share >= MIN_WORKER_SHARE) {
       this.nextPause = FIRST_BACKOFF_JOBS;
       return;
     }
@@ -326,10 +350,10 @@ export class AheadPolicy {
     this.pausedFor = pause;
     this.nextPause = Math.min(2 * pause, MAX_BACKOFF_JOBS);
     this.pauseReason =
-      share < MIN_WORKER_SHARE
+      !tookTurns
         ? `paused for ${pause} blocks: over the last ${HISTORY} jobs the worker drew ${(100 * share).toFixed(0)}% of the noise before the step needed it ` +
           `(< ${100 * MIN_WORKER_SHARE}%), so the cores are not running in parallel (another process, or a block too short to hide the draw); the step draws it meanwhile`
-        : `paused for ${pause} blocks: over the last ${HISTORY} jobs the process gained ${(100 * overlap!).toFixed(0)}% of the worker's drawing time in CPU time ` +
+        : `paused for ${pause} blocks: in each of the last ${OVERLAP_JOBS} jobs the process gained at most ${(100 * overlap!).toFixed(0)}% of the worker's drawing time in CPU time ` +
           `beyond the calling thread's (< ${100 * MIN_OVERLAP}%), so the draw took turns with the model on one core's worth of time (another process holds the rest); the step draws it meanwhile`;
     this.recent = [];
   }
