@@ -270,6 +270,7 @@ export class AheadDrawer {
 
   /** Frees every table whose job is settled and whose worker is done (or dead). */
   private collect(): void {
+    if (this.jobs.length === 0) return; // asked on every pool call: nothing to allocate when idle
     for (const job of this.jobs) {
       job.observeDone();
       // A worker whose job threw has left its serve loop: it is ended here and the pool replaces it.

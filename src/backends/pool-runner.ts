@@ -29,7 +29,7 @@ import { WorkerCrashedError, WorkerTimeoutError } from './pool-errors.js';
 import { blockUntilChange, callGemm, encodeGemm, GEMM_EXPORT, GEMM_ROW_ALIGN, gemmOutputSpan, gemmRowPiece, gemmShardCount, type GemmOperands } from './pool-gemm.js';
 import { AheadDrawer, type AheadJob, type AheadRange, type AheadReport } from './pool-ahead.js';
 import { IN_PLACE_ROLES, POOL_EXPORTS, poolExportNames } from './pool-kernels.js';
-import { ContentionPolicy, gemmShape, type ContentionReport, type ShardGate, type ShardKind } from '../scheduler/contention.js';
+import { ContentionPolicy, gemmShape, MIN_TIMED_WORK, type ContentionReport, type ShardGate, type ShardKind } from '../scheduler/contention.js';
 import { createSharedControl, PoolWorker, waitForChange, type SharedControl, type WorkerFault } from './pool-worker.js';
 import { callKernel, splitRange, type KernelCall, type KernelRunner, type RoleBases } from './wasm-calls.js';
 import type { WasmHeap } from './wasm-heap.js';
@@ -375,8 +375,10 @@ export class PoolRunner implements KernelRunner {
 
   /** Shards by the current element threshold of `kernel` alone (no contention gate). */
   private elementShards(count: number, kernel: string): number {
+    const perShard = this.policy.minWorkPerShard('elements', kernel, performance.now());
+    if (count < 2 * perShard) return 1; // most calls: decided before looking at the workers
     const threads = this.availableWorkers().length + (this.o.mainThreadShare ? 1 : 0);
-    return Math.max(1, Math.min(threads, Math.floor(count / this.policy.minWorkPerShard('elements', kernel, performance.now()))));
+    return Math.max(1, Math.min(threads, Math.floor(count / perShard)));
   }
 
   /** Shards of a GEMM by the current flops threshold alone (no contention gate); 1 when it cannot be split now. */
@@ -393,8 +395,9 @@ export class PoolRunner implements KernelRunner {
     return gate === 'main' ? { shards: 1, gate } : { shards, gate };
   }
 
-  /** A call on the main thread alone, timed for the policy's cost per element. */
+  /** A call on the main thread alone, timed for the policy's cost per element (if long enough to time). */
   private runInline(call: KernelCall, bases: RoleBases, range: Range): number {
+    if (range.count < MIN_TIMED_WORK.elements) return callKernel(this.o.exports, bases, call, range.start, range.count);
     const t0 = performance.now();
     const result = callKernel(this.o.exports, bases, call, range.start, range.count);
     this.policy.recordInline('elements', call.kernel, range.count, performance.now() - t0);

@@ -117,7 +117,7 @@ const OVERHEAD_WINDOW = 15;
  */
 const OVERHEAD_MAX_AGE_MS = 5_000;
 /** Inline calls shorter than this much work are not timed: the clock's granularity would dominate. */
-const MIN_TIMED_WORK: Record<ShardKind, number> = { elements: 16_384, gemm: 1_000_000 };
+export const MIN_TIMED_WORK: Record<ShardKind, number> = { elements: 16_384, gemm: 1_000_000 };
 const PER_UNIT_WEIGHT = 0.25;
 /** A derived threshold never exceeds this many times the default (a stale estimate cannot lock sharding out). */
 const MAX_OVER_DEFAULT = 64;
