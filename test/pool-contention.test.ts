@@ -85,7 +85,7 @@ describe('worker pool under contention (a busy process on the same core)', () =>
     const stopped = atSuspension!;
     expect(stopped.shardedCalls).toBeGreaterThanOrEqual(5);
     expect(stopped.speedup).toBeLessThan(1.05);
-    expect(stopped.reason).toMatch(/^sharded calls ran at [0-9.]+× of one thread over the last 19 calls: another process is using the cores/);
+    expect(stopped.reason).toMatch(/^sharded calls ran at [0-9.]+× of one thread over the last 19 calls: the cores are busy \(another process\) or these calls are too short for the wake-up and join to pay/);
     expect(stopped.references).toBeGreaterThanOrEqual(1); // the second eligible call ran alone, as the one-thread reference
     // The wake-up cost comes only from calls whose shards overlapped: with none, the thresholds are the defaults.
     if (stopped.wakeJoinUs === null) expect(stopped.minElementsPerShard).toMatchObject({ default: 131_072, source: 'default' });
@@ -96,7 +96,7 @@ describe('worker pool under contention (a busy process on the same core)', () =>
     // At the end: suspended, on the main thread — or, should a probe have reached 1.2× by chance,
     // sharding again after that probe.
     if (final.state === 'suspended') {
-      expect(final.reason).toMatch(/another process is using the cores, so calls run on the main thread alone, re-probing/);
+      expect(final.reason).toMatch(/the cores are busy \(another process\) or these calls are too short for the wake-up and join to pay, so calls run on the main thread alone, re-probing/);
       expect(report.adaptiveShards).toBe(1);
     } else expect(final.probes).toBeGreaterThan(0);
     // The user's fixed threshold is obeyed whatever the contention: still two shards.

@@ -12,6 +12,8 @@ const DEFAULTS = { threads: 2, defaultMinElementsPerShard: 131_072, defaultMinFl
 const MS_PER_ELEMENT = 2 ** -19;
 const N = 2 ** 22;
 const ONE_THREAD_MS = 8;
+/** A 256×256×64 product's flops (the bench MLP's hidden layer at batch 64). */
+const GEMM_FLOPS = 2 * 64 * 256 * 256;
 /** Wake-up + join cost of every simulated sharded call: 62.5 µs. */
 const OVERHEAD_MS = 2 ** -4;
 
@@ -131,13 +133,13 @@ describe('ContentionPolicy: thresholds from measured costs', () => {
 describe('ContentionPolicy: suspension under contention and resumption', () => {
   it('runs the second eligible call of each kernel, then one in 64, on the main thread as the one-thread reference', () => {
     const policy = new ContentionPolicy(DEFAULTS);
-    const gates = Array.from({ length: 130 }, (_, i) => policy.gate('elements', 'ivonSample', i));
+    const gates = Array.from({ length: 130 }, (_, i) => policy.gate('elements', 'ivonSample', N, i));
     expect(gates.map((g, i) => (g === 'main' ? i : -1)).filter((i) => i >= 0)).toEqual([1, 65, 129]);
-    expect(policy.gate('elements', 'adamwUpdate', 130)).toBe('shard');
-    expect(policy.gate('elements', 'adamwUpdate', 131)).toBe('main'); // its own second call, whatever the global count
+    expect(policy.gate('elements', 'adamwUpdate', N, 130)).toBe('shard');
+    expect(policy.gate('elements', 'adamwUpdate', N, 131)).toBe('main'); // its own second call, whatever the global count
     expect(policy.report(132).references).toBe(4);
     const often = new ContentionPolicy({ ...DEFAULTS, referenceEvery: 24 });
-    const gates24 = Array.from({ length: 50 }, (_, i) => often.gate('elements', 'ivonSample', i));
+    const gates24 = Array.from({ length: 50 }, (_, i) => often.gate('elements', 'ivonSample', N, i));
     expect(gates24.map((g, i) => (g === 'main' ? i : -1)).filter((i) => i >= 0)).toEqual([1, 25, 49]);
   });
 
@@ -154,7 +156,7 @@ describe('ContentionPolicy: suspension under contention and resumption', () => {
     expect(policy.isSuspended).toBe(true);
     const r = policy.report(13);
     expect(r.state).toBe('suspended');
-    expect(r.reason).toMatch(/^sharded calls ran at 0\.98× of one thread over the last 19 calls: another process is using the cores/);
+    expect(r.reason).toMatch(/^sharded calls ran at 0\.98× of one thread over the last 19 calls: the cores are busy \(another process\) or these calls are too short for the wake-up and join to pay/);
     expect(r.reason).toMatch(/re-probing one call in 20 \(at most every 200 ms\)/);
   });
 
@@ -172,23 +174,23 @@ describe('ContentionPolicy: suspension under contention and resumption', () => {
     for (let i = 0; i < 5; i++) policy.recordSharded(sharded(0.5), 'shard', 1000);
     expect(policy.isSuspended).toBe(true);
     // 20 eligible calls within 200 ms of the suspension: no probe yet.
-    const early = Array.from({ length: 25 }, () => policy.gate('elements', 'ivonSample', 1100));
+    const early = Array.from({ length: 25 }, () => policy.gate('elements', 'ivonSample', N, 1100));
     expect(early.every((g) => g === 'main')).toBe(true);
     // The first eligible call from 200 ms on is the probe; the next 19 are not.
-    expect(policy.gate('elements', 'ivonSample', 1200)).toBe('probe');
-    const after = Array.from({ length: 19 }, () => policy.gate('elements', 'ivonSample', 1500));
+    expect(policy.gate('elements', 'ivonSample', N, 1200)).toBe('probe');
+    const after = Array.from({ length: 19 }, () => policy.gate('elements', 'ivonSample', N, 1500));
     expect(after.every((g) => g === 'main')).toBe(true);
     // A probe at 1.1× (below 1.2×) keeps sharding suspended and says so.
     policy.recordSharded(sharded(1.1), 'probe', 1500);
     expect(policy.isSuspended).toBe(true);
     expect(policy.report(1500).reason).toMatch(/^the last probe ran at 1\.1× of one thread/);
     expect(policy.report(1500).probes).toBe(1);
-    expect(policy.gate('elements', 'ivonSample', 1500)).toBe('probe'); // the 20th eligible call since the last probe, 300 ms later
+    expect(policy.gate('elements', 'ivonSample', N, 1500)).toBe('probe'); // the 20th eligible call since the last probe, 300 ms later
     // The other process has stopped: the probe runs at 1.9× and sharding resumes at once.
     policy.recordSharded(sharded(1.9), 'probe', 1510);
     expect(policy.isSuspended).toBe(false);
     expect(policy.speedup()).toBeCloseTo(1.9, 12);
-    expect(policy.gate('elements', 'ivonSample', 1511)).toBe('shard');
+    expect(policy.gate('elements', 'ivonSample', N, 1511)).toBe('shard');
     const r = policy.report(1511);
     expect(r).toMatchObject({ state: 'sharding', probes: 2, shardedCalls: 7 });
     expect(r.reason).toMatch(/^sharding: recent sharded calls ran at 1\.9× of one thread/);
@@ -214,14 +216,51 @@ describe('ContentionPolicy: suspension under contention and resumption', () => {
   });
 });
 
+describe('ContentionPolicy: the one-thread reference', () => {
+  it('is the fastest recent inline call: a reference another process preempted does not make sharded calls look faster', () => {
+    // Two clean references at 8 ms, then one preempted for 112 ms (120 ms in all). An average would
+    // put one thread near 40 ms and judge a 10 ms sharded call 4× faster; it ran at 0.8×.
+    const policy = warmed();
+    policy.recordInline('elements', 'ivonSample', N, ONE_THREAD_MS);
+    policy.recordInline('elements', 'ivonSample', N, 120);
+    for (let i = 0; i < 5; i++) policy.recordSharded(sharded(0.8), 'shard', i);
+    expect(policy.speedup()).toBe(0.8);
+    expect(policy.isSuspended).toBe(true);
+  });
+
+  it('forgets references older than the last five, so a device that became slower is judged by its new speed', () => {
+    const policy = warmed();
+    for (let i = 0; i < 5; i++) policy.recordInline('elements', 'ivonSample', N, 2 * ONE_THREAD_MS);
+    // One thread now takes 16 ms: a 10 ms sharded call is 1.6× faster, and sharding goes on.
+    for (let i = 0; i < 5; i++) policy.recordSharded(sharded(0.8), 'shard', i);
+    expect(policy.speedup()).toBe(1.6);
+    expect(policy.isSuspended).toBe(false);
+  });
+
+  it('is kept per power-of-two size: a call in cache does not judge one streaming from memory', () => {
+    // 64K elements in cache at half the time per element of the 4M calls. Judged by it, a 4M call
+    // at 1.6× would look 0.8× and stop sharding; it has no reference of its size, so it is not judged.
+    const policy = new ContentionPolicy(DEFAULTS);
+    policy.recordInline('elements', 'ivonSample', 2 ** 16, 2 ** 16 * (MS_PER_ELEMENT / 2));
+    for (let i = 0; i < 5; i++) policy.recordSharded(sharded(1.6), 'shard', i);
+    expect(policy.speedup()).toBeNull();
+    // The gate takes each size's second call as its reference.
+    const gates = [2 ** 16, 2 ** 16, N, N].map((work, i) => policy.gate('elements', 'ivonSample', work, i));
+    expect(gates).toEqual(['shard', 'main', 'shard', 'main']);
+    policy.recordInline('elements', 'ivonSample', N, ONE_THREAD_MS);
+    for (let i = 0; i < 5; i++) policy.recordSharded(sharded(1.6), 'shard', i);
+    expect(policy.speedup()).toBeCloseTo(1.6, 12);
+  });
+});
+
 describe('ContentionPolicy: fixed thresholds and validation', () => {
   it("keeps the user's thresholds and never suspends the calls they govern", () => {
     const policy = new ContentionPolicy({ ...DEFAULTS, fixedMinElementsPerShard: 64, fixedMinFlopsPerShard: 1 });
     policy.recordInline('elements', 'ivonSample', N, N * MS_PER_ELEMENT);
     for (let i = 0; i < 10; i++) policy.recordSharded(sharded(0.5), 'shard', i);
     expect(policy.isSuspended).toBe(false);
-    expect(policy.gate('elements', 'ivonSample', 10)).toBe('shard');
-    expect(policy.gate('gemm', '256×256', 10)).toBe('shard');
+    expect(policy.gate('elements', 'ivonSample', N, 10)).toBe('shard');
+    expect(policy.gate('gemm', '256×256', GEMM_FLOPS, 10)).toBe('shard');
     expect(policy.minWorkPerShard('elements', 'ivonSample', 10)).toBe(64);
     expect(policy.minWorkPerShard('gemm', '256×256', 10)).toBe(1);
     const r = policy.report(10);
@@ -233,8 +272,8 @@ describe('ContentionPolicy: fixed thresholds and validation', () => {
     const policy = new ContentionPolicy({ ...DEFAULTS, fixedMinElementsPerShard: 64 });
     expect(policy.isFixed('elements')).toBe(true);
     expect(policy.isFixed('gemm')).toBe(false);
-    expect(policy.gate('gemm', '256×256', 0)).toBe('shard');
-    expect(policy.gate('gemm', '256×256', 1)).toBe('main'); // the second GEMM is the one-thread reference
+    expect(policy.gate('gemm', '256×256', GEMM_FLOPS, 0)).toBe('shard');
+    expect(policy.gate('gemm', '256×256', GEMM_FLOPS, 1)).toBe('main'); // the second GEMM is the one-thread reference
   });
 
   it('refuses a thread count that is not a positive integer, and options that are not positive numbers', () => {

@@ -174,7 +174,7 @@ export class PoolRunner implements KernelRunner {
    */
   gemm(g: GemmOperands): void {
     const shape = gemmShape(g.n, g.k);
-    const plan = this.plan('gemm', shape, this.gemmShardsByThreshold(g.m, g.n, g.k));
+    const plan = this.plan('gemm', shape, 2 * g.m * g.n * g.k, this.gemmShardsByThreshold(g.m, g.n, g.k));
     if (plan.shards >= 2) {
       this.gemmSharded(g, plan);
       return;
@@ -187,7 +187,7 @@ export class PoolRunner implements KernelRunner {
   run(call: KernelCall, bases: RoleBases, range: Range): void {
     if (range.count === 0) return;
     if (this.idle) {
-      const plan = this.plan('elements', call.kernel, this.elementShards(range.count, call.kernel));
+      const plan = this.plan('elements', call.kernel, range.count, this.elementShards(range.count, call.kernel));
       if (plan.shards < 2) {
         this.runInline(call, bases, range);
         return;
@@ -389,9 +389,9 @@ export class PoolRunner implements KernelRunner {
   }
 
   /** The decision for a call about to run: its threshold's shard count, through the contention gate. */
-  private plan(kind: ShardKind, kernel: string, shards: number): ShardPlan {
+  private plan(kind: ShardKind, kernel: string, work: number, shards: number): ShardPlan {
     if (shards < 2) return { shards: 1, gate: 'main' };
-    const gate = this.policy.gate(kind, kernel, performance.now());
+    const gate = this.policy.gate(kind, kernel, work, performance.now());
     return gate === 'main' ? { shards: 1, gate } : { shards, gate };
   }
 
@@ -525,7 +525,7 @@ export class PoolRunner implements KernelRunner {
    * `plan`: decided when the call was issued on an idle pool; otherwise decided here, as it runs.
    */
   private async execute(call: KernelCall, bases: RoleBases, range: Range, planned?: ShardPlan): Promise<number> {
-    const plan = planned ?? this.plan('elements', call.kernel, this.elementShards(range.count, call.kernel));
+    const plan = planned ?? this.plan('elements', call.kernel, range.count, this.elementShards(range.count, call.kernel));
     const free = this.availableWorkers(); // a worker may have taken an ahead job since the plan was made
     const pieces = splitRange(range, Math.min(plan.shards, free.length + (this.o.mainThreadShare ? 1 : 0)));
     if (pieces.length < 2) return this.runInline(call, bases, range);

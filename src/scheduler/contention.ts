@@ -13,10 +13,14 @@
 //    suspended, every probeEvery-th call that would have been sharded (and at least probeAfterMs
 //    after the last probe) runs sharded once, and a probe at resumeAt or better resumes sharding.
 //
-//    The one-thread cost is work × the kernel's time per unit measured on calls that ran on the
-//    main thread alone, recently: while sharding, the second eligible call of each kernel (the
-//    first pays for touching fresh memory) and then one eligible call in referenceEvery run inline
-//    as that reference; calls before it are not judged. Extrapolating the main thread's own shard
+//    The one-thread cost is work × the kernel's time per unit measured on calls of about the same
+//    size (the same power of two: a call in cache costs less per element than one streaming from
+//    memory) that ran on the main thread alone: while sharding, the second eligible call of each
+//    kernel and size (the first pays for touching fresh memory) and then one eligible call in
+//    referenceEvery run inline as that reference; calls before it are not judged. The reference is
+//    the fastest of the last REFERENCE_WINDOW such calls: a reference call that another process
+//    preempted only looks slower, and judged by it, sharded calls looked faster than they were
+//    (up to 15× with one worker, on the busy 2-core VM). Extrapolating the main thread's own shard
 //    (main shard time × work / main shard work) is no substitute: when the cores are oversubscribed
 //    the worker slows the main thread's shard down too, and that estimate said 1.4–1.7× on this
 //    project's 2-core machine while the call really ran at 0.95–1.0× of one thread.
@@ -121,6 +125,8 @@ export const MIN_TIMED_WORK: Record<ShardKind, number> = { elements: 16_384, gem
 const PER_UNIT_WEIGHT = 0.25;
 /** A derived threshold never exceeds this many times the default (a stale estimate cannot lock sharding out). */
 const MAX_OVER_DEFAULT = 64;
+/** Reference calls kept per kernel and size; the fastest of them is the one-thread cost. */
+const REFERENCE_WINDOW = 5;
 
 export class ContentionPolicy {
   private readonly threads: number;
@@ -147,9 +153,11 @@ export class ContentionPolicy {
   /** Per kernel (unitKey): time per unit on the main thread alone (inline calls) and in the main thread's shards. */
   private readonly inlineMsPerUnit = new Map<string, number>();
   private readonly shardMsPerUnit = new Map<string, number>();
+  /** Per kernel and size (referenceKey): the time per unit of its last REFERENCE_WINDOW inline calls. */
+  private readonly referenceMsPerUnit = new Map<string, number[]>();
   private eligibleSinceProbe = 0;
   private eligibleSinceReference = 0;
-  /** Eligible calls seen per kernel while sharding (the second is its first reference). */
+  /** Eligible calls seen per kernel and size while sharding (the second is its first reference). */
   private readonly eligibleByKernel = new Map<string, number>();
   private references = 0;
   private lastProbeAt = 0;
@@ -203,13 +211,13 @@ export class ContentionPolicy {
 
   /**
    * Asked for each call the thresholds would shard, just before it runs (it counts the call).
-   * Sharding: 'shard', or 'main' for a one-thread reference call (the second of a kernel, then
-   * one in referenceEvery). Suspended: 'probe' when a probe is due, else 'main'.
+   * Sharding: 'shard', or 'main' for a one-thread reference call (the second of a kernel and
+   * size, then one in referenceEvery). Suspended: 'probe' when a probe is due, else 'main'.
    */
-  gate(kind: ShardKind, kernel: string, now: number): ShardGate {
+  gate(kind: ShardKind, kernel: string, work: number, now: number): ShardGate {
     if (this.isFixed(kind)) return 'shard';
     if (!this.suspended) {
-      const key = unitKey(kind, kernel);
+      const key = referenceKey(kind, kernel, work);
       const seen = (this.eligibleByKernel.get(key) ?? 0) + 1;
       this.eligibleByKernel.set(key, seen);
       this.eligibleSinceReference += 1;
@@ -229,6 +237,11 @@ export class ContentionPolicy {
   recordInline(kind: ShardKind, kernel: string, work: number, ms: number): void {
     if (this.isFixed(kind) || work < MIN_TIMED_WORK[kind] || !(ms > 0)) return;
     learn(this.inlineMsPerUnit, unitKey(kind, kernel), ms / work);
+    const key = referenceKey(kind, kernel, work);
+    const recent = this.referenceMsPerUnit.get(key) ?? [];
+    recent.push(ms / work);
+    if (recent.length > REFERENCE_WINDOW) recent.shift();
+    this.referenceMsPerUnit.set(key, recent);
   }
 
   /** A sharded call (gate said 'shard' or 'probe'). */
@@ -238,9 +251,10 @@ export class ContentionPolicy {
     const key = unitKey(t.kind, t.kernel);
     learn(this.shardMsPerUnit, key, t.mainMs / t.mainWork);
     if (gate === 'probe') this.probes += 1;
-    // Before the kernel's first reference call there is nothing to judge this call by.
-    const reference = this.inlineMsPerUnit.get(key);
-    if (reference === undefined) return;
+    // Before the first reference call of this kernel and size there is nothing to judge this call by.
+    const references = this.referenceMsPerUnit.get(referenceKey(t.kind, t.kernel, t.work));
+    if (references === undefined) return;
+    const reference = Math.min(...references);
     const oneThreadMs = t.work * reference;
     if (gate === 'probe') {
       const speedup = oneThreadMs / t.wallMs;
@@ -327,7 +341,7 @@ export class ContentionPolicy {
     if (this.suspended) {
       const measured = this.suspendedBy === 'calls' ? `sharded calls ran at ${round(this.suspendedSpeedup, 2)}× of one thread over the last ${window} calls` : `the last probe ran at ${round(this.suspendedSpeedup, 2)}× of one thread`;
       return (
-        `${measured}: another process is using the cores, ` +
+        `${measured}: the cores are busy (another process) or these calls are too short for the wake-up and join to pay, ` +
         `so calls run on the main thread alone, re-probing one call in ${this.probeEvery} (at most every ${this.probeAfterMs} ms) and sharding again once a probe reaches ${this.resumeAt}×`
       );
     }
@@ -357,6 +371,11 @@ const GEMM_PREFIX = 'nnGemm ';
 /** Element kernels and GEMM shapes share the maps: GEMM keys carry a prefix no kernel name has. */
 function unitKey(kind: ShardKind, kernel: string): string {
   return kind === 'gemm' ? GEMM_PREFIX + kernel : kernel;
+}
+
+/** Reference calls are kept per kernel and power-of-two size of the call's work. */
+function referenceKey(kind: ShardKind, kernel: string, work: number): string {
+  return `${unitKey(kind, kernel)} 2^${Math.round(Math.log2(Math.max(1, work)))}`;
 }
 
 function round(x: number, digits: number): number {
