@@ -217,7 +217,7 @@ describe('ContentionPolicy: suspension under contention and resumption', () => {
 });
 
 describe('ContentionPolicy: the one-thread reference', () => {
-  it('is the fastest recent inline call: a reference another process preempted does not make sharded calls look faster', () => {
+  it('is the median of the recent inline calls: a reference another process preempted does not make sharded calls look faster', () => {
     // Two clean references at 8 ms, then one preempted for 112 ms (120 ms in all). An average would
     // put one thread near 40 ms and judge a 10 ms sharded call 4× faster; it ran at 0.8×.
     const policy = warmed();

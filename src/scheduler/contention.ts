@@ -18,9 +18,11 @@
 //    memory) that ran on the main thread alone: while sharding, the second eligible call of each
 //    kernel and size (the first pays for touching fresh memory) and then one eligible call in
 //    referenceEvery run inline as that reference; calls before it are not judged. The reference is
-//    the fastest of the last REFERENCE_WINDOW such calls: a reference call that another process
-//    preempted only looks slower, and judged by it, sharded calls looked faster than they were
-//    (up to 15× with one worker, on the busy 2-core VM). Extrapolating the main thread's own shard
+//    the median of the last REFERENCE_WINDOW such calls (the lower middle one while there are
+//    fewer): a reference call that another process preempted looks far slower, and in an average
+//    it made sharded calls look faster than they were (15× with one worker, on the busy 2-core
+//    VM); the fastest one instead is a lucky call, and on the noisy VM it put memory-bound steps
+//    that ran 1.3× faster sharded at 1.04× and stopped sharding them. Extrapolating the main thread's own shard
 //    (main shard time × work / main shard work) is no substitute: when the cores are oversubscribed
 //    the worker slows the main thread's shard down too, and that estimate said 1.4–1.7× on this
 //    project's 2-core machine while the call really ran at 0.95–1.0× of one thread.
@@ -125,7 +127,7 @@ export const MIN_TIMED_WORK: Record<ShardKind, number> = { elements: 16_384, gem
 const PER_UNIT_WEIGHT = 0.25;
 /** A derived threshold never exceeds this many times the default (a stale estimate cannot lock sharding out). */
 const MAX_OVER_DEFAULT = 64;
-/** Reference calls kept per kernel and size; the fastest of them is the one-thread cost. */
+/** Reference calls kept per kernel and size; their median is the one-thread cost. */
 const REFERENCE_WINDOW = 5;
 
 export class ContentionPolicy {
@@ -254,7 +256,7 @@ export class ContentionPolicy {
     // Before the first reference call of this kernel and size there is nothing to judge this call by.
     const references = this.referenceMsPerUnit.get(referenceKey(t.kind, t.kernel, t.work));
     if (references === undefined) return;
-    const reference = Math.min(...references);
+    const reference = lowerMedian(references);
     const oneThreadMs = t.work * reference;
     if (gate === 'probe') {
       const speedup = oneThreadMs / t.wallMs;
@@ -371,6 +373,12 @@ const GEMM_PREFIX = 'nnGemm ';
 /** Element kernels and GEMM shapes share the maps: GEMM keys carry a prefix no kernel name has. */
 function unitKey(kind: ShardKind, kernel: string): string {
   return kind === 'gemm' ? GEMM_PREFIX + kernel : kernel;
+}
+
+/** The middle value (the lower of the two middle ones for an even count). */
+function lowerMedian(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[(sorted.length - 1) >> 1];
 }
 
 /** Reference calls are kept per kernel and power-of-two size of the call's work. */
