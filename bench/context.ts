@@ -57,11 +57,17 @@ export class SuiteContext {
     return (await this.timeInterleaved([run]))[0];
   }
 
-  /** ctx.time for runs compared with each other, timed in alternation (stats.ts: timeInterleaved). */
-  async timeInterleaved(runs: ReadonlyArray<() => void | Promise<void>>): Promise<Summary[]> {
+  /**
+   * ctx.time for runs compared with each other, timed in alternation (stats.ts: timeInterleaved).
+   * `minReps` raises the plan's repetitions (not with --quick): for ratios of a few percent between
+   * runs whose single times scatter by more, such as epochs beside a busy process.
+   */
+  async timeInterleaved(runs: ReadonlyArray<() => void | Promise<void>>, options: { minReps?: number } = {}): Promise<Summary[]> {
     const cpu = this.cpuMeter();
     const { runsPerSample, msPerRun } = await this.calibrate(runs);
-    const plan = this.planFor(msPerRun * runsPerSample);
+    const planned = this.planFor(msPerRun * runsPerSample);
+    const reps = this.options.quick ? 0 : (options.minReps ?? 0);
+    const plan = reps > planned.minReps ? { ...planned, minReps: reps, maxReps: Math.max(reps, planned.maxReps) } : planned;
     const timed = runsPerSample === 1 ? runs : runs.map((run) => repeated(run, runsPerSample));
     const samples = await timeInterleaved(timed, { ...plan, warmup: Math.max(0, plan.warmup - 1) });
     return samples.map((s) => {

@@ -11,6 +11,7 @@ import { reasonOf } from '../context.js';
 import { measurement, type Measurement } from '../results.js';
 
 const WIDTHS = [64, 256, 256, 10];
+const EPOCH_REPS = 30;
 
 function syntheticData(rows: number, inF: number, classes: number): { x: Float32Array; targets: Float64Array; rows: number } {
   let s = 12345;
@@ -90,7 +91,9 @@ export async function runEpochSuite(ctx: SuiteContext): Promise<void> {
           entries.push({ workers, optimizer: 'ivon', name: 'epoch-noise-in-step', note: `${note}; noiseAhead: false`, run: epochOf(inStep, 0.1) });
         }
       }
-      const summaries = entries.length > 0 ? await ctx.timeInterleaved(entries.map((e) => e.run)) : [];
+      // 30 epochs each: single epochs scatter by 10–50% on a shared VM (more beside --busy), the
+      // ratios sought are a few percent.
+      const summaries = entries.length > 0 ? await ctx.timeInterleaved(entries.map((e) => e.run), { minReps: EPOCH_REPS }) : [];
       entries.forEach((e, i) => {
         rows.push(measurement({ suite: 'epoch', backend: kind, optimizer: e.optimizer, name: e.name, params, workers: e.workers, note: e.note }, summaries[i], { perElement: false }));
       });
