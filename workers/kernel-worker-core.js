@@ -9,7 +9,7 @@ import { expose } from 'comlink/dist/esm/comlink.mjs';
 import * as P from './protocol.js';
 
 /**
- * @typedef {{ kind: 'exit' | 'hang' | 'throw', afterChunks: number, kernel?: string }} Fault
+ * @typedef {{ kind: 'exit' | 'hang' | 'throw' | 'late', afterChunks: number, kernel?: string, lateMs?: number }} Fault
  * @typedef {{ module: WebAssembly.Module, memory: WebAssembly.Memory, control: SharedArrayBuffer, args: SharedArrayBuffer, slot: number, names: string[] }} InitMessage
  */
 
@@ -37,7 +37,7 @@ export function startKernelWorker(endpoint, die) {
 
   /** @param {number} chunk */
   function injectFault(chunk) {
-    if (!fault || chunk < fault.afterChunks) return;
+    if (!fault || fault.kind === 'late' || chunk < fault.afterChunks) return;
     const kernel = ctl[P.OP] === P.OP_DRAW_AHEAD ? 'fillNormal' : names[args[P.A_EXPORT]];
     if (fault.kernel && kernel !== fault.kernel) return;
     const kind = fault.kind;
@@ -85,6 +85,17 @@ export function startKernelWorker(endpoint, die) {
           Atomics.store(ctl, P.DONE, seq);
           Atomics.notify(ctl, P.DONE);
           return op === P.OP_EXIT ? 'exit' : 'paused';
+        }
+        // A late worker (tests): woken, but not scheduled for lateMs, as under a busy process.
+        if (op === P.OP_KERNEL && fault?.kind === 'late') Atomics.wait(ctl, P.SLOT_INTS - 1, 0, fault.lateMs ?? 50);
+        if (op === P.OP_KERNEL && !P.claimShard(ctl, P.TAKEN_BY_WORKER)) {
+          // The main thread ran this shard itself (the worker woke too late): acknowledge it.
+          ctl[P.RESULT] = 0;
+          ctl[P.SHARD_US] = 0;
+          Atomics.store(ctl, P.STATUS, P.STATUS_OK);
+          Atomics.store(ctl, P.DONE, seq);
+          Atomics.notify(ctl, P.DONE);
+          continue;
         }
         const started = performance.now();
         try {

@@ -73,6 +73,8 @@ interface Shard {
   args: Float64Array;
   seq: number;
   progress: number;
+  /** The worker had not started it when the main thread's own shard was done: the main thread ran it. */
+  takenOver: boolean;
 }
 
 /** How long finishAhead() waits for the worker to leave its job (a few µs when it is running; about one chunk at most). */
@@ -362,7 +364,7 @@ export class PoolRunner implements KernelRunner {
 
   /** Workers a kernel may be signalled to: alive, and not drawing noise ahead. */
   private availableWorkers(): PoolWorker[] {
-    return this.workers.filter((w) => !w.dead && !this.ahead.busy(w));
+    return this.workers.filter((w) => !w.dead && w.acknowledged && !this.ahead.busy(w));
   }
 
   /** Replaces workers that died or hung in an ahead job (their jobs were finished on the main thread). */
@@ -415,7 +417,7 @@ export class PoolRunner implements KernelRunner {
     if (undo) this.o.exports.copy(undo, g.c, span); // C += …: C's old rows, restored if a shard fails
     const mainFirst = this.o.mainThreadShare;
     this.shardedGemms += 1;
-    const shards = pieces.map((rows, k) => ({ rows, worker: mainFirst ? (k === 0 ? undefined : live[k - 1]) : live[k], seq: 0 }));
+    const shards: { rows: Range; worker: PoolWorker | undefined; seq: number }[] = pieces.map((rows, k) => ({ rows, worker: mainFirst ? (k === 0 ? undefined : live[k - 1]) : live[k], seq: 0 }));
     const signalled = performance.now();
     for (const shard of shards) {
       if (!shard.worker) continue;
@@ -433,6 +435,21 @@ export class PoolRunner implements KernelRunner {
       }
     }
     const mainEnd = performance.now();
+    // Pieces whose worker has not started yet: the calling thread computes them itself.
+    let takenOver = 0;
+    // Not with a fixed threshold (it asks for the workers, whatever it costs), nor when the calling
+    // thread has no shard of its own (it would take over every shard before a worker woke).
+    const mayTakeOver = this.o.mainThreadShare && !this.policy.isFixed('gemm');
+    for (const shard of shards) {
+      if (mainError !== undefined || !mayTakeOver || !shard.worker || !shard.worker.takeOver(shard.seq)) continue;
+      shard.worker = undefined;
+      takenOver += 1;
+      try {
+        callGemm(this.o.exports, gemmRowPiece(g, shard.rows.start, shard.rows.count, g.pack));
+      } catch (error) {
+        mainError = error;
+      }
+    }
     const deadline = Date.now() + this.o.timeoutMs;
     const failures: { worker: PoolWorker; rows: Range; how: Outcome }[] = [];
     for (const shard of shards) {
@@ -443,7 +460,7 @@ export class PoolRunner implements KernelRunner {
     if (failures.length === 0 && mainError === undefined) {
       if (mine) {
         const flopsPerRow = 2 * g.n * g.k;
-        this.recordSharded('gemm', gemmShape(g.n, g.k), plan.gate, flopsPerRow * g.m, flopsPerRow * mine.rows.count, { signalled, mainStart, mainEnd }, shards);
+        this.recordSharded('gemm', gemmShape(g.n, g.k), plan.gate, flopsPerRow * g.m, flopsPerRow * mine.rows.count, { signalled, mainStart, mainEnd }, shards, takenOver);
       }
       return;
     }
@@ -509,12 +526,13 @@ export class PoolRunner implements KernelRunner {
     mainWork: number,
     at: { signalled: number; mainStart: number; mainEnd: number },
     shards: readonly { worker: PoolWorker | undefined }[],
+    takenOver: number,
   ): void {
     const joined = performance.now();
     let workerUs = 0;
     for (const shard of shards) if (shard.worker) workerUs = Math.max(workerUs, shard.worker.ctl[P.SHARD_US]);
     this.policy.recordSharded(
-      { kind, kernel, work, mainWork, mainMs: at.mainEnd - at.mainStart, wallMs: joined - at.signalled, workerMs: workerUs / 1000 },
+      { kind, kernel, work, mainWork, mainMs: at.mainEnd - at.mainStart, wallMs: joined - at.signalled, workerMs: workerUs / 1000, takenOver: takenOver > 0 },
       gate,
       joined,
     );
@@ -536,7 +554,7 @@ export class PoolRunner implements KernelRunner {
       const worker = mainFirst ? (k === 0 ? undefined : free[k - 1]) : free[k];
       const args = worker ? worker.args : new Float64Array(P.SLOT_FLOATS);
       encodeOp(args, call, bases, piece, range, inPlace, undo, this.o.undoChunk);
-      return { range: piece, worker, args, seq: 0, progress: 0 };
+      return { range: piece, worker, args, seq: 0, progress: 0, takenOver: false };
     });
     const signalled = performance.now();
     for (const shard of shards) {
@@ -556,18 +574,34 @@ export class PoolRunner implements KernelRunner {
       }
     }
     const mainEnd = performance.now();
+    // Shards whose worker has not started yet: the calling thread runs them itself (the same
+    // arguments, the same undo chunks), so a worker that is not scheduled never makes it wait.
+    // Not with a fixed threshold (it asks for the workers, whatever it costs), nor when the calling
+    // thread has no shard of its own (it would take over every shard before a worker woke).
+    const mayTakeOver = this.o.mainThreadShare && !this.policy.isFixed('elements');
+    for (const shard of shards) {
+      if (mainError !== undefined || !mayTakeOver || !shard.worker || !shard.worker.takeOver(shard.seq)) continue;
+      shard.takenOver = true;
+      try {
+        total += P.runKernelOp(this.o.exports, POOL_EXPORTS, shard.args, (done) => (shard.progress = done));
+      } catch (error) {
+        mainError = error;
+      }
+    }
+    const waited = shards.filter((s) => s.worker && !s.takenOver);
     const deadline = Date.now() + this.o.timeoutMs;
-    const outcomes = await Promise.all(shards.filter((s) => s.worker).map((s) => this.awaitShard(s, deadline)));
+    const outcomes = await Promise.all(waited.map((s) => this.awaitShard(s, deadline)));
     for (const shard of shards) shard.worker?.setBusy(false);
     const failed = outcomes.filter((o): o is Extract<Outcome, { ok: false }> => !o.ok);
+    const takenOver = shards.filter((s) => s.takenOver).length;
     if (failed.length === 0 && mainError === undefined) {
-      for (const shard of shards) if (shard.worker) total += shard.worker.ctl[P.RESULT];
-      if (mine) this.recordSharded('elements', call.kernel, plan.gate, range.count, mine.range.count, { signalled, mainStart, mainEnd }, shards);
+      for (const shard of waited) total += shard.worker!.ctl[P.RESULT];
+      if (mine) this.recordSharded('elements', call.kernel, plan.gate, range.count, mine.range.count, { signalled, mainStart, mainEnd }, shards, takenOver);
       return total;
     }
     // Stop the broken workers before touching their shards: after terminate() they write nothing.
     await Promise.all(failed.map((f) => f.worker.terminate()));
-    for (const shard of shards) if (shard.worker) shard.progress = Atomics.load(shard.worker.ctl, P.PROGRESS);
+    for (const shard of waited) shard.progress = Atomics.load(shard.worker!.ctl, P.PROGRESS);
     if (inPlace.length > 0) this.restore(shards, bases, range, inPlace, undo);
     await Promise.all(failed.map((f) => this.replace(f.worker)));
     if (mainError !== undefined) throw mainError;

@@ -9,7 +9,9 @@ import * as P from '../../workers/protocol.js';
 
 /** A fault the worker injects into itself on a later kernel (tests of the crash/hang paths). */
 export interface WorkerFault {
-  kind: 'exit' | 'hang' | 'throw';
+  /** 'late': not a fault but a worker the scheduler keeps waiting — it sleeps lateMs before it claims each kernel op, for good. */
+  kind: 'exit' | 'hang' | 'throw' | 'late';
+  lateMs?: number;
   /** Undo chunks (of the in-place kernels) to finish first; 0 for kernels without undo. */
   afterChunks: number;
   /** Only on this kernel (export name); any kernel when absent. */
@@ -94,10 +96,31 @@ export class PoolWorker {
     return this.deadBecause !== undefined || Atomics.load(this.ctl, P.DIED) !== 0;
   }
 
+  /**
+   * An op the main thread took over (P.claimShard) and the worker has not yet acknowledged: until it
+   * has, nothing else may be signalled to it (it would still run ahead of the new op's arguments).
+   */
+  private owedAck = 0;
+  /** Set once a fault (not 'late') was injected: its shards are never taken over, so the fault fires where the test put it. */
+  private faultArmed = false;
+
+  /** Claims the kernel op last signalled, for the main thread, if the worker has not started it. */
+  takeOver(seq: number): boolean {
+    if (this.faultArmed || seq !== this.seq || !P.claimShard(this.ctl, P.TAKEN_BY_MAIN)) return false;
+    this.owedAck = seq;
+    return true;
+  }
+
+  /** False while the worker still owes the acknowledgement of an op the main thread took over. */
+  get acknowledged(): boolean {
+    return this.owedAck === 0 || ((Atomics.load(this.ctl, P.DONE) - this.owedAck) | 0) >= 0 || this.dead;
+  }
+
   /** Signals op `op` (arguments already in `args`); returns its sequence number. */
   signal(op: number): number {
     this.seq += 1;
     this.ctl[P.OP] = op;
+    Atomics.store(this.ctl, P.TAKEN, 0);
     Atomics.store(this.ctl, P.PROGRESS, 0);
     Atomics.store(this.ctl, P.STATUS, P.STATUS_OK);
     Atomics.store(this.ctl, P.GO, this.seq);
@@ -111,6 +134,7 @@ export class PoolWorker {
 
   /** Leaves the serve loop, applies `options`, and resumes serving (tests: fault injection). */
   async configure(options: { fault?: WorkerFault }, timeoutMs: number): Promise<void> {
+    if (options.fault && options.fault.kind !== 'late') this.faultArmed = true;
     this.handle.setBusy(true);
     try {
       const seq = this.signal(P.OP_PAUSE);

@@ -91,6 +91,12 @@ export interface ShardedCallTiming {
   wallMs: number;
   /** The slowest worker's own shard time as it reported it, milliseconds. */
   workerMs: number;
+  /**
+   * Whether the main thread ran a worker's shard itself because the worker had not started it
+   * (pool-runner: P.claimShard). Such a call's wall time is real, so it counts for the speed-up,
+   * but it says nothing about the wake-up + join cost.
+   */
+  takenOver?: boolean;
 }
 
 /** What the pool does with a call its thresholds would shard. */
@@ -110,6 +116,8 @@ export interface ContentionReport {
   /** Current minimum GEMM flops per shard, per shape (n×k) measured so far, and for shapes not yet measured. */
   minGemmFlopsPerShard: { default: number; byShape: Record<string, number>; source: 'measured' | 'default' | 'option' };
   shardedCalls: number;
+  /** Sharded calls in which the main thread ran a worker's shard itself, the worker not having started it. */
+  takenOver: number;
   probes: number;
   /** One sentence: what the pool does now and why. */
   reason: string;
@@ -164,6 +172,7 @@ export class ContentionPolicy {
   private references = 0;
   private lastProbeAt = 0;
   private shardedCalls = 0;
+  private takenOverCalls = 0;
   private probes = 0;
 
   constructor(private readonly o: ContentionPolicyOptions) {
@@ -250,6 +259,7 @@ export class ContentionPolicy {
   recordSharded(t: ShardedCallTiming, gate: ShardGate, now: number): void {
     if (this.isFixed(t.kind) || !(t.wallMs > 0) || !(t.mainMs > 0) || t.mainWork <= 0) return;
     this.shardedCalls += 1;
+    if (t.takenOver) this.takenOverCalls += 1;
     const key = unitKey(t.kind, t.kernel);
     learn(this.shardMsPerUnit, key, t.mainMs / t.mainWork);
     if (gate === 'probe') this.probes += 1;
@@ -271,7 +281,7 @@ export class ContentionPolicy {
         this.suspendedBy = 'probe';
       }
     }
-    if (oneThreadMs / t.wallMs >= this.suspendBelow) {
+    if (oneThreadMs / t.wallMs >= this.suspendBelow && !t.takenOver) {
       this.overheads.push({ ms: Math.max(0, t.wallMs - Math.max(t.mainMs, t.workerMs)), at: now });
       if (this.overheads.length > OVERHEAD_WINDOW) this.overheads.shift();
       this.overheadCache = undefined;
@@ -328,6 +338,7 @@ export class ContentionPolicy {
       minElementsPerShard: { default: this.minWorkPerShard('elements', '', now), byKernel, source: source('elements', elementsMeasured) },
       minGemmFlopsPerShard: { default: this.minWorkPerShard('gemm', '', now), byShape, source: source('gemm', gemmMeasured) },
       shardedCalls: this.shardedCalls,
+      takenOver: this.takenOverCalls,
       probes: this.probes,
       references: this.references,
       reason: this.reason(),
