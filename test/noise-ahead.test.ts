@@ -4,7 +4,7 @@
 // per-element prior, a frozen group — and a worker that crashes, throws or hangs in the middle of
 // a background draw costs time, never a wrong value: the main thread draws what is missing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AheadPolicy, FIRST_BACKOFF_JOBS, HISTORY, MAX_BACKOFF_JOBS, MIN_OVERLAP, OVERLAP_JOBS } from '../src/backends/pool-ahead.js';
+import { AheadPolicy, FIRST_BACKOFF_JOBS, HISTORY, MAX_BACKOFF_JOBS, MIN_BASELINE, MIN_OVERLAP, OVERLAP_JOBS, SLOWER_BY } from '../src/backends/pool-ahead.js';
 import type { PoolBackend, WorkerFault } from '../src/backends/pool.js';
 import { ConfigError, createRuntime, IVON, type IvonGroupOptions, type Runtime } from '../src/index.js';
 import { expectSameState, trainBlock } from './reliability-helpers.js';
@@ -239,6 +239,43 @@ describe('when drawing ahead pays (AheadPolicy)', () => {
       policy.record(0, 7);
     }
     expect(policy.report().reason).toMatch(new RegExp(`^paused for ${FIRST_BACKOFF_JOBS} blocks`));
+  });
+
+  it('grows the pause for taking turns only when the drawn blocks were slower than blocks without a draw', () => {
+    // The drawer's order per train block: blockStarts (the previous block's time is kept), the
+    // previous block's job recorded, then admit for this block.
+    const tookTurns = { extraCpuMs: 0, workerMs: 0.4 };
+    const blocks = (policy: AheadPolicy, clock: { now: number; drew: boolean }, count: number, drawnMs: number, undrawnMs: number) => {
+      for (let i = 0; i < count; i++) {
+        policy.blockStarts(clock.now);
+        if (clock.drew) policy.record(7, 0, tookTurns);
+        clock.drew = policy.admit();
+        clock.now += clock.drew ? drawnMs : undrawnMs;
+      }
+    };
+    const pausesFor = (drawnMs: number): number[] => {
+      const policy = new AheadPolicy();
+      const clock = { now: 0, drew: false };
+      const pauses: number[] = [];
+      for (let probe = 0; probe < 4; probe++) {
+        // Run until a pause starts (the block that starts it is its first), then through it.
+        while (policy.report().state === 'drawing') blocks(policy, clock, 1, drawnMs, 1);
+        let paused = 1;
+        while (policy.report().state === 'paused') {
+          blocks(policy, clock, 1, drawnMs, 1);
+          paused += 1;
+        }
+        pauses.push(paused);
+      }
+      return pauses;
+    };
+    expect(MIN_BASELINE).toBeLessThanOrEqual(FIRST_BACKOFF_JOBS);
+    // Blocks with a draw take twice as long as those without (another process holds the cores):
+    // the first pause has no baseline yet and grows; every probe after it is judged slower.
+    expect(pausesFor(2)).toEqual([FIRST_BACKOFF_JOBS, 2 * FIRST_BACKOFF_JOBS, 4 * FIRST_BACKOFF_JOBS, 8 * FIRST_BACKOFF_JOBS].map((p) => Math.min(p, MAX_BACKOFF_JOBS)));
+    // No slower (within SLOWER_BY): the calling thread only waited out the draw it then skipped.
+    // After the first pause (grown: no baseline yet) the pause stays the first one.
+    expect(pausesFor(1 + SLOWER_BY / 2)).toEqual([FIRST_BACKOFF_JOBS, 2 * FIRST_BACKOFF_JOBS, FIRST_BACKOFF_JOBS, FIRST_BACKOFF_JOBS]);
   });
 
   it('pauses after OVERLAP_JOBS jobs in a row in which the process gained little CPU time beside the calling thread (another process holds the core)', () => {

@@ -39,7 +39,18 @@ export const OVERLAP_JOBS = 3;
  * contention costs few blocks of drawing ahead, a lasting one few probes.
  */
 export const FIRST_BACKOFF_JOBS = 16;
-export const MAX_BACKOFF_JOBS = 128;
+export const MAX_BACKOFF_JOBS = 512;
+/**
+ * Taking turns costs the model nothing when the calling thread merely waits out the draw it then
+ * skips in the step (seen on the idle 2-core VM), and a millisecond or more per block when another
+ * process holds the rest of the cores (the scheduler hands the turn back late). So a pause for
+ * taking turns only grows when the drawn blocks' median time (block + step, from one train block
+ * to the next) exceeded that of the recent undrawn blocks by more than SLOWER_BY; else the next
+ * pause is the first one again. Undrawn blocks kept: BASELINE_BLOCKS, at least MIN_BASELINE.
+ */
+export const SLOWER_BY = 0.1;
+export const BASELINE_BLOCKS = 8;
+export const MIN_BASELINE = 4;
 
 export interface AheadRange {
   /** Byte offset of the 'epsilon' role at the range's first element. */
@@ -133,6 +144,12 @@ export class AheadJob {
   }
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 /** The calling thread's active time, or the wall clock where it is unknown (assumed busy). */
 const activeNow = (clocks: ProcessClocks): number => clocks.activeMs?.() ?? performance.now();
 
@@ -158,6 +175,11 @@ export class AheadDrawer {
     private readonly timeoutMs: number,
     private readonly clocks: ProcessClocks | undefined = processClocks(),
   ) {}
+
+  /** A train block of the optimizer drawing ahead starts now, whether or not a job can start for it. */
+  blockStarts(): void {
+    this.policy.blockStarts(performance.now());
+  }
 
   /** Whether `worker` is still running a job (then nothing else may be signalled to it). */
   busy(worker: PoolWorker): boolean {
@@ -314,6 +336,22 @@ export class AheadPolicy {
   private pausedFor = 0;
   private nextPause = FIRST_BACKOFF_JOBS;
   private pauseReason = '';
+  /** Time from one train block's start to the next (ms), for blocks with and without a draw. */
+  private lastBlockAt: number | undefined;
+  private lastBlockDrew = false;
+  private drawnBlocks: number[] = [];
+  private undrawnBlocks: number[] = [];
+
+  /** A train block starts at `now` (ms): the previous block's time, from its start to this one, is kept. */
+  blockStarts(now: number): void {
+    if (this.lastBlockAt !== undefined) {
+      const kept = this.lastBlockDrew ? this.drawnBlocks : this.undrawnBlocks;
+      kept.push(now - this.lastBlockAt);
+      if (kept.length > BASELINE_BLOCKS) kept.shift();
+    }
+    this.lastBlockAt = now;
+    this.lastBlockDrew = false;
+  }
 
   /** Whether to start a job for this block (a paused policy counts the block toward its pause). */
   admit(): boolean {
@@ -322,7 +360,14 @@ export class AheadPolicy {
       return false;
     }
     this.jobs += 1;
+    this.lastBlockDrew = true;
     return true;
+  }
+
+  /** Whether the last OVERLAP_JOBS drawn blocks took longer than the undrawn ones (undefined: too few of either). */
+  private drawnBlocksSlower(): boolean | undefined {
+    if (this.drawnBlocks.length < OVERLAP_JOBS || this.undrawnBlocks.length < MIN_BASELINE) return undefined;
+    return median(this.drawnBlocks.slice(-OVERLAP_JOBS)) > (1 + SLOWER_BY) * median(this.undrawnBlocks);
   }
 
   /**
@@ -347,15 +392,22 @@ export class AheadPolicy {
       this.nextPause = FIRST_BACKOFF_JOBS;
       return;
     }
+    const slower = tookTurns ? this.drawnBlocksSlower() : undefined;
     const pause = this.nextPause;
     this.pausedFor = pause;
-    this.nextPause = Math.min(2 * pause, MAX_BACKOFF_JOBS);
+    this.nextPause = slower === false ? FIRST_BACKOFF_JOBS : Math.min(2 * pause, MAX_BACKOFF_JOBS);
     this.pauseReason =
       !tookTurns
         ? `paused for ${pause} blocks: over the last ${HISTORY} jobs the worker drew ${(100 * share).toFixed(0)}% of the noise before the step needed it ` +
           `(< ${100 * MIN_WORKER_SHARE}%), so the cores are not running in parallel (another process, or a block too short to hide the draw); the step draws it meanwhile`
         : `paused for ${pause} blocks: in each of the last ${OVERLAP_JOBS} jobs the process gained at most ${(100 * overlap!).toFixed(0)}% of the worker's drawing time in CPU time ` +
-          `beyond the calling thread's (< ${100 * MIN_OVERLAP}%), so the draw took turns with the model on one core's worth of time (another process holds the rest); the step draws it meanwhile`;
+          `beyond the calling thread's (< ${100 * MIN_OVERLAP}%), so the draw took turns with the model on one core's worth of time` +
+          (slower === true
+            ? ` and made its blocks over ${100 * SLOWER_BY}% slower than blocks without a draw (another process holds the rest of the cores)`
+            : slower === false
+              ? ', though its blocks were no slower than blocks without a draw'
+              : '') +
+          '; the step draws it meanwhile';
     this.recent = [];
   }
 

@@ -266,6 +266,7 @@ export class PoolRunner implements KernelRunner {
    * the calling thread goes on (pool-ahead.ts); undefined when no worker is free for it now.
    */
   startAhead(ranges: readonly AheadRange[], sample: SampleArgs, target: number): AheadJob | undefined {
+    this.ahead.blockStarts();
     this.replaceFailedAheadWorkers();
     const D = ((globalThis as any).__aheadDbg ??= {});
     if (!this.idle || this.controlling > 0 || this.disposed) { D.notIdle = (D.notIdle ?? 0) + 1; return undefined; }
