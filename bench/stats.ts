@@ -58,7 +58,11 @@ export async function timeRuns(run: () => void | Promise<void>, plan: TimingPlan
 /**
  * timeRuns for several runs compared with each other: round after round, each run once in turn
  * (warm-up rounds first), so a slow spell of the shared machine lands on all of them alike instead
- * of on whichever was being timed. Returns each run's samples; a round counts once toward the plan.
+ * of on whichever was being timed. Each round starts one run later than the one before (a, b, c;
+ * b, c, a; …), so a cost that depends on the position in a round — the first run after another
+ * runtime's finds its memory out of cache and its pool's worker asleep — lands on every run alike
+ * too (on the busy VM it made the first pooled epoch of each round 4–5% slower). Returns each
+ * run's samples; a round counts once toward the plan.
  */
 export async function timeInterleaved(runs: ReadonlyArray<() => void | Promise<void>>, plan: TimingPlan, clock: Clock = () => performance.now()): Promise<number[][]> {
   if (plan.minReps < 1 || plan.maxReps < plan.minReps) throw new Error(`timing plan: need 1 <= minReps <= maxReps, got ${plan.minReps}, ${plan.maxReps}`);
@@ -67,9 +71,10 @@ export async function timeInterleaved(runs: ReadonlyArray<() => void | Promise<v
   const samples = runs.map((): number[] => []);
   const start = clock();
   for (let round = 1; round <= plan.maxReps; round++) {
-    for (const [i, run] of runs.entries()) {
+    for (let k = 0; k < runs.length; k++) {
+      const i = (round - 1 + k) % runs.length;
       const t0 = clock();
-      await run();
+      await runs[i]();
       samples[i].push(clock() - t0);
     }
     if (round >= plan.minReps && clock() - start >= plan.minTimeMs) break;

@@ -45,17 +45,19 @@ describe('bench statistics', () => {
     await expect(timeRuns(run, { warmup: 0, minReps: 3, maxReps: 2, minTimeMs: 0 })).rejects.toThrow(/minReps/);
   });
 
-  it('timeInterleaved alternates the runs round by round, warm-up rounds first', async () => {
+  it('timeInterleaved alternates the runs round by round, warm-up rounds first, each round starting one run later', async () => {
     let now = 0;
     const order: string[] = [];
     const run = (name: string, ms: number) => () => {
       order.push(name);
       now += ms;
     };
-    const [a, b] = await timeInterleaved([run('a', 10), run('b', 30)], { warmup: 1, minReps: 2, maxReps: 50, minTimeMs: 100 }, () => now);
-    expect(order).toEqual(['a', 'b', 'a', 'b', 'a', 'b', 'a', 'b']); // warm-up round, then rounds of 40 ms until ≥ 100 ms
+    const [a, b, c] = await timeInterleaved([run('a', 10), run('b', 30), run('c', 20)], { warmup: 1, minReps: 2, maxReps: 50, minTimeMs: 150 }, () => now);
+    // The warm-up round, then rounds of 60 ms until ≥ 150 ms, rotated.
+    expect(order).toEqual(['a', 'b', 'c', 'a', 'b', 'c', 'b', 'c', 'a', 'c', 'a', 'b']);
     expect(a).toEqual([10, 10, 10]);
     expect(b).toEqual([30, 30, 30]);
+    expect(c).toEqual([20, 20, 20]);
     await expect(timeInterleaved([], { warmup: 0, minReps: 1, maxReps: 1, minTimeMs: 0 })).rejects.toThrow(/no runs/);
   });
 

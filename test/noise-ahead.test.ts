@@ -241,41 +241,53 @@ describe('when drawing ahead pays (AheadPolicy)', () => {
     expect(policy.report().reason).toMatch(new RegExp(`^paused for ${FIRST_BACKOFF_JOBS} blocks`));
   });
 
-  it('grows the pause for taking turns only when the drawn blocks were slower than blocks without a draw', () => {
+  it('sizes the pause for taking turns by the time blocks took with a draw against blocks without, and judges a probe by one block once it can', () => {
     // The drawer's order per train block: blockStarts (the previous block's time is kept), the
     // previous block's job recorded, then admit for this block.
     const tookTurns = { extraCpuMs: 0, workerMs: 0.4 };
-    const blocks = (policy: AheadPolicy, clock: { now: number; drew: boolean }, count: number, drawnMs: number, undrawnMs: number) => {
-      for (let i = 0; i < count; i++) {
-        policy.blockStarts(clock.now);
-        if (clock.drew) policy.record(7, 0, tookTurns);
-        clock.drew = policy.admit();
-        clock.now += clock.drew ? drawnMs : undrawnMs;
-      }
-    };
-    const pausesFor = (drawnMs: number): number[] => {
+    const run = (drawnMs: number) => {
       const policy = new AheadPolicy();
-      const clock = { now: 0, drew: false };
+      let now = 0;
+      let drew = false;
+      const block = () => {
+        policy.blockStarts(now);
+        if (drew) policy.record(7, 0, tookTurns);
+        drew = policy.admit();
+        now += drew ? drawnMs : 1;
+        return drew;
+      };
       const pauses: number[] = [];
+      const drawnPerProbe: number[] = [];
+      const reasons: string[] = [];
       for (let probe = 0; probe < 4; probe++) {
-        // Run until a pause starts (the block that starts it is its first), then through it.
-        while (policy.report().state === 'drawing') blocks(policy, clock, 1, drawnMs, 1);
+        // Blocks drawn until a pause starts (the block whose start records the last job is its first), then the pause.
+        let drawn = 0;
+        while (policy.report().state === 'drawing') if (block()) drawn += 1;
+        reasons.push(policy.report().reason);
         let paused = 1;
         while (policy.report().state === 'paused') {
-          blocks(policy, clock, 1, drawnMs, 1);
+          block();
           paused += 1;
         }
         pauses.push(paused);
+        drawnPerProbe.push(drawn);
       }
-      return pauses;
+      return { pauses, drawnPerProbe, reason: reasons[reasons.length - 1] };
     };
     expect(MIN_BASELINE).toBeLessThanOrEqual(FIRST_BACKOFF_JOBS);
-    // Blocks with a draw take twice as long as those without (another process holds the cores):
-    // the first pause has no baseline yet and grows; every probe after it is judged slower.
-    expect(pausesFor(2)).toEqual([FIRST_BACKOFF_JOBS, 2 * FIRST_BACKOFF_JOBS, 4 * FIRST_BACKOFF_JOBS, 8 * FIRST_BACKOFF_JOBS].map((p) => Math.min(p, MAX_BACKOFF_JOBS)));
-    // No slower (within SLOWER_BY): the calling thread only waited out the draw it then skipped.
-    // After the first pause (grown: no baseline yet) the pause stays the first one.
-    expect(pausesFor(1 + SLOWER_BY / 2)).toEqual([FIRST_BACKOFF_JOBS, 2 * FIRST_BACKOFF_JOBS, FIRST_BACKOFF_JOBS, FIRST_BACKOFF_JOBS]);
+    // Blocks with a draw take twice as long (another process holds the cores). The first pause
+    // has nothing to compare with: OVERLAP_JOBS jobs, and it doubles; every probe after it stops
+    // after one block, slower, and doubles again.
+    const busy = run(2);
+    expect(busy.pauses).toEqual([1, 2, 4, 8].map((k) => Math.min(k * FIRST_BACKOFF_JOBS, MAX_BACKOFF_JOBS)));
+    expect(busy.drawnPerProbe).toEqual([OVERLAP_JOBS, 1, 1, 1]);
+    // Within SLOWER_BY either way (the calling thread waited out the draw it then skipped): the
+    // pause keeps its length after the first.
+    expect(run(1 + SLOWER_BY / 2).pauses).toEqual([1, 2, 2, 2].map((k) => k * FIRST_BACKOFF_JOBS));
+    // Faster with a draw, though the jobs took turns: the first pause again.
+    const faster = run(0.5);
+    expect(faster.pauses).toEqual([1, 2, 1, 1].map((k) => k * FIRST_BACKOFF_JOBS));
+    expect(faster.reason).toMatch(/blocks with a draw took 0\.50× the time of blocks without/);
   });
 
   it('pauses after OVERLAP_JOBS jobs in a row in which the process gained little CPU time beside the calling thread (another process holds the core)', () => {

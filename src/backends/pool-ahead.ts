@@ -43,10 +43,13 @@ export const MAX_BACKOFF_JOBS = 512;
 /**
  * Taking turns costs the model nothing when the calling thread merely waits out the draw it then
  * skips in the step (seen on the idle 2-core VM), and a millisecond or more per block when another
- * process holds the rest of the cores (the scheduler hands the turn back late). So a pause for
- * taking turns only grows when the drawn blocks' median time (block + step, from one train block
- * to the next) exceeded that of the recent undrawn blocks by more than SLOWER_BY; else the next
- * pause is the first one again. Undrawn blocks kept: BASELINE_BLOCKS, at least MIN_BASELINE.
+ * process holds the rest of the cores (the scheduler hands the turn back late). So the policy also
+ * times each train block (from its start to the next block's) with and without a draw. Against
+ * the median of the last BASELINE_BLOCKS undrawn blocks (at least MIN_BASELINE of them):
+ * - a drawn block more than SLOWER_BY slower, whose job also took turns, pauses at once (a probe
+ *   under a busy process then costs one block, not OVERLAP_JOBS);
+ * - when a pause for taking turns starts, the drawn blocks' median decides the next pause: over
+ *   1 + SLOWER_BY slower, twice as long; under 1 − SLOWER_BY, the first again; else the same.
  */
 export const SLOWER_BY = 0.1;
 export const BASELINE_BLOCKS = 8;
@@ -364,10 +367,10 @@ export class AheadPolicy {
     return true;
   }
 
-  /** Whether the last OVERLAP_JOBS drawn blocks took longer than the undrawn ones (undefined: too few of either). */
-  private drawnBlocksSlower(): boolean | undefined {
-    if (this.drawnBlocks.length < OVERLAP_JOBS || this.undrawnBlocks.length < MIN_BASELINE) return undefined;
-    return median(this.drawnBlocks.slice(-OVERLAP_JOBS)) > (1 + SLOWER_BY) * median(this.undrawnBlocks);
+  /** The median time of the last `count` drawn blocks over that of the undrawn ones (undefined: too few of either). */
+  private drawnOverUndrawn(count: number): number | undefined {
+    if (this.drawnBlocks.length < count || this.undrawnBlocks.length < MIN_BASELINE) return undefined;
+    return median(this.drawnBlocks.slice(-count)) / median(this.undrawnBlocks);
   }
 
   /**
@@ -382,31 +385,33 @@ export class AheadPolicy {
     // The process's CPU time beyond the calling thread's active time, against the worker's own
     // time: ≈ 1 when the worker ran beside the calling thread, ≈ 0 when the two took turns on one
     // core's worth of time (another process holds the rest): the draw then slowed the model.
-    const last = this.recent.slice(-OVERLAP_JOBS).map((r) => r.window);
-    const overlaps = last.length === OVERLAP_JOBS && last.every((w) => w !== undefined && w.workerMs > 0) ? last.map((w) => w!.extraCpuMs / w!.workerMs) : undefined;
-    const overlap = overlaps && Math.max(...overlaps);
-    const tookTurns = overlap !== undefined && overlap < MIN_OVERLAP;
-    if (!tookTurns && this.recent.length < HISTORY) return;
+    const overlapOf = (w: AheadWindow | undefined) => (w !== undefined && w.workerMs > 0 ? w.extraCpuMs / w.workerMs : undefined);
+    const lastOverlaps = this.recent.slice(-OVERLAP_JOBS).map((r) => overlapOf(r.window));
+    const newest = lastOverlaps[lastOverlaps.length - 1];
+    // One job that took turns and made its block slower is enough once blocks without a draw are known…
+    const slowAtOnce = newest !== undefined && newest < MIN_OVERLAP && (this.drawnOverUndrawn(1) ?? 0) > 1 + SLOWER_BY;
+    // …else OVERLAP_JOBS in a row that took turns.
+    const inARow = lastOverlaps.length === OVERLAP_JOBS && lastOverlaps.every((o) => o !== undefined && o < MIN_OVERLAP);
+    const judged = slowAtOnce ? 1 : inARow ? OVERLAP_JOBS : 0;
+    if (judged === 0 && this.recent.length < HISTORY) return;
     const share = this.recent.reduce((a, r) => a + r.share, 0) / this.recent.length;
-    if (!tookTurns && share >= MIN_WORKER_SHARE) {
+    if (judged === 0 && share >= MIN_WORKER_SHARE) {
       this.nextPause = FIRST_BACKOFF_JOBS;
       return;
     }
-    const slower = tookTurns ? this.drawnBlocksSlower() : undefined;
+    const slowdown = judged > 0 ? this.drawnOverUndrawn(judged) : undefined;
     const pause = this.nextPause;
     this.pausedFor = pause;
-    this.nextPause = slower === false ? FIRST_BACKOFF_JOBS : Math.min(2 * pause, MAX_BACKOFF_JOBS);
+    this.nextPause =
+      slowdown !== undefined && slowdown < 1 - SLOWER_BY ? FIRST_BACKOFF_JOBS : slowdown !== undefined && slowdown <= 1 + SLOWER_BY ? pause : Math.min(2 * pause, MAX_BACKOFF_JOBS);
+    const gained = Math.max(...lastOverlaps.slice(-Math.max(1, judged)).map((o) => o ?? 0));
     this.pauseReason =
-      !tookTurns
+      judged === 0
         ? `paused for ${pause} blocks: over the last ${HISTORY} jobs the worker drew ${(100 * share).toFixed(0)}% of the noise before the step needed it ` +
           `(< ${100 * MIN_WORKER_SHARE}%), so the cores are not running in parallel (another process, or a block too short to hide the draw); the step draws it meanwhile`
-        : `paused for ${pause} blocks: in each of the last ${OVERLAP_JOBS} jobs the process gained at most ${(100 * overlap!).toFixed(0)}% of the worker's drawing time in CPU time ` +
+        : `paused for ${pause} blocks: in ${judged === 1 ? 'the last job' : `each of the last ${judged} jobs`} the process gained at most ${(100 * gained).toFixed(0)}% of the worker's drawing time in CPU time ` +
           `beyond the calling thread's (< ${100 * MIN_OVERLAP}%), so the draw took turns with the model on one core's worth of time` +
-          (slower === true
-            ? ` and made its blocks over ${100 * SLOWER_BY}% slower than blocks without a draw (another process holds the rest of the cores)`
-            : slower === false
-              ? ', though its blocks were no slower than blocks without a draw'
-              : '') +
+          (slowdown === undefined ? '' : `; blocks with a draw took ${slowdown.toFixed(2)}× the time of blocks without`) +
           '; the step draws it meanwhile';
     this.recent = [];
   }
