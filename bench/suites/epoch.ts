@@ -68,7 +68,7 @@ export async function runEpochSuite(ctx: SuiteContext): Promise<void> {
         await o.runtime.dispose();
       } else opened.push({ workers, runtime: o.runtime });
     }
-    const entries: Array<{ workers: number; optimizer: string; name: string; note: string; run: () => Promise<void> }> = [];
+    const entries: Array<{ workers: number; optimizer: string; name: string; note: string; run: () => Promise<void>; aheadOf?: { runtime: Runtime; blocks: () => number } }> = [];
     const optimizers: Array<{ dispose(): unknown }> = [];
     try {
       for (const { workers, runtime } of opened) {
@@ -82,7 +82,15 @@ export async function runEpochSuite(ctx: SuiteContext): Promise<void> {
         const adamw = new nn.AdamW(runtime, { params: init, shapes: model.shapes(), lr: 1e-3, weightDecay: 1e-2 });
         optimizers.push(ivon, adamw);
         const aheadNote = ivon.noiseAhead.enabled ? '; noise drawn ahead on a worker' : '';
-        entries.push({ workers, optimizer: 'ivon', name: 'epoch', note: note + aheadNote, run: epochOf(ivon, 0.1) });
+        // Its train blocks, to say for how many of them the noise was drawn ahead (the runtime's jobs).
+        let ivonEpochs = 0;
+        const ivonEpoch = epochOf(ivon, 0.1);
+        const run = async () => {
+          ivonEpochs += 1;
+          await ivonEpoch();
+        };
+        const blocks = () => ivonEpochs * Math.ceil(data.rows / batchSize);
+        entries.push({ workers, optimizer: 'ivon', name: 'epoch', note: note + aheadNote, run, ...(ivon.noiseAhead.enabled ? { aheadOf: { runtime, blocks } } : {}) });
         entries.push({ workers, optimizer: 'adamw', name: 'epoch', note, run: epochOf(adamw, 1e-3) });
         if (ivon.noiseAhead.enabled) {
           // The same epoch with the noise drawn inside step(): what drawing it ahead saves.
@@ -95,7 +103,9 @@ export async function runEpochSuite(ctx: SuiteContext): Promise<void> {
       // ratios sought are a few percent.
       const summaries = entries.length > 0 ? await ctx.timeInterleaved(entries.map((e) => e.run), { minReps: EPOCH_REPS }) : [];
       entries.forEach((e, i) => {
-        rows.push(measurement({ suite: 'epoch', backend: kind, optimizer: e.optimizer, name: e.name, params, workers: e.workers, note: e.note }, summaries[i], { perElement: false }));
+        const jobs = e.aheadOf?.runtime.explain().noiseAhead?.jobs;
+        const note = e.aheadOf && jobs !== undefined ? `${e.note} for ${jobs} of its ${e.aheadOf.blocks()} blocks` : e.note;
+        rows.push(measurement({ suite: 'epoch', backend: kind, optimizer: e.optimizer, name: e.name, params, workers: e.workers, note }, summaries[i], { perElement: false }));
       });
     } finally {
       for (const opt of optimizers) await opt.dispose();
