@@ -161,7 +161,7 @@ export class PoolRunner implements KernelRunner {
 
   /** Shards a GEMM of op(A) m×k by op(B) k×n would use now (1: the calling thread alone). */
   gemmShardsFor(m: number, n: number, k: number): number {
-    const shards = this.gemmShardsByThreshold(m, n, k);
+    const shards = this.gemmShardsByThreshold(m, n, k, gemmShape(n, k));
     return shards > 1 && this.policy.isSuspended && !this.policy.isFixed('gemm') ? 1 : shards;
   }
 
@@ -176,7 +176,7 @@ export class PoolRunner implements KernelRunner {
    */
   gemm(g: GemmOperands): void {
     const shape = gemmShape(g.n, g.k);
-    const plan = this.plan('gemm', shape, 2 * g.m * g.n * g.k, this.gemmShardsByThreshold(g.m, g.n, g.k));
+    const plan = this.plan('gemm', shape, 2 * g.m * g.n * g.k, this.gemmShardsByThreshold(g.m, g.n, g.k, shape));
     if (plan.shards >= 2) {
       this.gemmSharded(g, plan);
       return;
@@ -385,10 +385,12 @@ export class PoolRunner implements KernelRunner {
   }
 
   /** Shards of a GEMM by the current flops threshold alone (no contention gate); 1 when it cannot be split now. */
-  private gemmShardsByThreshold(m: number, n: number, k: number): number {
+  private gemmShardsByThreshold(m: number, n: number, k: number, shape: string): number {
     if (!this.shardsGemm || !this.idle || this.controlling > 0) return 1;
+    const perShard = this.policy.minWorkPerShard('gemm', shape, performance.now());
+    if (2 * m * n * k < 2 * perShard) return 1; // most products: decided before looking at the workers
     const threads = this.availableWorkers().length + (this.o.mainThreadShare ? 1 : 0);
-    return gemmShardCount(m, n, k, threads, this.policy.minWorkPerShard('gemm', gemmShape(n, k), performance.now()));
+    return gemmShardCount(m, n, k, threads, perShard);
   }
 
   /** The decision for a call about to run: its threshold's shard count, through the contention gate. */

@@ -22,7 +22,7 @@ import type { AheadReport } from './pool-ahead.js';
 import type { ContentionReport } from '../scheduler/contention.js';
 import { PoolRunner } from './pool-runner.js';
 import type { WorkerFault } from './pool-worker.js';
-import { gemmOperands } from './pool-gemm.js';
+import type { GemmPositional } from './pool-gemm.js';
 import { WasmBackend, type WasmNnHostBlocks } from './wasm.js';
 import { WasmHeap } from './wasm-heap.js';
 import { compileKernelModule, createKernelMemory, instantiateKernels, type KernelExports, type WasmModuleSource } from './wasm-module.js';
@@ -103,8 +103,8 @@ export class PoolBackend extends WasmBackend {
   override nnHost(): WasmNnHostBlocks {
     const host = super.nnHost();
     if (!this.pool.shardsGemm) return host;
-    const nnGemm = (...args: number[]): number => {
-      this.pool.gemm(gemmOperands(args));
+    const nnGemm: GemmPositional = (transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, pack) => {
+      this.pool.gemm({ transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, pack });
       return 0;
     };
     return { ...host, exports: { ...host.exports, nnGemm } };
