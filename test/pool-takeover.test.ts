@@ -77,6 +77,23 @@ describe('a late worker: the calling thread takes its shard over', () => {
     expect(await differences(pool, a, single, b)).toEqual(SAME);
   });
 
+  it('a late worker that wakes after another op was signalled to it does not run the op it lost', async () => {
+    const pool = await createPoolBackend({ workers: 1 });
+    const single = await createWasmBackend();
+    open.push(pool, single);
+    const [a, b] = [filledArena(pool), filledArena(single)];
+    await pool.injectFault(0, { kind: 'late', afterChunks: 0, lateMs: LATE_MS });
+    pool.adamwUpdate(a, ALL, ADAMW);
+    single.adamwUpdate(b, ALL, ADAMW);
+    await pool.flush();
+    expect(pool.contentionReport().takenOver).toBe(1);
+    // While the worker still sleeps on that op, the pool signals it a control op (configure: pause
+    // and resume). Woken, the worker's claim for the old op must fail — not succeed on the new op's number.
+    await pool.injectFault(0, { kind: 'late', afterChunks: 0, lateMs: LATE_MS });
+    await sleep(2 * LATE_MS);
+    expect(await differences(pool, a, single, b)).toEqual(SAME);
+  });
+
   it('an accumulating GEMM (C += A·B) whose worker rows were taken over equals one thread; so does the next after the late worker skipped its rows', async () => {
     const pool = await createPoolBackend({ workers: 1 });
     const single = await createWasmBackend();

@@ -131,16 +131,16 @@ describe('ContentionPolicy: thresholds from measured costs', () => {
 });
 
 describe('ContentionPolicy: suspension under contention and resumption', () => {
-  it('runs the second eligible call of each kernel, then one in 64, on the main thread as the one-thread reference', () => {
+  it('runs the 2nd, 4th and 8th eligible call of each kernel and size, then one in 64, on the main thread as the one-thread reference', () => {
     const policy = new ContentionPolicy(DEFAULTS);
-    const gates = Array.from({ length: 130 }, (_, i) => policy.gate('elements', 'ivonSample', N, i));
-    expect(gates.map((g, i) => (g === 'main' ? i : -1)).filter((i) => i >= 0)).toEqual([1, 65, 129]);
-    expect(policy.gate('elements', 'adamwUpdate', N, 130)).toBe('shard');
-    expect(policy.gate('elements', 'adamwUpdate', N, 131)).toBe('main'); // its own second call, whatever the global count
-    expect(policy.report(132).references).toBe(4);
+    const gates = Array.from({ length: 140 }, (_, i) => policy.gate('elements', 'ivonSample', N, i));
+    expect(gates.map((g, i) => (g === 'main' ? i : -1)).filter((i) => i >= 0)).toEqual([1, 3, 7, 71, 135]);
+    expect(policy.gate('elements', 'adamwUpdate', N, 140)).toBe('shard');
+    expect(policy.gate('elements', 'adamwUpdate', N, 141)).toBe('main'); // its own second call, whatever the global count
+    expect(policy.report(142).references).toBe(6);
     const often = new ContentionPolicy({ ...DEFAULTS, referenceEvery: 24 });
-    const gates24 = Array.from({ length: 50 }, (_, i) => often.gate('elements', 'ivonSample', N, i));
-    expect(gates24.map((g, i) => (g === 'main' ? i : -1)).filter((i) => i >= 0)).toEqual([1, 25, 49]);
+    const gates24 = Array.from({ length: 60 }, (_, i) => often.gate('elements', 'ivonSample', N, i));
+    expect(gates24.map((g, i) => (g === 'main' ? i : -1)).filter((i) => i >= 0)).toEqual([1, 3, 7, 31, 55]);
   });
 
   it('keeps sharding while sharded calls beat one thread; suspends on the 4th call at 0.5× after a run at 2×', () => {

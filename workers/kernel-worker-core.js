@@ -88,7 +88,7 @@ export function startKernelWorker(endpoint, die) {
         }
         // A late worker (tests): woken, but not scheduled for lateMs, as under a busy process.
         if (op === P.OP_KERNEL && fault?.kind === 'late') Atomics.wait(ctl, P.SLOT_INTS - 1, 0, fault.lateMs ?? 50);
-        if (op === P.OP_KERNEL && !P.claimShard(ctl, P.TAKEN_BY_WORKER)) {
+        if (op === P.OP_KERNEL && !P.claimShard(ctl, seq)) {
           // The main thread ran this shard itself (the worker woke too late): acknowledge it.
           ctl[P.RESULT] = 0;
           ctl[P.SHARD_US] = 0;

@@ -19,29 +19,26 @@ export const RESULT = 4; // integer result (countNonFinite)
 export const PROGRESS = 5; // elements of the shard whose undo copy is complete (in-place kernels)
 export const DIED = 6; // set to 1 by a worker that is exiting (where the environment tells it): a main thread blocked on DONE sees it at once
 export const SHARD_US = 7; // the worker's own time for its last kernel op, µs (written before DONE): the pool's wake-up + join cost is the rest of the call
-export const TAKEN = 8; // who runs the signalled kernel op: 0 until claimed, then TAKEN_BY_WORKER or TAKEN_BY_MAIN (claimShard)
+export const TAKEN = 8; // the sequence number of the kernel op open for claiming; claimShard marks it claimed
 
 export const OP_KERNEL = 1;
 export const OP_PAUSE = 2; // leave the serve loop so comlink calls (configure) are answered
 export const OP_EXIT = 3;
 export const OP_DRAW_AHEAD = 4; // claim and draw chunks of the ahead job whose table is at A_ARGS (drawAheadChunks)
 
-/** TAKEN values. */
-export const TAKEN_BY_WORKER = 1;
-export const TAKEN_BY_MAIN = 2;
-
 /**
- * Claims the kernel op signalled to this slot for `by` (TAKEN_BY_WORKER or TAKEN_BY_MAIN); true if
- * it was still unclaimed. The worker claims before it runs an op; the main thread claims a shard
- * the worker has not started once its own shard is done, and runs it itself: a worker that is not
- * scheduled (another process holds the core, or its wake-up is slow) then costs the call nothing
- * but the main thread's own time. A worker that loses the claim acknowledges the op without
- * running it. signal() resets the word.
+ * Claims kernel op `seq` of this slot; true if it was still open. The worker claims before it runs
+ * an op; the main thread claims a shard the worker has not started once its own shard is done, and
+ * runs it itself: a worker that is not scheduled (another process holds the core, or its wake-up
+ * is slow) then costs the call nothing but the main thread's own time. A worker that loses the
+ * claim acknowledges the op without running it. signal() opens the next op by writing its number;
+ * a claim flips that number's top bit, so a late claim for an older op (whose number is no longer
+ * there) fails too.
  * @param {Int32Array} ctl the slot
- * @param {number} by
+ * @param {number} seq the op's sequence number
  */
-export function claimShard(ctl, by) {
-  return Atomics.compareExchange(ctl, TAKEN, 0, by) === 0;
+export function claimShard(ctl, seq) {
+  return Atomics.compareExchange(ctl, TAKEN, seq, seq ^ 0x80000000) === seq;
 }
 
 export const STATUS_OK = 0;

@@ -106,7 +106,7 @@ export class PoolWorker {
 
   /** Claims the kernel op last signalled, for the main thread, if the worker has not started it. */
   takeOver(seq: number): boolean {
-    if (this.faultArmed || seq !== this.seq || !P.claimShard(this.ctl, P.TAKEN_BY_MAIN)) return false;
+    if (this.faultArmed || seq !== this.seq || !P.claimShard(this.ctl, seq)) return false;
     this.owedAck = seq;
     return true;
   }
@@ -118,9 +118,9 @@ export class PoolWorker {
 
   /** Signals op `op` (arguments already in `args`); returns its sequence number. */
   signal(op: number): number {
-    this.seq += 1;
+    this.seq = (this.seq + 1) | 0; // int32, as the slot stores it: comparisons with DONE hold after 2^31 ops
     this.ctl[P.OP] = op;
-    Atomics.store(this.ctl, P.TAKEN, 0);
+    Atomics.store(this.ctl, P.TAKEN, this.seq);
     Atomics.store(this.ctl, P.PROGRESS, 0);
     Atomics.store(this.ctl, P.STATUS, P.STATUS_OK);
     Atomics.store(this.ctl, P.GO, this.seq);

@@ -15,9 +15,9 @@
 //
 //    The one-thread cost is work × the kernel's time per unit measured on calls of about the same
 //    size (the same power of two: a call in cache costs less per element than one streaming from
-//    memory) that ran on the main thread alone: while sharding, the second eligible call of each
-//    kernel and size (the first pays for touching fresh memory) and then one eligible call in
-//    referenceEvery run inline as that reference; calls before it are not judged. The reference is
+//    memory) that ran on the main thread alone: while sharding, the 2nd, 4th and 8th eligible call
+//    of each kernel and size (the first pays for touching fresh memory) and then one eligible call
+//    in referenceEvery run inline as that reference; calls before the first are not judged. The reference is
 //    the median of the last REFERENCE_WINDOW such calls (the lower middle one while there are
 //    fewer): a reference call that another process preempted looks far slower, and in an average
 //    it made sharded calls look faster than they were (15× with one worker, on the busy 2-core
@@ -222,8 +222,9 @@ export class ContentionPolicy {
 
   /**
    * Asked for each call the thresholds would shard, just before it runs (it counts the call).
-   * Sharding: 'shard', or 'main' for a one-thread reference call (the second of a kernel and
-   * size, then one in referenceEvery). Suspended: 'probe' when a probe is due, else 'main'.
+   * Sharding: 'shard', or 'main' for a one-thread reference call (the 2nd, 4th and 8th of a kernel
+   * and size — three early, so that one slow reference is outvoted — then one in referenceEvery).
+   * Suspended: 'probe' when a probe is due, else 'main'.
    */
   gate(kind: ShardKind, kernel: string, work: number, now: number): ShardGate {
     if (this.isFixed(kind)) return 'shard';
@@ -232,7 +233,8 @@ export class ContentionPolicy {
       const seen = (this.eligibleByKernel.get(key) ?? 0) + 1;
       this.eligibleByKernel.set(key, seen);
       this.eligibleSinceReference += 1;
-      if (seen !== 2 && this.eligibleSinceReference < this.referenceEvery) return 'shard';
+      const early = seen === 2 || seen === 4 || seen === 8;
+      if (!early && this.eligibleSinceReference < this.referenceEvery) return 'shard';
       this.eligibleSinceReference = 0;
       this.references += 1;
       return 'main';
