@@ -147,6 +147,16 @@ export class AheadJob {
   }
 }
 
+/**
+ * The pause after `pause`, given how much longer blocks with a draw took than blocks without
+ * (undefined: not known, or not a pause for taking turns): doubled unless the draw did not slow
+ * the blocks; the first again if it made them faster (SLOWER_BY says why).
+ */
+function nextPause(pause: number, slowdown: number | undefined): number {
+  if (slowdown === undefined || slowdown > 1 + SLOWER_BY) return Math.min(2 * pause, MAX_BACKOFF_JOBS);
+  return slowdown < 1 - SLOWER_BY ? FIRST_BACKOFF_JOBS : pause;
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -402,8 +412,7 @@ export class AheadPolicy {
     const slowdown = judged > 0 ? this.drawnOverUndrawn(judged) : undefined;
     const pause = this.nextPause;
     this.pausedFor = pause;
-    this.nextPause =
-      slowdown !== undefined && slowdown < 1 - SLOWER_BY ? FIRST_BACKOFF_JOBS : slowdown !== undefined && slowdown <= 1 + SLOWER_BY ? pause : Math.min(2 * pause, MAX_BACKOFF_JOBS);
+    this.nextPause = nextPause(pause, slowdown);
     const gained = Math.max(...lastOverlaps.slice(-Math.max(1, judged)).map((o) => o ?? 0));
     this.pauseReason =
       judged === 0

@@ -3,6 +3,9 @@
 // through the shared control block with Atomics — no message per kernel. Calls too small to
 // repay the wake-up (minElementsPerWorker, measured: see pool.ts) run on the main thread.
 // Calls are queued in order; write/fill/copy issued while kernels are queued wait their turn.
+// Once its own shard is done, the main thread takes over (protocol.js claimShard) every shard a
+// worker has not started and runs it itself, so a worker that is not scheduled never makes a call
+// wait; that worker gets no work until it has acknowledged the op it lost.
 //
 // Faults: kernels that change buffers in place first copy each chunk of their shard to an undo
 // area and publish how far they got (protocol.js runKernelOp). If a worker dies, throws, or
@@ -268,13 +271,10 @@ export class PoolRunner implements KernelRunner {
   startAhead(ranges: readonly AheadRange[], sample: SampleArgs, target: number): AheadJob | undefined {
     this.ahead.blockStarts();
     this.replaceFailedAheadWorkers();
-    const D = ((globalThis as any).__aheadDbg ??= {});
-    if (!this.idle || this.controlling > 0 || this.disposed) { D.notIdle = (D.notIdle ?? 0) + 1; return undefined; }
+    if (!this.idle || this.controlling > 0 || this.disposed) return undefined;
     const free = this.availableWorkers();
-    if (free.length === 0) { D.noFree = (D.noFree ?? 0) + 1; return undefined; }
-    const j = this.ahead.start(free[free.length - 1], ranges, sample, target);
-    if (!j) D.startNo = (D.startNo ?? 0) + 1; else D.ok = (D.ok ?? 0) + 1;
-    return j;
+    if (free.length === 0) return undefined;
+    return this.ahead.start(free[free.length - 1], ranges, sample, target);
   }
 
   /** Completes an ahead job on the calling thread (whatever the worker has not drawn); the values are then in place. */
@@ -363,7 +363,16 @@ export class PoolRunner implements KernelRunner {
     }
   }
 
-  /** Workers a kernel may be signalled to: alive, and not drawing noise ahead. */
+  /**
+   * Whether the calling thread may take over the shards of this kind a worker has not started: not
+   * with a fixed threshold (it asks for the workers, whatever it costs), nor when the calling thread
+   * has no shard of its own (it would take over every shard before a worker woke).
+   */
+  private mayTakeOver(kind: ShardKind): boolean {
+    return this.o.mainThreadShare && !this.policy.isFixed(kind);
+  }
+
+  /** Workers a kernel may be signalled to: alive, not drawing noise ahead, not owing the acknowledgement of a taken-over shard. */
   private availableWorkers(): PoolWorker[] {
     return this.workers.filter((w) => !w.dead && w.acknowledged && !this.ahead.busy(w));
   }
@@ -440,9 +449,7 @@ export class PoolRunner implements KernelRunner {
     const mainEnd = performance.now();
     // Pieces whose worker has not started yet: the calling thread computes them itself.
     let takenOver = 0;
-    // Not with a fixed threshold (it asks for the workers, whatever it costs), nor when the calling
-    // thread has no shard of its own (it would take over every shard before a worker woke).
-    const mayTakeOver = this.o.mainThreadShare && !this.policy.isFixed('gemm');
+    const mayTakeOver = this.mayTakeOver('gemm');
     for (const shard of shards) {
       if (mainError !== undefined || !mayTakeOver || !shard.worker || !shard.worker.takeOver(shard.seq)) continue;
       shard.worker = undefined;
@@ -579,9 +586,7 @@ export class PoolRunner implements KernelRunner {
     const mainEnd = performance.now();
     // Shards whose worker has not started yet: the calling thread runs them itself (the same
     // arguments, the same undo chunks), so a worker that is not scheduled never makes it wait.
-    // Not with a fixed threshold (it asks for the workers, whatever it costs), nor when the calling
-    // thread has no shard of its own (it would take over every shard before a worker woke).
-    const mayTakeOver = this.o.mainThreadShare && !this.policy.isFixed('elements');
+    const mayTakeOver = this.mayTakeOver('elements');
     for (const shard of shards) {
       if (mainError !== undefined || !mayTakeOver || !shard.worker || !shard.worker.takeOver(shard.seq)) continue;
       shard.takenOver = true;
