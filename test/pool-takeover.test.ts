@@ -47,19 +47,30 @@ describe('a late worker: the calling thread takes its shard over', () => {
     for (const b of open.splice(0)) await b.dispose();
   });
 
-  it('adamwUpdate: the taken-over call, and the late worker skipping it when it wakes, leave the one-thread bits; once it has acknowledged, it gets work again', async () => {
+  /** A 1-worker pool whose worker is late, a single-thread twin, and one filled arena on each. */
+  async function lateTwins() {
     const pool = await createPoolBackend({ workers: 1 });
     const single = await createWasmBackend();
     open.push(pool, single);
-    const [a, b] = [filledArena(pool), filledArena(single)];
     await pool.injectFault(0, { kind: 'late', afterChunks: 0, lateMs: LATE_MS });
+    return { pool, single, a: filledArena(pool), b: filledArena(single) };
+  }
+
+  /** `times` adamwUpdate calls on both twins, each waited for. */
+  async function update(t: { pool: PoolBackend; single: WasmBackend; a: Arena; b: Arena }, times: number) {
+    for (let i = 0; i < times; i++) {
+      t.pool.adamwUpdate(t.a, ALL, ADAMW);
+      t.single.adamwUpdate(t.b, ALL, ADAMW);
+      await t.pool.flush();
+    }
+  }
+
+  it('adamwUpdate: the taken-over call, and the late worker skipping it when it wakes, leave the one-thread bits; once it has acknowledged, it gets work again', async () => {
+    const twins = await lateTwins();
+    const { pool, single, a, b } = twins;
     // Call 1 shards and the late worker's shard is taken over; calls 2 and 3 run on the calling
     // thread alone, since the worker still owes the acknowledgement of call 1.
-    for (let t = 0; t < 3; t++) {
-      pool.adamwUpdate(a, ALL, ADAMW);
-      single.adamwUpdate(b, ALL, ADAMW);
-      await pool.flush();
-    }
+    await update(twins, 3);
     expect(pool.contentionReport()).toMatchObject({ shardedCalls: 1, takenOver: 1 });
     // The worker wakes after LATE_MS, finds its shard taken and acknowledges it without running it.
     await sleep(2 * LATE_MS);
@@ -67,25 +78,16 @@ describe('a late worker: the calling thread takes its shard over', () => {
     // Acknowledged: it is offered work again. The next eligible call is the gate's one-thread
     // reference (the second of this kernel and size); the one after shards onto the worker, which,
     // late again, is taken over again.
-    for (let t = 0; t < 2; t++) {
-      pool.adamwUpdate(a, ALL, ADAMW);
-      single.adamwUpdate(b, ALL, ADAMW);
-      await pool.flush();
-    }
+    await update(twins, 2);
     expect(pool.contentionReport()).toMatchObject({ shardedCalls: 2, takenOver: 2, references: 1 });
     await sleep(2 * LATE_MS);
     expect(await differences(pool, a, single, b)).toEqual(SAME);
   });
 
   it('a late worker that wakes after another op was signalled to it does not run the op it lost', async () => {
-    const pool = await createPoolBackend({ workers: 1 });
-    const single = await createWasmBackend();
-    open.push(pool, single);
-    const [a, b] = [filledArena(pool), filledArena(single)];
-    await pool.injectFault(0, { kind: 'late', afterChunks: 0, lateMs: LATE_MS });
-    pool.adamwUpdate(a, ALL, ADAMW);
-    single.adamwUpdate(b, ALL, ADAMW);
-    await pool.flush();
+    const twins = await lateTwins();
+    const { pool, single, a, b } = twins;
+    await update(twins, 1);
     expect(pool.contentionReport().takenOver).toBe(1);
     // While the worker still sleeps on that op, the pool signals it a control op (configure: pause
     // and resume). Woken, the worker's claim for the old op must fail — not succeed on the new op's number.
