@@ -61,7 +61,7 @@ export async function timeRuns(run: () => void | Promise<void>, plan: TimingPlan
  * of on whichever was being timed. Each round starts one run later than the one before (a, b, c;
  * b, c, a; …), so a cost that depends on the position in a round — the first run after another
  * runtime's finds its memory out of cache and its pool's worker asleep — lands on every run alike
- * too (on the busy VM it made the first pooled epoch of each round 4–5% slower). Returns each
+ * too (beside a busy process, whichever pooled epoch came first in a round was the slow one). Returns each
  * run's samples; a round counts once toward the plan.
  */
 export async function timeInterleaved(runs: ReadonlyArray<() => void | Promise<void>>, plan: TimingPlan, clock: Clock = () => performance.now()): Promise<number[][]> {

@@ -24,10 +24,11 @@ export const HISTORY = 8;
 export const MIN_WORKER_SHARE = 0.25;
 /**
  * The share of its drawing time a job's worker must add to the process's CPU time beyond the
- * calling thread's (process clocks). Measured per job of the bench MLP on the 2-core VM: ≈ 1.1
- * idle (V8's helper threads add to it), ≈ 0 with a busy process on the other core — and, on the
- * idle machine too, in phases of tens of jobs where the worker is woken onto the calling thread's
- * core and takes its time from it. OVERLAP_JOBS such jobs in a row pause drawing: each costs the
+ * calling thread's (process clocks). Per job of the bench MLP on the 2-core VM it is near 1 idle
+ * (V8's helper threads can add to it) and near 0 with a busy process on the other core — and, on
+ * the idle machine too, in phases of tens of jobs where the worker is woken onto the calling
+ * thread's core and takes its time from it (explain().noiseAhead's reason gives the figure when it
+ * pauses). OVERLAP_JOBS such jobs in a row pause drawing: each costs the
  * calling thread about a millisecond there, so waiting for a whole HISTORY of them cost more than
  * the draws saved.
  */
@@ -104,8 +105,8 @@ export function processClocks(): ProcessClocks | undefined {
  * A job's window, from just before its worker was signalled until the next job starts. It closes
  * then, not when the worker is first seen done: a worker that has just published DONE is still
  * running, and the kernel adds its CPU time to the process's only once it sleeps — on the 2-core
- * VM, windows closed at DONE read ≈ 0 in long phases of an idle machine where drawing ahead made
- * epochs 10% faster (measured with the policy forced on).
+ * VM, windows closed at DONE read ≈ 0 in long phases of an idle machine in which drawing ahead
+ * still made epochs faster.
  */
 export interface AheadWindow {
   /** Process CPU time beyond the calling thread's active time over the window (ms). */
@@ -169,8 +170,8 @@ const activeNow = (clocks: ProcessClocks): number => clocks.activeMs?.() ?? perf
 /**
  * A job's window opens before its worker is signalled: a worker woken onto the calling thread's
  * core runs at once and preempts it, so clocks read after the signal would miss that whole draw
- * (observed on the 2-core VM: windows of 30 µs around a 0.33 ms draw, which read as "no CPU time
- * gained" for the wrong reason).
+ * (observed on the 2-core VM: windows far shorter than the draw they contained, which read as "no
+ * CPU time gained" for the wrong reason).
  */
 const clockStart = (clocks: ProcessClocks | undefined) => clocks && { cpu: clocks.cpuMs(), active: activeNow(clocks) };
 

@@ -20,9 +20,9 @@
 //    in referenceEvery run inline as that reference; calls before the first are not judged. The reference is
 //    the median of the last REFERENCE_WINDOW such calls (the lower middle one while there are
 //    fewer): a reference call that another process preempted looks far slower, and in an average
-//    it made sharded calls look faster than they were (15× with one worker, on the busy 2-core
-//    VM); the fastest one instead is a lucky call, and on the noisy VM it put memory-bound steps
-//    that ran 1.3× faster sharded at 1.04× and stopped sharding them. Extrapolating the main thread's own shard
+//    it made sharded calls look faster than they were (over 2× with one worker, which cannot be,
+//    on the busy 2-core VM); the fastest one instead is a lucky call, and on the noisy VM it judged
+//    memory-bound steps that ran faster sharded too slow and stopped sharding them. Extrapolating the main thread's own shard
 //    (main shard time × work / main shard work) is no substitute: when the cores are oversubscribed
 //    the worker slows the main thread's shard down too, and that estimate said 1.4–1.7× on this
 //    project's 2-core machine while the call really ran at 0.95–1.0× of one thread.
