@@ -96,6 +96,23 @@ describe('a late worker: the calling thread takes its shard over', () => {
     expect(await differences(pool, a, single, b)).toEqual(SAME);
   });
 
+  it('a worker that never acknowledges a taken-over op within workerTimeoutMs is replaced, and its replacement takes shards again', async () => {
+    const pool = await createPoolBackend({ workers: 1, workerTimeoutMs: 300 });
+    const single = await createWasmBackend();
+    open.push(pool, single);
+    const twins = { pool, single, a: filledArena(pool), b: filledArena(single) };
+    await pool.injectFault(0, { kind: 'late', afterChunks: 0, lateMs: 60_000 }); // asleep for the rest of the test
+    await update(twins, 1);
+    expect(pool.contentionReport().takenOver).toBe(1);
+    expect(pool.shardsFor(N)).toBe(1); // it owes the acknowledgement: no work for it
+    await sleep(400);
+    expect(pool.shardsFor(N)).toBe(1); // past the timeout: found hung, a replacement is starting
+    await pool.flush();
+    expect(pool.shardsFor(N)).toBe(2);
+    await update(twins, 2);
+    expect(await differences(pool, twins.a, single, twins.b)).toEqual(SAME);
+  });
+
   it('an accumulating GEMM (C += A·B) whose worker rows were taken over equals one thread; so does the next after the late worker skipped its rows', async () => {
     const pool = await createPoolBackend({ workers: 1 });
     const single = await createWasmBackend();

@@ -372,9 +372,22 @@ export class PoolRunner implements KernelRunner {
     return this.o.mainThreadShare && !this.policy.isFixed(kind);
   }
 
-  /** Workers a kernel may be signalled to: alive, not drawing noise ahead, not owing the acknowledgement of a taken-over shard. */
+  /**
+   * Workers a kernel may be signalled to: alive, not drawing noise ahead, not owing the
+   * acknowledgement of a taken-over shard. One that has owed it past workerTimeoutMs never woke: it
+   * is replaced (the hang of a worker whose shards are taken over is never waited for, so it is
+   * found here).
+   */
   private availableWorkers(): PoolWorker[] {
-    return this.workers.filter((w) => !w.dead && w.acknowledged && !this.ahead.busy(w));
+    return this.workers.filter((w) => {
+      if (w.dead || this.ahead.busy(w)) return false;
+      if (w.acknowledged) return true;
+      if (w.ackOverdue(this.o.timeoutMs) && !this.replacing.has(w)) {
+        this.replacing.add(w);
+        this.replaceLater([w]);
+      }
+      return false;
+    });
   }
 
   /** Replaces workers that died or hung in an ahead job (their jobs were finished on the main thread). */

@@ -101,6 +101,8 @@ export class PoolWorker {
    * has, nothing else may be signalled to it (it would still run ahead of the new op's arguments).
    */
   private owedAck = 0;
+  /** When the main thread took that op over (Date.now()). */
+  private owedSince = 0;
   /** Set once a fault (not 'late') was injected: its shards are never taken over, so the fault fires where the test put it. */
   private faultArmed = false;
 
@@ -108,7 +110,13 @@ export class PoolWorker {
   takeOver(seq: number): boolean {
     if (this.faultArmed || seq !== this.seq || !P.claimShard(this.ctl, seq)) return false;
     this.owedAck = seq;
+    this.owedSince = Date.now();
     return true;
+  }
+
+  /** Whether it has owed that acknowledgement for longer than `timeoutMs`: it is not running at all (hung). */
+  ackOverdue(timeoutMs: number): boolean {
+    return !this.acknowledged && Date.now() - this.owedSince > timeoutMs;
   }
 
   /** False while the worker still owes the acknowledgement of an op the main thread took over. */
