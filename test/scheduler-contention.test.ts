@@ -4,7 +4,7 @@
 // free again, and the user's fixed thresholds. Timings are powers of two so every expected
 // threshold and speed-up is exact.
 import { describe, expect, it } from 'vitest';
-import { ContentionPolicy, gemmShape, type ShardedCallTiming } from '../src/scheduler/contention.js';
+import { ContentionPolicy, gemmShape, MAX_PROBE_GAP_MS, type ShardedCallTiming } from '../src/scheduler/contention.js';
 
 /** Three overlapping calls settle the wake-up cost here (the default waits for 8: tested below). */
 const DEFAULTS = { threads: 2, defaultMinElementsPerShard: 131_072, defaultMinFlopsPerShard: 4_000_000, minOverheadSamples: 3 };
@@ -157,7 +157,7 @@ describe('ContentionPolicy: suspension under contention and resumption', () => {
     const r = policy.report(13);
     expect(r.state).toBe('suspended');
     expect(r.reason).toMatch(/^sharded calls ran at 0\.98× of one thread over the last 19 calls: the cores are busy \(another process\) or these calls are too short for the wake-up and join to pay/);
-    expect(r.reason).toMatch(/re-probing one call in 20 \(at most every 200 ms\)/);
+    expect(r.reason).toMatch(/re-probing one call in 20 \(at most every 200 ms: 200 ms, doubled by each probe that fails\)/);
   });
 
   it('does not suspend before 5 sharded calls, whatever they measured', () => {
@@ -185,7 +185,10 @@ describe('ContentionPolicy: suspension under contention and resumption', () => {
     expect(policy.isSuspended).toBe(true);
     expect(policy.report(1500).reason).toMatch(/^the last probe ran at 1\.1× of one thread/);
     expect(policy.report(1500).probes).toBe(1);
-    expect(policy.gate('elements', 'ivonSample', N, 1500)).toBe('probe'); // the 20th eligible call since the last probe, 300 ms later
+    expect(policy.report(1500).reason).toMatch(/at most every 400 ms/);
+    // The 20th eligible call since the last probe, 300 ms later: the failed probe doubled the gap to 400 ms.
+    expect(policy.gate('elements', 'ivonSample', N, 1500)).toBe('main');
+    expect(policy.gate('elements', 'ivonSample', N, 1600)).toBe('probe');
     // The other process has stopped: the probe runs at 1.9× and sharding resumes at once.
     policy.recordSharded(sharded(1.9), 'probe', 1510);
     expect(policy.isSuspended).toBe(false);
@@ -194,6 +197,32 @@ describe('ContentionPolicy: suspension under contention and resumption', () => {
     const r = policy.report(1511);
     expect(r).toMatchObject({ state: 'sharding', probes: 2, shardedCalls: 7 });
     expect(r.reason).toMatch(/^sharding: recent sharded calls ran at 1\.9× of one thread/);
+  });
+
+  it('doubles the gap between probes while they fail, up to MAX_PROBE_GAP_MS, and starts again from 200 ms after sharding resumes', () => {
+    const policy = warmed();
+    for (let i = 0; i < 5; i++) policy.recordSharded(sharded(0.5), 'shard', 0);
+    expect(policy.isSuspended).toBe(true);
+    /** The time of the next probe from `from` on, 20 eligible calls at each millisecond tried. */
+    const nextProbe = (from: number): number => {
+      for (let now = from; ; now += 100) for (let i = 0; i < 20; i++) if (policy.gate('elements', 'ivonSample', N, now) === 'probe') return now;
+    };
+    const gaps: number[] = [];
+    let last = 0;
+    for (let k = 0; k < 7; k++) {
+      const at = nextProbe(last);
+      gaps.push(at - last);
+      policy.recordSharded(sharded(1.0), 'probe', at); // fails: below 1.2×
+      last = at;
+    }
+    expect(gaps).toEqual([200, 400, 800, 1600, MAX_PROBE_GAP_MS, MAX_PROBE_GAP_MS, MAX_PROBE_GAP_MS]);
+    // A probe that passes resumes sharding; the next suspension probes 200 ms after it again.
+    policy.recordSharded(sharded(1.9), 'probe', nextProbe(last));
+    expect(policy.isSuspended).toBe(false);
+    const resumedAt = last + MAX_PROBE_GAP_MS;
+    for (let i = 0; i < 30; i++) policy.recordSharded(sharded(0.5), 'shard', resumedAt);
+    expect(policy.isSuspended).toBe(true);
+    expect(nextProbe(resumedAt) - resumedAt).toBe(200);
   });
 
   it('judges a call against inline calls measured recently, and no call before the first of them', () => {

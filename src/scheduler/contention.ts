@@ -11,7 +11,8 @@
 //    (issue 16 measured 0.65–0.98×). Each sharded call's effective speed-up is its one-thread cost
 //    over its wall time; an EWMA over recent calls below suspendBelow stops sharding. While
 //    suspended, every probeEvery-th call that would have been sharded (and at least probeAfterMs
-//    after the last probe) runs sharded once, and a probe at resumeAt or better resumes sharding.
+//    after the last probe, twice that after each probe that failed, up to MAX_PROBE_GAP_MS) runs
+//    sharded once, and a probe at resumeAt or better resumes sharding.
 //
 //    The one-thread cost is work × the kernel's time per unit measured on calls of about the same
 //    size (the same power of two: a call in cache costs less per element than one streaming from
@@ -70,7 +71,11 @@ export interface ContentionPolicyOptions {
   referenceEvery?: number;
   /** While suspended, one call in this many eligible ones is a probe (default 20)… */
   probeEvery?: number;
-  /** …and probes are at least this far apart (milliseconds, default 200). */
+  /**
+   * …and probes are at least this far apart (milliseconds, default 200); twice as far after each
+   * probe that fails, up to MAX_PROBE_GAP_MS (a probe on a busy device can wait out a whole time
+   * slice of a worker that claimed its shard and was then descheduled).
+   */
   probeAfterMs?: number;
 }
 
@@ -135,6 +140,8 @@ export const MIN_TIMED_WORK: Record<ShardKind, number> = { elements: 16_384, gem
 const PER_UNIT_WEIGHT = 0.25;
 /** A derived threshold never exceeds this many times the default (a stale estimate cannot lock sharding out). */
 const MAX_OVER_DEFAULT = 64;
+/** The longest gap between probes while they keep failing (ms). */
+export const MAX_PROBE_GAP_MS = 3200;
 /** Reference calls kept per kernel and size; their median is the one-thread cost. */
 const REFERENCE_WINDOW = 5;
 
@@ -171,6 +178,8 @@ export class ContentionPolicy {
   private readonly eligibleByKernel = new Map<string, number>();
   private references = 0;
   private lastProbeAt = 0;
+  /** The current least time between probes: probeAfterMs, doubled by each failed probe. */
+  private probeGapMs: number;
   private shardedCalls = 0;
   private takenOverCalls = 0;
   private probes = 0;
@@ -193,6 +202,7 @@ export class ContentionPolicy {
     this.resumeAt = o.resumeAt ?? 1.2;
     this.probeEvery = o.probeEvery ?? 20;
     this.probeAfterMs = o.probeAfterMs ?? 200;
+    this.probeGapMs = this.probeAfterMs;
     this.referenceEvery = o.referenceEvery ?? 64;
   }
 
@@ -240,7 +250,7 @@ export class ContentionPolicy {
       return 'main';
     }
     this.eligibleSinceProbe += 1;
-    if (this.eligibleSinceProbe < this.probeEvery || now - this.lastProbeAt < this.probeAfterMs) return 'main';
+    if (this.eligibleSinceProbe < this.probeEvery || now - this.lastProbeAt < this.probeGapMs) return 'main';
     this.eligibleSinceProbe = 0;
     this.lastProbeAt = now;
     return 'probe';
@@ -278,9 +288,11 @@ export class ContentionPolicy {
         this.wallEwma = t.wallMs;
         this.samples = 1;
         this.eligibleSinceReference = 0;
+        this.probeGapMs = this.probeAfterMs;
       } else {
         this.suspendedSpeedup = speedup;
         this.suspendedBy = 'probe';
+        this.probeGapMs = Math.min(2 * this.probeGapMs, Math.max(this.probeAfterMs, MAX_PROBE_GAP_MS));
       }
     }
     if (oneThreadMs / t.wallMs >= this.suspendBelow && !t.takenOver) {
@@ -300,6 +312,7 @@ export class ContentionPolicy {
       this.suspendedBy = 'calls';
       this.eligibleSinceProbe = 0;
       this.lastProbeAt = now;
+      this.probeGapMs = this.probeAfterMs;
     }
   }
 
@@ -357,7 +370,7 @@ export class ContentionPolicy {
       const measured = this.suspendedBy === 'calls' ? `sharded calls ran at ${round(this.suspendedSpeedup, 2)}× of one thread over the last ${window} calls` : `the last probe ran at ${round(this.suspendedSpeedup, 2)}× of one thread`;
       return (
         `${measured}: the cores are busy (another process) or these calls are too short for the wake-up and join to pay, ` +
-        `so calls run on the main thread alone, re-probing one call in ${this.probeEvery} (at most every ${this.probeAfterMs} ms) and sharding again once a probe reaches ${this.resumeAt}×`
+        `so calls run on the main thread alone, re-probing one call in ${this.probeEvery} (at most every ${this.probeGapMs} ms: ${this.probeAfterMs} ms, doubled by each probe that fails) and sharding again once a probe reaches ${this.resumeAt}×`
       );
     }
     const s = this.speedup();
