@@ -44,8 +44,8 @@ function gemmArgs(g: GemmOperands): number[] {
 
 /**
  * Runs nnGemm on the calling thread's instance, with positional arguments: called with a spread
- * array, V8 goes through its generic JS-to-wasm wrapper (≈ 1–2 µs a call, measurable on a model's
- * hundreds of small products per epoch).
+ * array, V8 goes through its generic JS-to-wasm wrapper, a cost per call that shows on a model's
+ * hundreds of small products per epoch.
  */
 export function callGemm(exports: KernelExports, g: GemmOperands): void {
   (exports[GEMM_EXPORT] as unknown as GemmPositional)(g.transA, g.transB, g.m, g.n, g.k, g.a, g.lda, g.b, g.ldb, g.c, g.ldc, g.accumulate, g.pack);

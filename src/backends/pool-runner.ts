@@ -373,6 +373,26 @@ export class PoolRunner implements KernelRunner {
   }
 
   /**
+   * Once the calling thread's own shard is done: claims each shard whose worker has not started it
+   * (protocol.js claimShard), marks it takenOver and runs it here with `run`, so a worker that is
+   * not scheduled never makes the call wait. Returns the first error `run` threw (the rest are then
+   * left to their workers), else undefined.
+   */
+  private takeOverUnstarted<S extends { worker: PoolWorker | undefined; seq: number; takenOver: boolean }>(kind: ShardKind, shards: readonly S[], run: (shard: S) => void): unknown {
+    if (!this.mayTakeOver(kind)) return undefined;
+    for (const shard of shards) {
+      if (!shard.worker || !shard.worker.takeOver(shard.seq)) continue;
+      shard.takenOver = true;
+      try {
+        run(shard);
+      } catch (error) {
+        return error;
+      }
+    }
+    return undefined;
+  }
+
+  /**
    * Workers a kernel may be signalled to: alive, not drawing noise ahead, not owing the
    * acknowledgement of a taken-over shard. One that has owed it past workerTimeoutMs never woke: it
    * is replaced (the hang of a worker whose shards are taken over is never waited for, so it is
@@ -442,7 +462,7 @@ export class PoolRunner implements KernelRunner {
     if (undo) this.o.exports.copy(undo, g.c, span); // C += …: C's old rows, restored if a shard fails
     const mainFirst = this.o.mainThreadShare;
     this.shardedGemms += 1;
-    const shards: { rows: Range; worker: PoolWorker | undefined; seq: number }[] = pieces.map((rows, k) => ({ rows, worker: mainFirst ? (k === 0 ? undefined : live[k - 1]) : live[k], seq: 0 }));
+    const shards = pieces.map((rows, k) => ({ rows, worker: mainFirst ? (k === 0 ? undefined : live[k - 1]) : live[k], seq: 0, takenOver: false }));
     const signalled = performance.now();
     for (const shard of shards) {
       if (!shard.worker) continue;
@@ -460,30 +480,18 @@ export class PoolRunner implements KernelRunner {
       }
     }
     const mainEnd = performance.now();
-    // Pieces whose worker has not started yet: the calling thread computes them itself.
-    let takenOver = 0;
-    const mayTakeOver = this.mayTakeOver('gemm');
-    for (const shard of shards) {
-      if (mainError !== undefined || !mayTakeOver || !shard.worker || !shard.worker.takeOver(shard.seq)) continue;
-      shard.worker = undefined;
-      takenOver += 1;
-      try {
-        callGemm(this.o.exports, gemmRowPiece(g, shard.rows.start, shard.rows.count, g.pack));
-      } catch (error) {
-        mainError = error;
-      }
-    }
+    mainError ??= this.takeOverUnstarted('gemm', shards, (shard) => callGemm(this.o.exports, gemmRowPiece(g, shard.rows.start, shard.rows.count, g.pack)));
     const deadline = Date.now() + this.o.timeoutMs;
     const failures: { worker: PoolWorker; rows: Range; how: Outcome }[] = [];
     for (const shard of shards) {
-      if (!shard.worker) continue;
+      if (!shard.worker || shard.takenOver) continue;
       const how = this.blockForShard(shard.worker, shard.seq, deadline);
       if (!how.ok) failures.push({ worker: shard.worker, rows: shard.rows, how });
     }
     if (failures.length === 0 && mainError === undefined) {
       if (mine) {
         const flopsPerRow = 2 * g.n * g.k;
-        this.recordSharded('gemm', gemmShape(g.n, g.k), plan.gate, flopsPerRow * g.m, flopsPerRow * mine.rows.count, { signalled, mainStart, mainEnd }, shards, takenOver);
+        this.recordSharded('gemm', gemmShape(g.n, g.k), plan.gate, flopsPerRow * g.m, flopsPerRow * mine.rows.count, { signalled, mainStart, mainEnd }, shards);
       }
       return;
     }
@@ -548,14 +556,14 @@ export class PoolRunner implements KernelRunner {
     work: number,
     mainWork: number,
     at: { signalled: number; mainStart: number; mainEnd: number },
-    shards: readonly { worker: PoolWorker | undefined }[],
-    takenOver: number,
+    shards: readonly { worker: PoolWorker | undefined; takenOver: boolean }[],
   ): void {
     const joined = performance.now();
     let workerUs = 0;
-    for (const shard of shards) if (shard.worker) workerUs = Math.max(workerUs, shard.worker.ctl[P.SHARD_US]);
+    for (const shard of shards) if (shard.worker && !shard.takenOver) workerUs = Math.max(workerUs, shard.worker.ctl[P.SHARD_US]);
+    const takenOver = shards.some((s) => s.takenOver);
     this.policy.recordSharded(
-      { kind, kernel, work, mainWork, mainMs: at.mainEnd - at.mainStart, wallMs: joined - at.signalled, workerMs: workerUs / 1000, takenOver: takenOver > 0 },
+      { kind, kernel, work, mainWork, mainMs: at.mainEnd - at.mainStart, wallMs: joined - at.signalled, workerMs: workerUs / 1000, takenOver },
       gate,
       joined,
     );
@@ -597,27 +605,18 @@ export class PoolRunner implements KernelRunner {
       }
     }
     const mainEnd = performance.now();
-    // Shards whose worker has not started yet: the calling thread runs them itself (the same
-    // arguments, the same undo chunks), so a worker that is not scheduled never makes it wait.
-    const mayTakeOver = this.mayTakeOver('elements');
-    for (const shard of shards) {
-      if (mainError !== undefined || !mayTakeOver || !shard.worker || !shard.worker.takeOver(shard.seq)) continue;
-      shard.takenOver = true;
-      try {
-        total += P.runKernelOp(this.o.exports, POOL_EXPORTS, shard.args, (done) => (shard.progress = done));
-      } catch (error) {
-        mainError = error;
-      }
-    }
+    // The same arguments and the same undo chunks as the worker would have used.
+    mainError ??= this.takeOverUnstarted('elements', shards, (shard) => {
+      total += P.runKernelOp(this.o.exports, POOL_EXPORTS, shard.args, (done) => (shard.progress = done));
+    });
     const waited = shards.filter((s) => s.worker && !s.takenOver);
     const deadline = Date.now() + this.o.timeoutMs;
     const outcomes = await Promise.all(waited.map((s) => this.awaitShard(s, deadline)));
     for (const shard of shards) shard.worker?.setBusy(false);
     const failed = outcomes.filter((o): o is Extract<Outcome, { ok: false }> => !o.ok);
-    const takenOver = shards.filter((s) => s.takenOver).length;
     if (failed.length === 0 && mainError === undefined) {
       for (const shard of waited) total += shard.worker!.ctl[P.RESULT];
-      if (mine) this.recordSharded('elements', call.kernel, plan.gate, range.count, mine.range.count, { signalled, mainStart, mainEnd }, shards, takenOver);
+      if (mine) this.recordSharded('elements', call.kernel, plan.gate, range.count, mine.range.count, { signalled, mainStart, mainEnd }, shards);
       return total;
     }
     // Stop the broken workers before touching their shards: after terminate() they write nothing.

@@ -23,10 +23,11 @@
 //    fewer): a reference call that another process preempted looks far slower, and in an average
 //    it made sharded calls look faster than they were (over 2× with one worker, which cannot be,
 //    on the busy 2-core VM); the fastest one instead is a lucky call, and on the noisy VM it judged
-//    memory-bound steps that ran faster sharded too slow and stopped sharding them. Extrapolating the main thread's own shard
-//    (main shard time × work / main shard work) is no substitute: when the cores are oversubscribed
-//    the worker slows the main thread's shard down too, and that estimate said 1.4–1.7× on this
-//    project's 2-core machine while the call really ran at 0.95–1.0× of one thread.
+//    memory-bound steps that ran faster sharded too slow and stopped sharding them.
+//    Extrapolating the main thread's own shard (main shard time × work / main shard work) is no
+//    substitute: when the cores are oversubscribed the worker slows the main thread's shard down
+//    too, and on this project's 2-core machine that estimate showed a clear speed-up for calls
+//    that ran no faster than one thread.
 //
 // The wake-up + join cost behind the thresholds is taken from calls whose shards overlapped (the
 // call's own speed-up ≥ suspendBelow): a worker that was not scheduled at all is contention, which
@@ -175,7 +176,7 @@ export class ContentionPolicy {
   private eligibleSinceProbe = 0;
   private eligibleSinceReference = 0;
   /** Eligible calls seen per kernel and size while sharding (the second is its first reference). */
-  private readonly eligibleByKernel = new Map<string, number>();
+  private readonly eligibleByReferenceKey = new Map<string, number>();
   private references = 0;
   private lastProbeAt = 0;
   /** The current least time between probes: probeAfterMs, doubled by each failed probe. */
@@ -240,8 +241,8 @@ export class ContentionPolicy {
     if (this.isFixed(kind)) return 'shard';
     if (!this.suspended) {
       const key = referenceKey(kind, kernel, work);
-      const seen = (this.eligibleByKernel.get(key) ?? 0) + 1;
-      this.eligibleByKernel.set(key, seen);
+      const seen = (this.eligibleByReferenceKey.get(key) ?? 0) + 1;
+      this.eligibleByReferenceKey.set(key, seen);
       this.eligibleSinceReference += 1;
       const early = seen === 2 || seen === 4 || seen === 8;
       if (!early && this.eligibleSinceReference < this.referenceEvery) return 'shard';
