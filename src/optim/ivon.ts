@@ -289,7 +289,7 @@ export class IVON extends Optimizer<IvonGroupHyper> {
 
   /** Whether train samples regenerate their noise in the update (option, else the backend's preference). */
   get regeneratesNoise(): boolean {
-    return this.regenerateNoise_ ?? this.backend.prefersRedraw;
+    return regeneratesNoiseOn(this.backend, this.regenerateNoise_);
   }
 
   protected async beforeBlock(train: boolean, options: SampledParamsOptions): Promise<number> {
@@ -594,12 +594,17 @@ export class IVON extends Optimizer<IvonGroupHyper> {
   }
 }
 
+/** Whether the noise is regenerated in the update rather than stored: the option, else what the backend prefers. */
+function regeneratesNoiseOn(backend: Runtime['compute'], option: boolean | undefined): boolean {
+  return option ?? backend.prefersRedraw;
+}
+
 /** Whether an IVON optimizer on this runtime draws its noise ahead (validates the option first). */
 function decideNoiseAhead(where: string, runtime: Runtime, o: Record<string, unknown>): { wanted: boolean; drawsAhead: boolean } {
   const wanted = o.noiseAhead === undefined ? true : check.boolean(where, 'noiseAhead', o.noiseAhead);
   const backend = (runtime as Runtime | undefined)?.compute;
   if (!backend) return { wanted, drawsAhead: false }; // the base class reports the bad runtime
-  const storesNoise = o.regenerateNoise === undefined ? !backend.prefersRedraw : o.regenerateNoise === false;
+  const storesNoise = !regeneratesNoiseOn(backend, typeof o.regenerateNoise === 'boolean' ? o.regenerateNoise : undefined);
   return { wanted, drawsAhead: wanted && storesNoise && typeof backend.drawEpsilonAhead === 'function' };
 }
 

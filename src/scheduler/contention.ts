@@ -175,7 +175,7 @@ export class ContentionPolicy {
   private readonly referenceMsPerUnit = new Map<string, number[]>();
   private eligibleSinceProbe = 0;
   private eligibleSinceReference = 0;
-  /** Eligible calls seen per kernel and size while sharding (the second is its first reference). */
+  /** Eligible calls seen per kernel and size while sharding (its 2nd, 4th and 8th are references). */
   private readonly eligibleByReferenceKey = new Map<string, number>();
   private references = 0;
   private lastProbeAt = 0;
