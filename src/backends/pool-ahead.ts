@@ -12,6 +12,7 @@
 
 import type { Range, SampleArgs } from '../backend.js';
 import * as P from '../../workers/protocol.js';
+import { quantile } from '../metrics/quantile.js';
 import type { PoolWorker } from './pool-worker.js';
 import type { WasmHeap } from './wasm-heap.js';
 import type { KernelExports } from './wasm-module.js';
@@ -158,10 +159,9 @@ function nextPause(pause: number, slowdown: number | undefined): number {
   return slowdown < 1 - SLOWER_BY ? FIRST_BACKOFF_JOBS : pause;
 }
 
+/** The project's median (metrics/quantile.ts) of unsorted `values`. */
 function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return quantile([...values].sort((a, b) => a - b), 0.5);
 }
 
 /** The calling thread's active time, or the wall clock where it is unknown (assumed busy). */

@@ -36,6 +36,8 @@
 // Pure: it is fed timings and a clock (milliseconds) and answers decisions, so every decision is
 // unit-tested against simulated timings (test/scheduler-contention.test.ts). PoolRunner feeds it.
 
+import { quantile } from '../metrics/quantile.js';
+
 /** Element-wise kernel calls (work = elements) or the model's GEMM (work = flops, 2·m·n·k). */
 export type ShardKind = 'elements' | 'gemm';
 
@@ -330,8 +332,7 @@ export class ContentionPolicy {
     // The answer holds until the oldest recent sample expires (or, with none, until a sample is added).
     const validUntil = recent.length > 0 ? recent[0].at + OVERHEAD_MAX_AGE_MS : Infinity;
     const sorted = recent.map((o) => o.ms).sort((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    const value = sorted.length < this.minOverheadSamples ? null : sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    const value = sorted.length < this.minOverheadSamples ? null : quantile(sorted, 0.5);
     this.overheadCache = { value, validUntil };
     return value;
   }
@@ -402,7 +403,10 @@ function unitKey(kind: ShardKind, kernel: string): string {
   return kind === 'gemm' ? GEMM_PREFIX + kernel : kernel;
 }
 
-/** The middle value (the lower of the two middle ones for an even count). */
+/**
+ * The middle value, the lower of the two middle ones for an even count — not the interpolated
+ * median (metrics/quantile.ts): with two references, one preempted call must not move it.
+ */
 function lowerMedian(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[(sorted.length - 1) >> 1];
