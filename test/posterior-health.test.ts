@@ -116,3 +116,57 @@ describe('posteriorHealth medians', () => {
     }
   });
 });
+
+describe('posteriorHealth medians from the state', () => {
+  // The medians by brute force: every sampled element's σ (float32), σ/σ_prior and gain, sorted.
+  function sortedMedian(values: number[]): number {
+    const v = [...values].sort((a, b) => a - b);
+    const n = v.length;
+    return n % 2 ? v[n >> 1] : (v[(n >> 1) - 1] + v[n >> 1]) / 2;
+  }
+
+  async function check(opt: IVON, hyperOf: (name: string) => { ess: number; hessInit: number; delta: (i: number) => number }): Promise<void> {
+    // Random curvature in [0.001, 2), ties included, odd and even counts (21 and 6 elements per parameter below).
+    let seed = 11;
+    const next = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    const s = await opt.snapshot();
+    for (const name of Object.keys(s.tensors)) s.tensors[name].hess = Float32Array.from(s.tensors[name].mean, (_, i) => (i % 5 === 0 ? 0.5 : 0.001 + 2 * next()));
+    await opt.restore(s);
+    const sigmas: number[] = [];
+    const ratios: number[] = [];
+    const gains: number[] = [];
+    for (const name of opt.parameterNames) {
+      const { hess } = await opt.readTensors(name);
+      const { ess, hessInit, delta } = hyperOf(name);
+      hess!.forEach((h, i) => {
+        const sigma = Math.fround(1 / Math.sqrt(ess * (h + delta(i))));
+        sigmas.push(sigma);
+        ratios.push(sigma * Math.sqrt(ess * delta(i)));
+        gains.push((hessInit + delta(i)) / (h + delta(i)));
+      });
+    }
+    const health = await posteriorHealth(opt);
+    expect(health.medianSigma).toBe(sortedMedian(sigmas));
+    expect(health.medianPriorRatio).toBe(sortedMedian(ratios));
+    expect(health.medianStepGain).toBe(sortedMedian(gains));
+  }
+
+  it('one group, uniform prior (the medians from h\'s middle pair) and an even count', async () => {
+    const opt = new IVON(rt, { params: { w: new Float32Array(21), b: new Float32Array(5) }, shapes: { w: [21], b: [5] }, lr: 0.1, ess: 300, hessInit: 0.2, weightDecay: 0.03 });
+    await check(opt, () => ({ ess: 300, hessInit: 0.2, delta: () => 0.03 }));
+    opt.dispose();
+  });
+
+  it('two groups with different ess and δ, and a per-element prior (each median selected on its own)', async () => {
+    const groups = [
+      { params: { w: new Float32Array(21) }, shapes: { w: [21] }, ess: 300, hessInit: 0.2, weightDecay: 0.03 },
+      { params: { b: new Float32Array(6) }, shapes: { b: [6] }, ess: 50, hessInit: 0.7, weightDecay: 0.1 },
+    ];
+    const opt = new IVON(rt, { groups, lr: 0.1 } as unknown as ConstructorParameters<typeof IVON>[1]);
+    await check(opt, (name) => (name === 'w' ? { ess: 300, hessInit: 0.2, delta: () => 0.03 } : { ess: 50, hessInit: 0.7, delta: () => 0.1 }));
+    const precision = Float32Array.from({ length: 21 }, (_, i) => 0.01 + i / 100);
+    await opt.setPrior({ precision: { w: precision } });
+    await check(opt, (name) => (name === 'w' ? { ess: 300, hessInit: 0.2, delta: (i) => precision[i] } : { ess: 50, hessInit: 0.7, delta: () => 0.1 }));
+    opt.dispose();
+  });
+});

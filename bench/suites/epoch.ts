@@ -13,6 +13,64 @@ import { measurement, type Measurement } from '../results.js';
 const WIDTHS = [64, 256, 256, 10];
 const EPOCH_REPS = 30;
 
+/** Where an entry's epochs spent their time, summed over all its runs (warm-ups included). */
+interface EpochParts {
+  epochs: number;
+  totalMs: number;
+  /** Inside sampledParams(): the block's own work around the callback, and the callback. */
+  blocksMs: number;
+  /** The callback: the model's forward, loss and backward. */
+  modelMs: number;
+  /** Inside step(). */
+  stepMs: number;
+}
+
+type TimedOptimizer = {
+  sampledParams<R>(fn: (ctx: never) => R | Promise<R>, options?: object): Promise<R>;
+  step(): Promise<unknown>;
+};
+
+/** Makes `opt`'s sampledParams and step add their time to `parts` (own properties over the class's methods, so fit sees the same object). */
+function timeCalls(opt: TimedOptimizer, parts: EpochParts): void {
+  const sampledParams = opt.sampledParams.bind(opt);
+  const step = opt.step.bind(opt);
+  Object.assign(opt, {
+    sampledParams: async <R>(fn: (ctx: never) => R | Promise<R>, options?: object): Promise<R> => {
+      const t0 = performance.now();
+      try {
+        return await sampledParams(async (ctx: never) => {
+          const m0 = performance.now();
+          try {
+            return await fn(ctx);
+          } finally {
+            parts.modelMs += performance.now() - m0;
+          }
+        }, options);
+      } finally {
+        parts.blocksMs += performance.now() - t0;
+      }
+    },
+    step: async () => {
+      const t0 = performance.now();
+      try {
+        return await step();
+      } finally {
+        parts.stepMs += performance.now() - t0;
+      }
+    },
+  });
+}
+
+/** The mean epoch's parts, for the row's note. */
+function describeParts(p: EpochParts): string {
+  const per = (ms: number) => (ms / p.epochs).toFixed(2);
+  const rest = p.totalMs - p.blocksMs - p.stepMs;
+  return (
+    `per epoch (mean of ${p.epochs}): ${per(p.totalMs)} ms = blocks ${per(p.blocksMs)} (the model's forward/backward ${per(p.modelMs)}) + ` +
+    `step() ${per(p.stepMs)} + the rest ${per(rest)} (fit's loop, the posterior check)`
+  );
+}
+
 function syntheticData(rows: number, inF: number, classes: number): { x: Float32Array; targets: Float64Array; rows: number } {
   let s = 12345;
   const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
@@ -68,35 +126,39 @@ export async function runEpochSuite(ctx: SuiteContext): Promise<void> {
         await o.runtime.dispose();
       } else opened.push({ workers, runtime: o.runtime });
     }
-    const entries: Array<{ workers: number; optimizer: string; name: string; note: string; run: () => Promise<void>; aheadOf?: { runtime: Runtime; blocks: () => number } }> = [];
+    const entries: Array<{ workers: number; optimizer: string; name: string; note: string; run: () => Promise<void>; parts: EpochParts; aheadOf?: { runtime: Runtime; blocks: () => number } }> = [];
     const optimizers: Array<{ dispose(): unknown }> = [];
     try {
       for (const { workers, runtime } of opened) {
         const ops = nn.createModelOps(runtime);
         const net = ops.kind === 'webgpu' ? model.bind(await ops.ready(), batchSize) : model.bind(ops, batchSize);
         const note = `${data.rows} rows, batch ${batchSize}, model kernels: ${ops.kind}`;
-        const epochOf = (opt: InstanceType<typeof nn.IVON> | InstanceType<typeof nn.AdamW>, lr: number) => async () => {
-          await nn.fit(net, opt, data, { loss: 'cross-entropy', epochs: 1, batchSize, lr, seed: 3 });
+        // Each entry's epoch, timed as a whole and by part (EpochParts).
+        const epochOf = (opt: InstanceType<typeof nn.IVON> | InstanceType<typeof nn.AdamW>, lr: number) => {
+          const parts: EpochParts = { epochs: 0, totalMs: 0, blocksMs: 0, modelMs: 0, stepMs: 0 };
+          timeCalls(opt as unknown as TimedOptimizer, parts);
+          const run = async () => {
+            const t0 = performance.now();
+            await nn.fit(net, opt, data, { loss: 'cross-entropy', epochs: 1, batchSize, lr, seed: 3 });
+            parts.totalMs += performance.now() - t0;
+            parts.epochs += 1;
+          };
+          return { run, parts };
         };
         const ivon = new nn.IVON(runtime, { params: init, shapes: model.shapes(), lr: 0.1, ess: data.rows });
         const adamw = new nn.AdamW(runtime, { params: init, shapes: model.shapes(), lr: 1e-3, weightDecay: 1e-2 });
         optimizers.push(ivon, adamw);
         const aheadNote = ivon.noiseAhead.enabled ? '; noise drawn ahead on a worker' : '';
         // Its train blocks, to say for how many of them the noise was drawn ahead (the runtime's jobs).
-        let ivonEpochs = 0;
         const ivonEpoch = epochOf(ivon, 0.1);
-        const run = async () => {
-          ivonEpochs += 1;
-          await ivonEpoch();
-        };
-        const blocks = () => ivonEpochs * Math.ceil(data.rows / batchSize);
-        entries.push({ workers, optimizer: 'ivon', name: 'epoch', note: note + aheadNote, run, ...(ivon.noiseAhead.enabled ? { aheadOf: { runtime, blocks } } : {}) });
-        entries.push({ workers, optimizer: 'adamw', name: 'epoch', note, run: epochOf(adamw, 1e-3) });
+        const blocks = () => ivonEpoch.parts.epochs * Math.ceil(data.rows / batchSize);
+        entries.push({ workers, optimizer: 'ivon', name: 'epoch', note: note + aheadNote, ...ivonEpoch, ...(ivon.noiseAhead.enabled ? { aheadOf: { runtime, blocks } } : {}) });
+        entries.push({ workers, optimizer: 'adamw', name: 'epoch', note, ...epochOf(adamw, 1e-3) });
         if (ivon.noiseAhead.enabled) {
           // The same epoch with the noise drawn inside step(): what drawing it ahead saves.
           const inStep = new nn.IVON(runtime, { params: init, shapes: model.shapes(), lr: 0.1, ess: data.rows, noiseAhead: false });
           optimizers.push(inStep);
-          entries.push({ workers, optimizer: 'ivon', name: 'epoch-noise-in-step', note: `${note}; noiseAhead: false`, run: epochOf(inStep, 0.1) });
+          entries.push({ workers, optimizer: 'ivon', name: 'epoch-noise-in-step', note: `${note}; noiseAhead: false`, ...epochOf(inStep, 0.1) });
         }
       }
       // 30 epochs each: single epochs scatter by 10–50% on a shared VM (more beside --busy), the
@@ -104,7 +166,8 @@ export async function runEpochSuite(ctx: SuiteContext): Promise<void> {
       const summaries = entries.length > 0 ? await ctx.timeInterleaved(entries.map((e) => e.run), { minReps: EPOCH_REPS }) : [];
       entries.forEach((e, i) => {
         const jobs = e.aheadOf?.runtime.explain().noiseAhead?.jobs;
-        const note = e.aheadOf && jobs !== undefined ? `${e.note} for ${jobs} of its ${e.aheadOf.blocks()} blocks` : e.note;
+        const ahead = e.aheadOf && jobs !== undefined ? `${e.note} for ${jobs} of its ${e.aheadOf.blocks()} blocks` : e.note;
+        const note = `${ahead}; ${describeParts(e.parts)}`;
         rows.push(measurement({ suite: 'epoch', backend: kind, optimizer: e.optimizer, name: e.name, params, workers: e.workers, note }, summaries[i], { perElement: false }));
       });
     } finally {

@@ -39,13 +39,22 @@ export const MEDIAN_SAMPLE = 8_192;
 
 /** The median of `values` (reordered in place): quickselect, O(n). */
 export function medianInPlace(values: Float64Array): number {
+  const { lower, upper } = middlePair(values);
+  return (lower + upper) / 2;
+}
+
+/**
+ * The two middle values of `values` in sorted order (reordered in place; the same one twice for an
+ * odd count): the median of f(values) for any monotone f is (f(lower) + f(upper)) / 2.
+ */
+export function middlePair(values: Float64Array): { lower: number; upper: number } {
   const mid = values.length >> 1;
   const upper = select(values, mid);
-  if (values.length % 2) return upper;
+  if (values.length % 2) return { lower: upper, upper };
   // The lower middle is the largest element left of `mid` after the partition.
   let lower = -Infinity;
   for (let i = 0; i < mid; i++) if (values[i] > lower) lower = values[i];
-  return (lower + upper) / 2;
+  return { lower, upper };
 }
 
 /** Reorders `a` so that a[k] is the k-th smallest, everything left of it ≤ and right of it ≥; returns a[k]. */
@@ -85,6 +94,51 @@ function finiteAndSum(a: Float32Array, b: Float32Array): { finite: boolean; sum:
   return { finite: poison === 0, sum };
 }
 
+/** σ (float32, as read() gives it), σ/σ_prior and the step gain of one element. */
+function perElement(h: number, delta: number, hyper: { ess: number; hessInit: number }): { sigma: number; priorRatio: number; gain: number } {
+  const sigma = Math.fround(1 / Math.sqrt(hyper.ess * (h + delta)));
+  return { sigma, priorRatio: sigma * Math.sqrt(hyper.ess * delta), gain: (hyper.hessInit + delta) / (h + delta) };
+}
+
+/** The sampled elements: h, δ and the group of each. */
+interface Samples {
+  hess: Float64Array;
+  deltas: Float64Array;
+  groups: Int32Array;
+}
+
+/**
+ * The medians of σ, σ/σ_prior and the step gain over the sampled elements. All three fall as h
+ * grows, so where every element has the same ess, δ and h₀ (one group, no per-element prior) they
+ * come from h's two middle values (middlePair); otherwise each is selected on its own.
+ */
+function medians(s: Samples, opt: IVON): Pick<PosteriorHealth, 'medianSigma' | 'medianPriorRatio' | 'medianStepGain'> {
+  const n = s.hess.length;
+  const hyper = (i: number) => opt.groupHyper(s.groups[i]);
+  const first = hyper(0);
+  let shared = true;
+  for (let i = 1; i < n && shared; i++) {
+    const h = s.groups[i] === s.groups[0] ? first : hyper(i);
+    shared = s.deltas[i] === s.deltas[0] && h.ess === first.ess && h.hessInit === first.hessInit;
+  }
+  if (shared) {
+    const { lower, upper } = middlePair(s.hess);
+    const a = perElement(lower, s.deltas[0], first);
+    const b = perElement(upper, s.deltas[0], first);
+    return { medianSigma: (a.sigma + b.sigma) / 2, medianPriorRatio: (a.priorRatio + b.priorRatio) / 2, medianStepGain: (a.gain + b.gain) / 2 };
+  }
+  const sigmas = new Float64Array(n);
+  const priorRatios = new Float64Array(n);
+  const gains = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const e = perElement(s.hess[i], s.deltas[i], hyper(i));
+    sigmas[i] = e.sigma;
+    priorRatios[i] = e.priorRatio;
+    gains[i] = e.gain;
+  }
+  return { medianSigma: medianInPlace(sigmas), medianPriorRatio: medianInPlace(priorRatios), medianStepGain: medianInPlace(gains) };
+}
+
 /** Mean h/h₀, median σ and a warning, from the optimizer's state (reads it back on any backend). */
 export async function posteriorHealth(opt: IVON): Promise<PosteriorHealth> {
   if (!(opt instanceof IVON)) throw new Error(`posteriorHealth: needs an IVON optimizer (only IVON learns a posterior), got ${(opt as { kind?: string })?.kind ?? typeof opt}`);
@@ -99,9 +153,7 @@ export async function posteriorHealth(opt: IVON): Promise<PosteriorHealth> {
   }
   const stride = Math.max(1, Math.ceil(total / MEDIAN_SAMPLE));
   const capacity = opt.parameterNames.length + Math.ceil(total / stride);
-  const sigmas = new Float64Array(capacity);
-  const priorRatios = new Float64Array(capacity);
-  const gains = new Float64Array(capacity);
+  const samples: Samples = { hess: new Float64Array(capacity), deltas: new Float64Array(capacity), groups: new Int32Array(capacity) };
   let sampled = 0;
   for (const name of opt.parameterNames) {
     const group = opt.layout.params.get(name)!.group;
@@ -117,21 +169,15 @@ export async function posteriorHealth(opt: IVON): Promise<PosteriorHealth> {
     elements += h.length;
     for (let i = 0; i < h.length; i += stride) {
       // δ_j: the per-element prior precision where IVON has one, else the group's weight decay.
-      const delta = priorPrecision ? priorPrecision[i] : hyper.weightDecay;
-      const sigma = Math.fround(1 / Math.sqrt(hyper.ess * (h[i] + delta))); // read()'s float32 σ
-      sigmas[sampled] = sigma;
-      priorRatios[sampled] = sigma * Math.sqrt(hyper.ess * delta);
-      gains[sampled] = (hyper.hessInit + delta) / (h[i] + delta);
+      samples.hess[sampled] = h[i];
+      samples.deltas[sampled] = priorPrecision ? priorPrecision[i] : hyper.weightDecay;
+      samples.groups[sampled] = group;
       sampled++;
     }
   }
   if (sampled === 0) throw new Error('posteriorHealth: the optimizer has no trainable parameters');
-  const health: PosteriorHealth = {
-    meanHessRatio: hessRatioSum / elements,
-    medianSigma: medianInPlace(sigmas.subarray(0, sampled)),
-    medianPriorRatio: medianInPlace(priorRatios.subarray(0, sampled)),
-    medianStepGain: medianInPlace(gains.subarray(0, sampled)),
-  };
+  const used: Samples = { hess: samples.hess.subarray(0, sampled), deltas: samples.deltas.subarray(0, sampled), groups: samples.groups.subarray(0, sampled) };
+  const health: PosteriorHealth = { meanHessRatio: hessRatioSum / elements, ...medians(used, opt) };
   if (!finite || !(health.medianSigma <= BLOWUP_SIGMA)) {
     health.warning =
       `IVON's posterior blew up (median σ ${health.medianSigma.toPrecision(3)}${finite ? '' : ', non-finite weights'}): ` +
