@@ -114,13 +114,11 @@ interface Samples {
  */
 function medians(s: Samples, opt: IVON): Pick<PosteriorHealth, 'medianSigma' | 'medianPriorRatio' | 'medianStepGain'> {
   const n = s.hess.length;
-  const hyper = (i: number) => opt.groupHyper(s.groups[i]);
+  const hypers = opt.layout.groups.map((_, g) => opt.groupHyper(g));
+  const hyper = (i: number) => hypers[s.groups[i]];
   const first = hyper(0);
   let shared = true;
-  for (let i = 1; i < n && shared; i++) {
-    const h = s.groups[i] === s.groups[0] ? first : hyper(i);
-    shared = s.deltas[i] === s.deltas[0] && h.ess === first.ess && h.hessInit === first.hessInit;
-  }
+  for (let i = 1; i < n && shared; i++) shared = s.deltas[i] === s.deltas[0] && hyper(i).ess === first.ess && hyper(i).hessInit === first.hessInit;
   if (shared) {
     const { lower, upper } = middlePair(s.hess);
     const a = perElement(lower, s.deltas[0], first);
