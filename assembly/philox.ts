@@ -4,6 +4,7 @@
 // one 2-input shuffle gathers their high halves (V8 lowers it to one shufps); i32x4.mul gives the
 // low halves (measured: a second shufps instead was slower). The ten rounds are written out: as a
 // loop, V8 spent a stack check, a counter and eight register moves per round (fillNormal +4-5%).
+// The first two rounds take the products of the words all four lanes share as scalars (round1).
 
 import { splatAt } from './constants';
 
@@ -36,24 +37,43 @@ export let PX3: v128 = i32x4(0, 0, 0, 0);
   return v128.xor(v128.xor(mulhi(a, m), odd), key);
 }
 
+const M0: u32 = 0xd2511f53;
+const M1: u32 = 0xcd9e8d57;
+const W0: u32 = 0x9e3779b9;
+const W1: u32 = 0xbb67ae85;
+
+/**
+ * Round 1's x0 and x1 and round 2's products of that x0 — (hi, lo) of c2·M1, then of x0·M0. In
+ * the first two rounds only c0 differs between lanes (the other counter words and the key are the
+ * same for every element of a call), so these are scalars: two 64-bit multiplies replace two of the
+ * twenty vector multiply pairs, with the same bits. Returned packed: (x1 << 32) | x0, and the
+ * round-2 product.
+ */
+// @ts-ignore: decorator
+@inline function round1(c1: u32, c2: u32, k0: u32): u64 {
+  const p = <u64>c2 * <u64>M1;
+  return (p << 32) | <u64>(<u32>(p >>> 32) ^ c1 ^ k0);
+}
+
 /** Runs Philox4x32-10 on the counters (c0[l], c1, c2, c3), l = 0..3, key (k0, k1) into PX0..PX3. */
 // @ts-ignore: decorator
 @inline export function philox4(c0: v128, c1: u32, c2: u32, c3: u32, k0: u32, k1: u32): void {
-  let x0 = c0;
-  let x1 = i32x4.splat(c1);
-  let x2 = i32x4.splat(c2);
-  let x3 = i32x4.splat(c3);
-  let key0 = i32x4.splat(k0);
-  let key1 = i32x4.splat(k1);
   const m0 = splatAt(PHILOX, 0);
   const m1 = splatAt(PHILOX, 1);
   const w0 = splatAt(PHILOX, 2);
   const w1 = splatAt(PHILOX, 3);
-  // Each line is one round of one chain: (x0, x1, x2, x3) <- (hi(x2·M1)^x1^key0, lo(x2·M1), hi(x0·M0)^x3^key1, lo(x0·M0)).
-  { const a = x0, b = x2; x0 = mix(b, m1, x1, key0); x1 = i32x4.mul(b, m1); x2 = mix(a, m0, x3, key1); x3 = i32x4.mul(a, m0); }
-  key0 = i32x4.add(key0, w0); key1 = i32x4.add(key1, w1);
-  { const a = x0, b = x2; x0 = mix(b, m1, x1, key0); x1 = i32x4.mul(b, m1); x2 = mix(a, m0, x3, key1); x3 = i32x4.mul(a, m0); }
-  key0 = i32x4.add(key0, w0); key1 = i32x4.add(key1, w1);
+  // Rounds 1 and 2, where the lanes differ in c0 only (round1).
+  const r1 = round1(c1, c2, k0);
+  const r2 = (r1 & 0xffffffff) * <u64>M0;
+  let x2 = mix(c0, m0, i32x4.splat(c3), i32x4.splat(k1));
+  let x3 = i32x4.mul(c0, m0);
+  let x0 = mix(x2, m1, i32x4.splat(<u32>(r1 >>> 32)), i32x4.splat(k0 + W0));
+  let x1 = i32x4.mul(x2, m1);
+  x2 = v128.xor(x3, i32x4.splat(<u32>(r2 >>> 32) ^ (k1 + W1)));
+  x3 = i32x4.splat(<u32>r2);
+  let key0 = i32x4.splat(k0 + 2 * W0);
+  let key1 = i32x4.splat(k1 + 2 * W1);
+  // Rounds 3 to 10. Each line is one round: (x0, x1, x2, x3) <- (hi(x2·M1)^x1^key0, lo(x2·M1), hi(x0·M0)^x3^key1, lo(x0·M0)).
   { const a = x0, b = x2; x0 = mix(b, m1, x1, key0); x1 = i32x4.mul(b, m1); x2 = mix(a, m0, x3, key1); x3 = i32x4.mul(a, m0); }
   key0 = i32x4.add(key0, w0); key1 = i32x4.add(key1, w1);
   { const a = x0, b = x2; x0 = mix(b, m1, x1, key0); x1 = i32x4.mul(b, m1); x2 = mix(a, m0, x3, key1); x3 = i32x4.mul(a, m0); }
@@ -87,27 +107,33 @@ export let PY3: v128 = i32x4(0, 0, 0, 0);
  */
 // @ts-ignore: decorator
 @inline export function philox8(c0: v128, c1: u32, c2: u32, c3: u32, k0: u32, k1: u32): void {
-  let x0 = c0;
-  let y0 = i32x4.add(c0, splatAt(PHILOX, 4));
-  let x1 = i32x4.splat(c1);
-  let x2 = i32x4.splat(c2);
-  let x3 = i32x4.splat(c3);
-  let y1 = x1;
-  let y2 = x2;
-  let y3 = x3;
-  let key0 = i32x4.splat(k0);
-  let key1 = i32x4.splat(k1);
   const m0 = splatAt(PHILOX, 0);
   const m1 = splatAt(PHILOX, 1);
   const w0 = splatAt(PHILOX, 2);
   const w1 = splatAt(PHILOX, 3);
-  // Each line is one round of one chain: (x0, x1, x2, x3) <- (hi(x2·M1)^x1^key0, lo(x2·M1), hi(x0·M0)^x3^key1, lo(x0·M0)).
-  { const a = x0, b = x2; x0 = mix(b, m1, x1, key0); x1 = i32x4.mul(b, m1); x2 = mix(a, m0, x3, key1); x3 = i32x4.mul(a, m0); }
-  { const a = y0, b = y2; y0 = mix(b, m1, y1, key0); y1 = i32x4.mul(b, m1); y2 = mix(a, m0, y3, key1); y3 = i32x4.mul(a, m0); }
-  key0 = i32x4.add(key0, w0); key1 = i32x4.add(key1, w1);
-  { const a = x0, b = x2; x0 = mix(b, m1, x1, key0); x1 = i32x4.mul(b, m1); x2 = mix(a, m0, x3, key1); x3 = i32x4.mul(a, m0); }
-  { const a = y0, b = y2; y0 = mix(b, m1, y1, key0); y1 = i32x4.mul(b, m1); y2 = mix(a, m0, y3, key1); y3 = i32x4.mul(a, m0); }
-  key0 = i32x4.add(key0, w0); key1 = i32x4.add(key1, w1);
+  const d0 = i32x4.add(c0, splatAt(PHILOX, 4));
+  // Rounds 1 and 2 of both chains, where the lanes differ in c0 only (round1).
+  const r1 = round1(c1, c2, k0);
+  const r2 = (r1 & 0xffffffff) * <u64>M0;
+  const c3k1 = i32x4.splat(c3 ^ k1);
+  const x1r1 = i32x4.splat(<u32>(r1 >>> 32));
+  const key0r2 = i32x4.splat(k0 + W0);
+  const x2r2 = i32x4.splat(<u32>(r2 >>> 32) ^ (k1 + W1));
+  let x2 = v128.xor(mulhi(c0, m0), c3k1);
+  let x3 = i32x4.mul(c0, m0);
+  let y2 = v128.xor(mulhi(d0, m0), c3k1);
+  let y3 = i32x4.mul(d0, m0);
+  let x0 = mix(x2, m1, x1r1, key0r2);
+  let x1 = i32x4.mul(x2, m1);
+  let y0 = mix(y2, m1, x1r1, key0r2);
+  let y1 = i32x4.mul(y2, m1);
+  x2 = v128.xor(x3, x2r2);
+  y2 = v128.xor(y3, x2r2);
+  x3 = i32x4.splat(<u32>r2);
+  y3 = x3;
+  let key0 = i32x4.splat(k0 + 2 * W0);
+  let key1 = i32x4.splat(k1 + 2 * W1);
+  // Rounds 3 to 10. Each line is one round of one chain: (x0, x1, x2, x3) <- (hi(x2·M1)^x1^key0, lo(x2·M1), hi(x0·M0)^x3^key1, lo(x0·M0)).
   { const a = x0, b = x2; x0 = mix(b, m1, x1, key0); x1 = i32x4.mul(b, m1); x2 = mix(a, m0, x3, key1); x3 = i32x4.mul(a, m0); }
   { const a = y0, b = y2; y0 = mix(b, m1, y1, key0); y1 = i32x4.mul(b, m1); y2 = mix(a, m0, y3, key1); y3 = i32x4.mul(a, m0); }
   key0 = i32x4.add(key0, w0); key1 = i32x4.add(key1, w1);
