@@ -18,7 +18,7 @@ const EPOCH_REPS = 30;
  * kept out of the timed epochs, whose ratios are a few percent and whose every allocation counts
  * beside a busy process.
  */
-const PARTS_EPOCHS = 5;
+const PARTS_EPOCHS = 10;
 
 /** Where an entry's epochs spent their time, summed over the PARTS_EPOCHS epochs timed by call. */
 interface EpochParts {
@@ -181,11 +181,12 @@ export async function runEpochSuite(ctx: SuiteContext): Promise<void> {
       // 30 epochs each: single epochs scatter by 10–50% on a shared VM (more beside --busy), the
       // ratios sought are a few percent.
       const summaries = entries.length > 0 ? await ctx.timeInterleaved(entries.map((e) => e.run), { minReps: EPOCH_REPS }) : [];
-      for (const e of entries) {
-        e.parts.on = true;
-        for (let i = 0; i < PARTS_EPOCHS; i++) await e.run();
-        e.parts.on = false;
+      // The parts: PARTS_EPOCHS more epochs of each entry, in rounds like the timed ones.
+      for (const e of entries) e.parts.on = true;
+      for (let round = 0; round < PARTS_EPOCHS; round++) {
+        for (let k = 0; k < entries.length; k++) await entries[(k + round) % entries.length].run();
       }
+      for (const e of entries) e.parts.on = false;
       entries.forEach((e, i) => {
         const jobs = e.aheadOf?.runtime.explain().noiseAhead?.jobs;
         const ahead = e.aheadOf && jobs !== undefined ? `${e.note} for ${jobs} of its ${e.aheadOf.blocks()} blocks` : e.note;
