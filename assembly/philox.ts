@@ -4,7 +4,7 @@
 // one 2-input shuffle gathers their high halves (V8 lowers it to one shufps); i32x4.mul gives the
 // low halves (measured: a second shufps instead was slower). The ten rounds are written out: as a
 // loop, V8 spent a stack check, a counter and eight register moves per round (fillNormal +4-5%).
-// The first two rounds take the products of the words all four lanes share as scalars (round1).
+// The first two rounds take the products of the words all four lanes share as scalars (mulhiScalar).
 
 import { splatAt } from './constants';
 
@@ -42,17 +42,10 @@ const M1: u32 = 0xcd9e8d57;
 const W0: u32 = 0x9e3779b9;
 const W1: u32 = 0xbb67ae85;
 
-/**
- * Round 1's x0 and x1 and round 2's products of that x0 — (hi, lo) of c2·M1, then of x0·M0. In
- * the first two rounds only c0 differs between lanes (the other counter words and the key are the
- * same for every element of a call), so these are scalars: two 64-bit multiplies replace two of the
- * twenty vector multiply pairs, with the same bits. Returned packed: (x1 << 32) | x0, and the
- * round-2 product.
- */
+/** The high word of the 64-bit product of two 32-bit words (the scalar mulhi). */
 // @ts-ignore: decorator
-@inline function round1(c1: u32, c2: u32, k0: u32): u64 {
-  const p = <u64>c2 * <u64>M1;
-  return (p << 32) | <u64>(<u32>(p >>> 32) ^ c1 ^ k0);
+@inline function mulhiScalar(a: u32, b: u32): u32 {
+  return <u32>((<u64>a * <u64>b) >>> 32);
 }
 
 /** Runs Philox4x32-10 on the counters (c0[l], c1, c2, c3), l = 0..3, key (k0, k1) into PX0..PX3. */
@@ -62,15 +55,16 @@ const W1: u32 = 0xbb67ae85;
   const m1 = splatAt(PHILOX, 1);
   const w0 = splatAt(PHILOX, 2);
   const w1 = splatAt(PHILOX, 3);
-  // Rounds 1 and 2, where the lanes differ in c0 only (round1).
-  const r1 = round1(c1, c2, k0);
-  const r2 = (r1 & 0xffffffff) * <u64>M0;
+  // Rounds 1 and 2. Only c0 differs between the lanes there: the products of the words they all
+  // share are scalars (s0, s1: round 1's x0 and x1), two vector multiply pairs fewer, the same bits.
+  const s0 = mulhiScalar(c2, M1) ^ c1 ^ k0;
+  const s1 = c2 * M1;
   let x2 = mix(c0, m0, i32x4.splat(c3), i32x4.splat(k1));
   let x3 = i32x4.mul(c0, m0);
-  let x0 = mix(x2, m1, i32x4.splat(<u32>(r1 >>> 32)), i32x4.splat(k0 + W0));
+  let x0 = mix(x2, m1, i32x4.splat(s1), i32x4.splat(k0 + W0));
   let x1 = i32x4.mul(x2, m1);
-  x2 = v128.xor(x3, i32x4.splat(<u32>(r2 >>> 32) ^ (k1 + W1)));
-  x3 = i32x4.splat(<u32>r2);
+  x2 = v128.xor(x3, i32x4.splat(mulhiScalar(s0, M0) ^ (k1 + W1)));
+  x3 = i32x4.splat(s0 * M0);
   let key0 = i32x4.splat(k0 + 2 * W0);
   let key1 = i32x4.splat(k1 + 2 * W1);
   // Rounds 3 to 10. Each line is one round: (x0, x1, x2, x3) <- (hi(x2·M1)^x1^key0, lo(x2·M1), hi(x0·M0)^x3^key1, lo(x0·M0)).
@@ -112,13 +106,12 @@ export let PY3: v128 = i32x4(0, 0, 0, 0);
   const w0 = splatAt(PHILOX, 2);
   const w1 = splatAt(PHILOX, 3);
   const d0 = i32x4.add(c0, splatAt(PHILOX, 4));
-  // Rounds 1 and 2 of both chains, where the lanes differ in c0 only (round1).
-  const r1 = round1(c1, c2, k0);
-  const r2 = (r1 & 0xffffffff) * <u64>M0;
+  // Rounds 1 and 2 of both chains, with the shared words' products as scalars (as in philox4).
+  const s0 = mulhiScalar(c2, M1) ^ c1 ^ k0;
   const c3k1 = i32x4.splat(c3 ^ k1);
-  const x1r1 = i32x4.splat(<u32>(r1 >>> 32));
+  const x1r1 = i32x4.splat(c2 * M1);
   const key0r2 = i32x4.splat(k0 + W0);
-  const x2r2 = i32x4.splat(<u32>(r2 >>> 32) ^ (k1 + W1));
+  const x2r2 = i32x4.splat(mulhiScalar(s0, M0) ^ (k1 + W1));
   let x2 = v128.xor(mulhi(c0, m0), c3k1);
   let x3 = i32x4.mul(c0, m0);
   let y2 = v128.xor(mulhi(d0, m0), c3k1);
@@ -129,7 +122,7 @@ export let PY3: v128 = i32x4(0, 0, 0, 0);
   let y1 = i32x4.mul(y2, m1);
   x2 = v128.xor(x3, x2r2);
   y2 = v128.xor(y3, x2r2);
-  x3 = i32x4.splat(<u32>r2);
+  x3 = i32x4.splat(s0 * M0);
   y3 = x3;
   let key0 = i32x4.splat(k0 + 2 * W0);
   let key1 = i32x4.splat(k1 + 2 * W1);
