@@ -8,8 +8,13 @@
 
 import { splatAt } from './constants';
 
-// M0, M1 (multipliers), W0, W1 (Weyl key bumps); see constants.ts for why they sit in memory.
-const PHILOX = memory.data<u32>([0xd2511f53, 0xcd9e8d57, 0x9e3779b9, 0xbb67ae85, 4], 16);
+// M0, M1 (multipliers), W0, W1 (Weyl key bumps): scalars for the first two rounds, and in memory
+// for the vector rounds (constants.ts says why).
+const M0: u32 = 0xd2511f53;
+const M1: u32 = 0xcd9e8d57;
+const W0: u32 = 0x9e3779b9;
+const W1: u32 = 0xbb67ae85;
+const PHILOX = memory.data<u32>([M0, M1, W0, W1, 4], 16);
 const LANE_INDEX = memory.data<u32>([0, 1, 2, 3], 16);
 
 // The 4 output words of the last philox4() call, one vector per word (lane l holds block c0 + l).
@@ -36,11 +41,6 @@ export let PX3: v128 = i32x4(0, 0, 0, 0);
 @inline function mix(a: v128, m: v128, odd: v128, key: v128): v128 {
   return v128.xor(v128.xor(mulhi(a, m), odd), key);
 }
-
-const M0: u32 = 0xd2511f53;
-const M1: u32 = 0xcd9e8d57;
-const W0: u32 = 0x9e3779b9;
-const W1: u32 = 0xbb67ae85;
 
 /** The high word of the 64-bit product of two 32-bit words (the scalar mulhi). */
 // @ts-ignore: decorator

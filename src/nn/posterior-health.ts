@@ -118,7 +118,10 @@ function medians(s: Samples, opt: IVON): Pick<PosteriorHealth, 'medianSigma' | '
   const hyper = (i: number) => hypers[s.groups[i]];
   const first = hyper(0);
   let shared = true;
-  for (let i = 1; i < n && shared; i++) shared = s.deltas[i] === s.deltas[0] && hyper(i).ess === first.ess && hyper(i).hessInit === first.hessInit;
+  for (let i = 1; i < n && shared; i++) {
+    const h = hyper(i);
+    shared = s.deltas[i] === s.deltas[0] && h.ess === first.ess && h.hessInit === first.hessInit;
+  }
   if (shared) {
     const { lower, upper } = middlePair(s.hess);
     const a = perElement(lower, s.deltas[0], first);
