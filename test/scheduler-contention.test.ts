@@ -1,13 +1,16 @@
 // The pool's contention policy (src/scheduler/contention.ts) against simulated timings: thresholds
 // derived from the measured wake-up + join cost and time per element, one-thread reference calls,
-// suspension when sharded calls run slower than one thread, probes, resumption once the cores are
-// free again, and the user's fixed thresholds. Timings are powers of two so every expected
-// threshold and speed-up is exact.
+// suspension when sharded calls run slower than one thread (each kernel judged on its own calls),
+// probes, resumption once the cores are free again, and the user's fixed thresholds. Timings are
+// powers of two so every expected threshold and speed-up is exact.
 import { describe, expect, it } from 'vitest';
 import { ContentionPolicy, gemmShape, MAX_PROBE_GAP_MS, type ShardedCallTiming } from '../src/scheduler/contention.js';
 
-/** Three overlapping calls settle the wake-up cost here (the default waits for 8: tested below). */
-const DEFAULTS = { threads: 2, defaultMinElementsPerShard: 131_072, defaultMinFlopsPerShard: 4_000_000, minOverheadSamples: 3 };
+/**
+ * Three overlapping calls settle the wake-up cost here (the default waits for 8: tested below), and
+ * every sharded call is judged (the default leaves a kernel's first 4 at each size unjudged: tested below).
+ */
+const DEFAULTS = { threads: 2, defaultMinElementsPerShard: 131_072, defaultMinFlopsPerShard: 4_000_000, minOverheadSamples: 3, unjudgedFirstCalls: 0 };
 /** 2^-19 ms (≈ 1.9 ns) per element on one thread: a 4M-element call costs 8 ms there. */
 const MS_PER_ELEMENT = 2 ** -19;
 const N = 2 ** 22;
@@ -160,6 +163,23 @@ describe('ContentionPolicy: suspension under contention and resumption', () => {
     expect(r.reason).toMatch(/re-probing one call in 20 \(at most every 200 ms: 200 ms, doubled by each probe that fails\)/);
   });
 
+  it("by default leaves a kernel's first 4 sharded calls at each size unjudged (fresh memory, code not yet optimised)", () => {
+    const policy = warmed({ unjudgedFirstCalls: undefined });
+    // The measured start of a 4M-element step: three slow calls, then the steady 1.2×.
+    for (const [i, speedup] of [0.7, 0.89, 0.88, 0.9, 1.2, 1.2, 1.2, 1.2, 1.2].entries()) policy.recordSharded(sharded(speedup), 'shard', i);
+    expect(policy.isSuspended).toBe(false);
+    expect(policy.speedup()).toBeCloseTo(1.2, 12);
+    expect(policy.report(9).shardedCalls).toBe(9);
+    // Another size starts unjudged again; the size already judged is judged from its first call on.
+    policy.recordInline('elements', 'ivonSample', 2 * N, 2 * N * MS_PER_ELEMENT);
+    policy.recordSharded({ ...sharded(0.5), work: 2 * N, wallMs: 32 }, 'shard', 10);
+    expect(policy.speedup()).toBeCloseTo(1.2, 12);
+    policy.recordSharded(sharded(0.6), 'shard', 11);
+    expect(policy.speedup()).toBeLessThan(1.2);
+    expect(() => new ContentionPolicy({ ...DEFAULTS, unjudgedFirstCalls: -1 })).toThrow(/unjudgedFirstCalls must be an integer ≥ 0, got -1/);
+    expect(() => new ContentionPolicy({ ...DEFAULTS, unjudgedFirstCalls: 1.5 })).toThrow(/unjudgedFirstCalls must be an integer ≥ 0/);
+  });
+
   it('does not suspend before 5 sharded calls, whatever they measured', () => {
     const policy = warmed();
     for (let i = 0; i < 4; i++) policy.recordSharded(sharded(0.5), 'shard', i);
@@ -242,6 +262,76 @@ describe('ContentionPolicy: suspension under contention and resumption', () => {
     expect(unreferenced.report(5).shardedCalls).toBe(5);
     expect(referenced.speedup()).toBe(0.8);
     expect(referenced.isSuspended).toBe(true);
+  });
+});
+
+describe('ContentionPolicy: each kernel judged on its own', () => {
+  /** A sharded 4M-element call of `kernel` at `speedup` over one thread (8 ms), like sharded(). */
+  const call = (kernel: string, speedup: number): ShardedCallTiming => ({ ...sharded(speedup), kernel });
+  /** A policy that has timed one inline 4M-element call of each kernel at MS_PER_ELEMENT. */
+  const warmedFor = (...kernels: string[]) => {
+    const policy = new ContentionPolicy(DEFAULTS);
+    for (const k of kernels) policy.recordInline('elements', k, N, N * MS_PER_ELEMENT);
+    return policy;
+  };
+
+  it('suspends a kernel whose sharded calls do not pay and keeps sharding one whose calls do', () => {
+    // The 2-core VM, idle: a memory-bound step gains about 1.0× from a second core, sampling 1.9×.
+    const policy = warmedFor('ivonSample', 'ivonUpdateFusedAndSample');
+    for (let i = 0; i < 10; i++) {
+      policy.recordSharded(call('ivonSample', 1.9), 'shard', i);
+      if (i < 4) policy.recordSharded(call('ivonUpdateFusedAndSample', 1.0), 'shard', i);
+    }
+    expect(policy.suspended('elements', 'ivonUpdateFusedAndSample')).toBe(false); // 4 calls: not yet judged
+    policy.recordSharded(call('ivonUpdateFusedAndSample', 1.0), 'shard', 10);
+    expect(policy.suspended('elements', 'ivonUpdateFusedAndSample')).toBe(true);
+    expect(policy.suspended('elements', 'ivonSample')).toBe(false);
+    expect(policy.suspended('elements', 'adamwUpdate')).toBe(false); // never judged: sharding
+    expect(policy.isSuspended).toBe(false);
+    expect(policy.speedup('elements', 'ivonSample')).toBeCloseTo(1.9, 12);
+    expect(policy.speedup('elements', 'ivonUpdateFusedAndSample')).toBeCloseTo(1.0, 12);
+    // All kernels together, time-weighted: 16 ms of one-thread work in 8/1.9 + 8 ms of wall time.
+    expect(policy.speedup()).toBeCloseTo(16 / (8 / 1.9 + 8), 12);
+    // The suspended kernel's calls run on the main thread; the other's are still sharded.
+    expect(policy.gate('elements', 'ivonUpdateFusedAndSample', N, 20)).toBe('main');
+    expect(policy.gate('elements', 'ivonSample', N, 20)).toBe('shard');
+    const r = policy.report(20);
+    expect(r.state).toBe('partly suspended');
+    expect(r.kernels.ivonSample).toMatchObject({ state: 'sharding', speedup: 1.9, shardedCalls: 10, probes: 0 });
+    expect(r.kernels.ivonUpdateFusedAndSample).toMatchObject({ state: 'suspended', speedup: 1, shardedCalls: 5, probes: 0 });
+    expect(r.kernels.ivonUpdateFusedAndSample.reason).toMatch(/^sharded calls ran at 1× of one thread over the last 19 calls/);
+    expect(r.reason).toMatch(/^sharding: recent sharded calls ran at [0-9.]+× of one thread .*\. Suspended: ivonUpdateFusedAndSample; the last: sharded calls ran at 1×/);
+  });
+
+  it('probes each suspended kernel on its own schedule, and resumes only the one whose probe passes', () => {
+    const policy = warmedFor('ivonSample', 'ivonUpdateFusedAndSample');
+    for (let i = 0; i < 5; i++) {
+      policy.recordSharded(call('ivonSample', 0.5), 'shard', 1000);
+      policy.recordSharded(call('ivonUpdateFusedAndSample', 0.5), 'shard', 1000);
+    }
+    expect(policy.isSuspended).toBe(true); // a busy device: every kernel judged stops on its own calls
+    expect(policy.report(1000).state).toBe('suspended');
+    expect(policy.report(1000).reason).toMatch(/^every kernel is suspended \(ivonSample, ivonUpdateFusedAndSample\); the last: sharded calls ran at 0\.5×/);
+    // Twenty eligible step calls make its probe due; sampling's own count has not moved.
+    const stepGates = Array.from({ length: 20 }, () => policy.gate('elements', 'ivonUpdateFusedAndSample', N, 1200));
+    expect(stepGates.filter((g) => g === 'probe')).toHaveLength(1);
+    expect(policy.gate('elements', 'ivonSample', N, 1200)).toBe('main');
+    policy.recordSharded(call('ivonUpdateFusedAndSample', 1.3), 'probe', 1200);
+    expect(policy.suspended('elements', 'ivonUpdateFusedAndSample')).toBe(false);
+    expect(policy.suspended('elements', 'ivonSample')).toBe(true);
+    expect(policy.report(1200)).toMatchObject({ state: 'partly suspended', probes: 1 });
+  });
+
+  it('judges a GEMM shape apart from the element kernels', () => {
+    const policy = warmedFor('ivonSample');
+    policy.recordInline('gemm', gemmShape(256, 256), 2 ** 25, 1);
+    const gemm: ShardedCallTiming = { kind: 'gemm', kernel: gemmShape(256, 256), work: 2 ** 25, mainWork: 2 ** 24, mainMs: 1, wallMs: 2, workerMs: 1 };
+    for (let i = 0; i < 5; i++) policy.recordSharded(gemm, 'shard', i); // 0.5×: cold wake-ups on every product
+    for (let i = 0; i < 5; i++) policy.recordSharded(call('ivonSample', 1.9), 'shard', i);
+    expect(policy.suspended('gemm', '256×256')).toBe(true);
+    expect(policy.suspended('elements', '256×256')).toBe(false); // an element kernel of that name is another kernel
+    expect(policy.suspended('elements', 'ivonSample')).toBe(false);
+    expect(Object.keys(policy.report(5).kernels)).toEqual(['ivonSample', 'nnGemm 256×256']);
   });
 });
 

@@ -50,9 +50,9 @@ export const A_ARGC = 1;
 export const A_POINTER_MASK = 2; // bit i set: argument i is a float32 pointer
 export const A_COUNT_AT = 3; // which argument is the element count
 export const A_FIRST_AT = 4; // which argument is the global first element (-1: none)
-export const A_BACKUPS = 5; // number of in-place roles to copy aside before changing them (0..3)
+export const A_BACKUPS = 5; // number of in-place roles to copy aside before changing them (0..4)
 export const A_CHUNK = 6; // elements per undo chunk
-export const A_BACKUP_PAIRS = 7; // (live pointer, undo pointer) pairs: 7..12
+export const A_BACKUP_PAIRS = 7; // (live pointer, undo pointer) pairs: 7..14
 export const A_ARGS = 16; // the kernel's arguments, at most SLOT_FLOATS - A_ARGS
 
 /**

@@ -69,14 +69,25 @@ function metered(run: () => Promise<void>, clock: () => number, into: { cpu: num
   };
 }
 
-/** What the auto pool decided, for the row's note (explain().sharding). */
-function shardingNote(runtime: Runtime): string | undefined {
+/**
+ * What the auto pool decided, for the row's note (explain().sharding): for the row's own kernels
+ * (the pool judges each kernel on its own), and the pool as a whole.
+ */
+function shardingNote(runtime: Runtime, kernels: readonly string[]): string | undefined {
   const s = runtime.explain().sharding;
   if (!s) return undefined;
-  const speedup = s.speedup === null ? '' : ` at ${s.speedup}×`;
+  const own = kernels
+    .filter((k) => s.kernels[k])
+    .map((k) => `${k} ${s.kernels[k].state}${s.kernels[k].speedup === null ? '' : ` at ${s.kernels[k].speedup}×`}, ${s.kernels[k].probes} probes`);
   const wake = s.wakeJoinUs === null ? '' : `, wake+join ${s.wakeJoinUs} µs`;
-  return `auto: ${s.state}${speedup}${wake}, ${s.probes} probes`;
+  return `auto: ${own.length > 0 ? own.join('; ') : 'no call sharded'} (pool: ${s.state}${wake})`;
 }
+
+/** The kernels a row's work calls (the IVON step: the fused update, or the redraw variant on backends that prefer it). */
+const ROW_KERNELS: Record<'ivonSample' | 'step', readonly string[]> = {
+  ivonSample: ['ivonSample'],
+  step: ['ivonUpdateFusedAndSample', 'ivonUpdateAndDraw'],
+};
 
 export async function runWorkersSuite(ctx: SuiteContext): Promise<void> {
   ctx.log('\n## workers: main thread vs N workers, fixed and auto sharding (sample kernel, whole IVON step), and the fixed cost of a sharded step');
@@ -125,7 +136,7 @@ export async function runWorkersSuite(ctx: SuiteContext): Promise<void> {
           summaries.forEach((summary: Summary, i) => {
             const v = variants[i];
             const own: Summary = clock && meters[i].wall > 0 ? { ...summary, cpu_per_wall: meters[i].cpu / meters[i].wall } : summary;
-            const note = v.sharding === 'auto' ? shardingNote(v.runtime) : v.sharding === 'fixed' ? 'fixed sharding' : undefined;
+            const note = v.sharding === 'auto' ? shardingNote(v.runtime, ROW_KERNELS[name]) : v.sharding === 'fixed' ? 'fixed sharding' : undefined;
             const base = { suite: 'workers', backend: 'wasm', optimizer: 'ivon', params: n, workers: v.workers, ...(note ? { note } : {}) };
             const row = measurement({ ...base, name: v.sharding === 'auto' ? autoName(name) : name }, own, { bytes });
             if (busy > 0) row.busy_processes = busy;

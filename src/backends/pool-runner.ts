@@ -159,13 +159,14 @@ export class PoolRunner implements KernelRunner {
    */
   shardsFor(count: number, kernel = ''): number {
     const shards = this.elementShards(count, kernel);
-    return shards > 1 && this.policy.isSuspended && !this.policy.isFixed('elements') ? 1 : shards;
+    return shards > 1 && this.policy.suspended('elements', kernel) && !this.policy.isFixed('elements') ? 1 : shards;
   }
 
   /** Shards a GEMM of op(A) m×k by op(B) k×n would use now (1: the calling thread alone). */
   gemmShardsFor(m: number, n: number, k: number): number {
-    const shards = this.gemmShardsByThreshold(m, n, k, gemmShape(n, k));
-    return shards > 1 && this.policy.isSuspended && !this.policy.isFixed('gemm') ? 1 : shards;
+    const shape = gemmShape(n, k);
+    const shards = this.gemmShardsByThreshold(m, n, k, shape);
+    return shards > 1 && this.policy.suspended('gemm', shape) && !this.policy.isFixed('gemm') ? 1 : shards;
   }
 
   /** The pool's live sharding decisions and the measurements behind them (explain()). */

@@ -6,13 +6,19 @@
 //    call — is several times that cost. The cost is measured per sharded call (wall − the longer
 //    of the main thread's and the slowest worker's own shard time), the time per element (per
 //    flop for GEMM) per kernel from the main thread's shards and from inline calls.
-// 2. Are the shards overlapping at all? When another process keeps the cores busy, a worker may
+// 2. Does sharding this kernel pay now? When another process keeps the cores busy, a worker may
 //    not run while the main thread waits for it, and a sharded call is slower than one thread
 //    (issue 16 measured 0.65–0.98×). Each sharded call's effective speed-up is its one-thread cost
 //    over its wall time; an EWMA over recent calls below suspendBelow stops sharding. While
 //    suspended, every probeEvery-th call that would have been sharded (and at least probeAfterMs
 //    after the last probe, twice that after each probe that failed, up to MAX_PROBE_GAP_MS) runs
 //    sharded once, and a probe at resumeAt or better resumes sharding.
+//    All of this is per kernel (per GEMM shape), because what a second core buys differs by
+//    kernel on an idle device too: on the 2-core VM a memory-bound 4M-element step gains
+//    1.05–1.4× while sampling, bound by arithmetic, gains 1.9–2×. With one EWMA for the whole
+//    pool, a run of steps near 1.05× suspended the sampling as well (auto sampling at 16M ran at
+//    1.0× of one thread, fixed sharding at 1.97×, in two bench runs). A busy device shows in
+//    every kernel's own calls, so each kernel stops within minSamples of its own.
 //
 //    The one-thread cost is work × the kernel's time per unit measured on calls of about the same
 //    size (the same power of two: a call in cache costs less per element than one streaming from
@@ -56,6 +62,15 @@ export interface ContentionPolicyOptions {
   speedupWeight?: number;
   /** Sharded calls seen before the speed-up may suspend sharding (default 5). */
   minSamples?: number;
+  /**
+   * A kernel's first sharded calls at each power-of-two size that are not judged at all (default
+   * 4; may be 0): they pay for touching fresh memory (the undo area grows to the call) and, in a
+   * worker that has not run the kernel yet, for code V8 has not optimised yet. Measured on the
+   * 2-core VM, auto pool, 4M-element IVON steps: the first sharded calls ran at 0.70×, 0.89× and
+   * 0.88× of one thread (the worker's shard 24 and 19 ms), the following at 1.16–1.24× (14 ms);
+   * judged, those three suspended a kernel that pays.
+   */
+  unjudgedFirstCalls?: number;
   /**
    * Overlapping sharded calls measured before their wake-up + join cost replaces the defaults
    * (default 8: a run's first sharded calls pay cold wake-ups and first touches — three of them
@@ -110,13 +125,30 @@ export interface ShardedCallTiming {
 /** What the pool does with a call its thresholds would shard. */
 export type ShardGate = 'shard' | 'probe' | 'main';
 
-export interface ContentionReport {
-  /** 'sharding': calls are split per the thresholds; 'suspended': on the main thread, probing. */
+/** What the pool does with one kernel's (one GEMM shape's) calls. */
+export interface KernelSharding {
+  /** 'sharding': split per the thresholds; 'suspended': on the main thread, probing. */
   state: 'sharding' | 'suspended';
+  /** EWMA of its recent sharded calls' speed-up over one thread (null before any was judged). */
+  speedup: number | null;
+  shardedCalls: number;
+  probes: number;
+  /** One sentence: what the pool does with this kernel now and why. */
+  reason: string;
+}
+
+export interface ContentionReport {
+  /**
+   * 'sharding': no kernel is suspended; 'suspended': every kernel judged so far is (on the main
+   * thread, probing); 'partly suspended': some are (`kernels` says which).
+   */
+  state: 'sharding' | 'suspended' | 'partly suspended';
   /** Median wake-up + join cost of recent sharded calls, µs (null before any was measured). */
   wakeJoinUs: number | null;
-  /** EWMA of recent sharded calls' speed-up over one thread (null before any). */
+  /** Recent sharded calls' speed-up over one thread, all kernels together, time-weighted (null before any). */
   speedup: number | null;
+  /** Per kernel judged so far (GEMMs as 'nnGemm n×k'): its state, speed-up and reason. */
+  kernels: Record<string, KernelSharding>;
   /** Eligible calls run on the main thread as the one-thread reference (while sharding). */
   references: number;
   /** Current minimum elements per shard, per kernel measured so far, and for kernels not yet measured. */
@@ -153,6 +185,7 @@ export class ContentionPolicy {
   private readonly gain: number;
   private readonly weight: number;
   private readonly minSamples: number;
+  private readonly unjudgedFirstCalls: number;
   private readonly minOverheadSamples: number;
   private readonly suspendBelow: number;
   private readonly resumeAt: number;
@@ -160,13 +193,10 @@ export class ContentionPolicy {
   private readonly probeAfterMs: number;
   private readonly referenceEvery: number;
 
-  private suspended = false;
-  /** The speed-up that suspended sharding, and whether it was the EWMA or a probe. */
-  private suspendedSpeedup = 0;
-  private suspendedBy: 'calls' | 'probe' = 'calls';
-  private oneThreadEwma = 0;
-  private wallEwma = 0;
-  private samples = 0;
+  /** Per kernel (unitKey): whether sharding it pays, from its own sharded calls. */
+  private readonly verdicts = new Map<string, KernelVerdict>();
+  /** The kernel most recently suspended (the pool's reason quotes it). */
+  private lastSuspended: string | undefined;
   private readonly overheads: { ms: number; at: number }[] = [];
   /** overheadMs() is asked on every kernel call: its answer, valid until a sample is added or one expires. */
   private overheadCache: { value: number | null; validUntil: number } | undefined;
@@ -175,14 +205,12 @@ export class ContentionPolicy {
   private readonly shardMsPerUnit = new Map<string, number>();
   /** Per kernel and size (referenceKey): the time per unit of its last REFERENCE_WINDOW inline calls. */
   private readonly referenceMsPerUnit = new Map<string, number[]>();
-  private eligibleSinceProbe = 0;
   private eligibleSinceReference = 0;
+  /** Sharded calls seen per kernel and size (the first unjudgedFirstCalls are not judged). */
+  private readonly shardedByReferenceKey = new Map<string, number>();
   /** Eligible calls seen per kernel and size while sharding (its 2nd, 4th and 8th are references). */
   private readonly eligibleByReferenceKey = new Map<string, number>();
   private references = 0;
-  private lastProbeAt = 0;
-  /** The current least time between probes: probeAfterMs, doubled by each failed probe. */
-  private probeGapMs: number;
   private shardedCalls = 0;
   private takenOverCalls = 0;
   private probes = 0;
@@ -195,18 +223,27 @@ export class ContentionPolicy {
         throw new RangeError(`ContentionPolicy: ${key} must be a finite number > 0, got ${String(value)}`);
       }
     }
+    const unjudged = o.unjudgedFirstCalls;
+    if (unjudged !== undefined && !(Number.isInteger(unjudged) && unjudged >= 0)) throw new RangeError(`ContentionPolicy: unjudgedFirstCalls must be an integer ≥ 0, got ${String(unjudged)}`);
     if (o.speedupWeight !== undefined && o.speedupWeight > 1) throw new RangeError(`ContentionPolicy: speedupWeight must be in (0, 1], got ${o.speedupWeight}`);
     this.threads = o.threads;
     this.gain = o.gainOverOverhead ?? 4;
     this.weight = o.speedupWeight ?? 0.1;
     this.minSamples = o.minSamples ?? 5;
+    this.unjudgedFirstCalls = o.unjudgedFirstCalls ?? 4;
     this.minOverheadSamples = o.minOverheadSamples ?? 8;
     this.suspendBelow = o.suspendBelow ?? 1.05;
     this.resumeAt = o.resumeAt ?? 1.2;
     this.probeEvery = o.probeEvery ?? 20;
     this.probeAfterMs = o.probeAfterMs ?? 200;
-    this.probeGapMs = this.probeAfterMs;
     this.referenceEvery = o.referenceEvery ?? 64;
+  }
+
+  /** The verdict on `key` (unitKey), sharding until its calls say otherwise. */
+  private verdict(key: string): KernelVerdict {
+    let v = this.verdicts.get(key);
+    if (!v) this.verdicts.set(key, (v = new KernelVerdict(this.probeAfterMs)));
+    return v;
   }
 
   /** True when the user fixed this kind's threshold: never derived, never suspended. */
@@ -214,8 +251,19 @@ export class ContentionPolicy {
     return (kind === 'elements' ? this.o.fixedMinElementsPerShard : this.o.fixedMinFlopsPerShard) !== undefined;
   }
 
+  /** Whether `kernel`'s calls (a GEMM's: its shape's) run on the main thread now, sharding suspended. */
+  suspended(kind: ShardKind, kernel: string): boolean {
+    return this.verdicts.get(unitKey(kind, kernel))?.suspended ?? false;
+  }
+
+  /** True when every kernel judged so far is suspended (the report's 'suspended'). */
   get isSuspended(): boolean {
-    return this.suspended;
+    return this.state() === 'suspended';
+  }
+
+  private state(): ContentionReport['state'] {
+    const suspended = [...this.verdicts.values()].filter((v) => v.suspended).length;
+    return suspended === 0 ? 'sharding' : suspended === this.verdicts.size ? 'suspended' : 'partly suspended';
   }
 
   /** The least work a shard of `kernel` must carry at time `now`. */
@@ -241,7 +289,8 @@ export class ContentionPolicy {
    */
   gate(kind: ShardKind, kernel: string, work: number, now: number): ShardGate {
     if (this.isFixed(kind)) return 'shard';
-    if (!this.suspended) {
+    const v = this.verdict(unitKey(kind, kernel));
+    if (!v.suspended) {
       const key = referenceKey(kind, kernel, work);
       const seen = (this.eligibleByReferenceKey.get(key) ?? 0) + 1;
       this.eligibleByReferenceKey.set(key, seen);
@@ -252,10 +301,10 @@ export class ContentionPolicy {
       this.references += 1;
       return 'main';
     }
-    this.eligibleSinceProbe += 1;
-    if (this.eligibleSinceProbe < this.probeEvery || now - this.lastProbeAt < this.probeGapMs) return 'main';
-    this.eligibleSinceProbe = 0;
-    this.lastProbeAt = now;
+    v.eligibleSinceProbe += 1;
+    if (v.eligibleSinceProbe < this.probeEvery || now - v.lastProbeAt < v.probeGapMs) return 'main';
+    v.eligibleSinceProbe = 0;
+    v.lastProbeAt = now;
     return 'probe';
   }
 
@@ -277,25 +326,34 @@ export class ContentionPolicy {
     if (t.takenOver) this.takenOverCalls += 1;
     const key = unitKey(t.kind, t.kernel);
     learn(this.shardMsPerUnit, key, t.mainMs / t.mainWork);
-    if (gate === 'probe') this.probes += 1;
+    const v = this.verdict(key);
+    v.shardedCalls += 1;
+    if (gate === 'probe') {
+      this.probes += 1;
+      v.probes += 1;
+    }
+    const sizeKey = referenceKey(t.kind, t.kernel, t.work);
+    const seen = (this.shardedByReferenceKey.get(sizeKey) ?? 0) + 1;
+    this.shardedByReferenceKey.set(sizeKey, seen);
+    if (gate === 'shard' && seen <= this.unjudgedFirstCalls) return;
     // Before the first reference call of this kernel and size there is nothing to judge this call by.
-    const references = this.referenceMsPerUnit.get(referenceKey(t.kind, t.kernel, t.work));
+    const references = this.referenceMsPerUnit.get(sizeKey);
     if (references === undefined) return;
     const reference = lowerMedian(references);
     const oneThreadMs = t.work * reference;
     if (gate === 'probe') {
       const speedup = oneThreadMs / t.wallMs;
       if (speedup >= this.resumeAt) {
-        this.suspended = false;
-        this.oneThreadEwma = oneThreadMs;
-        this.wallEwma = t.wallMs;
-        this.samples = 1;
+        v.suspended = false;
+        v.oneThreadEwma = oneThreadMs;
+        v.wallEwma = t.wallMs;
+        v.samples = 1;
         this.eligibleSinceReference = 0;
-        this.probeGapMs = this.probeAfterMs;
+        v.probeGapMs = this.probeAfterMs;
       } else {
-        this.suspendedSpeedup = speedup;
-        this.suspendedBy = 'probe';
-        this.probeGapMs = Math.min(2 * this.probeGapMs, Math.max(this.probeAfterMs, MAX_PROBE_GAP_MS));
+        v.suspendedSpeedup = speedup;
+        v.suspendedBy = 'probe';
+        v.probeGapMs = Math.min(2 * v.probeGapMs, Math.max(this.probeAfterMs, MAX_PROBE_GAP_MS));
       }
     }
     if (oneThreadMs / t.wallMs >= this.suspendBelow && !t.takenOver) {
@@ -305,23 +363,35 @@ export class ContentionPolicy {
     }
     if (gate === 'probe') return;
     // Time-weighted: the EWMA of one-thread cost over the EWMA of wall time, so long calls count more.
-    const w = this.samples === 0 ? 1 : this.weight;
-    this.oneThreadEwma += w * (oneThreadMs - this.oneThreadEwma);
-    this.wallEwma += w * (t.wallMs - this.wallEwma);
-    this.samples += 1;
-    if (this.samples >= this.minSamples && this.speedup()! < this.suspendBelow) {
-      this.suspended = true;
-      this.suspendedSpeedup = this.speedup()!;
-      this.suspendedBy = 'calls';
-      this.eligibleSinceProbe = 0;
-      this.lastProbeAt = now;
-      this.probeGapMs = this.probeAfterMs;
+    const w = v.samples === 0 ? 1 : this.weight;
+    v.oneThreadEwma += w * (oneThreadMs - v.oneThreadEwma);
+    v.wallEwma += w * (t.wallMs - v.wallEwma);
+    v.samples += 1;
+    if (v.samples >= this.minSamples && v.speedup()! < this.suspendBelow) {
+      v.suspended = true;
+      v.suspendedSpeedup = v.speedup()!;
+      v.suspendedBy = 'calls';
+      v.eligibleSinceProbe = 0;
+      v.lastProbeAt = now;
+      v.probeGapMs = this.probeAfterMs;
+      this.lastSuspended = key;
     }
   }
 
-  /** Speed-up of recent sharded calls over one thread (null before any). */
-  speedup(): number | null {
-    return this.samples === 0 ? null : this.oneThreadEwma / this.wallEwma;
+  /**
+   * Speed-up of recent sharded calls over one thread (null before any): of `kernel` when given,
+   * else of all kernels together, time-weighted (their one-thread EWMAs over their wall EWMAs).
+   */
+  speedup(kind: ShardKind = 'elements', kernel?: string): number | null {
+    const verdicts = kernel === undefined ? [...this.verdicts.values()] : [this.verdicts.get(unitKey(kind, kernel))];
+    let oneThread = 0;
+    let wall = 0;
+    for (const v of verdicts) {
+      if (!v || v.samples === 0) continue;
+      oneThread += v.oneThreadEwma;
+      wall += v.wallEwma;
+    }
+    return wall > 0 ? oneThread / wall : null;
   }
 
   /** Median wake-up + join cost of the sharded calls of the last OVERHEAD_MAX_AGE_MS, ms (null with fewer than minOverheadSamples). */
@@ -348,10 +418,18 @@ export class ContentionPolicy {
     const source = (kind: ShardKind, measured: boolean) => (this.isFixed(kind) ? 'option' : measured ? 'measured' : 'default') as 'option' | 'measured' | 'default';
     const elementsMeasured = overhead !== null && Object.keys(byKernel).length > 0;
     const gemmMeasured = overhead !== null && Object.keys(byShape).length > 0;
+    const kernels: Record<string, KernelSharding> = {};
+    for (const key of [...this.verdicts.keys()].sort()) {
+      const v = this.verdicts.get(key)!;
+      const speedup = v.speedup();
+      kernels[key] = { state: v.suspended ? 'suspended' : 'sharding', speedup: speedup === null ? null : round(speedup, 3), shardedCalls: v.shardedCalls, probes: v.probes, reason: this.kernelReason(v) };
+    }
+    const speedup = this.speedup();
     return {
-      state: this.suspended ? 'suspended' : 'sharding',
+      state: this.state(),
       wakeJoinUs: overhead === null ? null : round(overhead * 1000, 1),
-      speedup: this.speedup() === null ? null : round(this.speedup()!, 3),
+      speedup: speedup === null ? null : round(speedup, 3),
+      kernels,
       minElementsPerShard: { default: this.minWorkPerShard('elements', '', now), byKernel, source: source('elements', elementsMeasured) },
       minGemmFlopsPerShard: { default: this.minWorkPerShard('gemm', '', now), byShape, source: source('gemm', gemmMeasured) },
       shardedCalls: this.shardedCalls,
@@ -367,22 +445,60 @@ export class ContentionPolicy {
       return 'fixed thresholds (minElementsPerWorker and minGemmFlopsPerWorker were given): every call big enough is sharded, whatever it costs';
     }
     if (this.threads < 2) return 'one thread computes: nothing to adapt';
-    const window = Math.round(2 / this.weight - 1);
-    if (this.suspended) {
-      const measured = this.suspendedBy === 'calls' ? `sharded calls ran at ${round(this.suspendedSpeedup, 2)}× of one thread over the last ${window} calls` : `the last probe ran at ${round(this.suspendedSpeedup, 2)}× of one thread`;
-      return (
-        `${measured}: the cores are busy (another process) or these calls are too short for the wake-up and join to pay, ` +
-        `so calls run on the main thread alone, re-probing one call in ${this.probeEvery} (at most every ${this.probeGapMs} ms: ${this.probeAfterMs} ms, doubled by each probe that fails) and sharding again once a probe reaches ${this.resumeAt}×`
-      );
-    }
+    const state = this.state();
+    const suspended = [...this.verdicts.keys()].filter((key) => this.verdicts.get(key)!.suspended);
+    // The kernel suspended last says why (with one kernel, the reason is exactly its own).
+    const last = this.verdicts.get(this.lastSuspended !== undefined && suspended.includes(this.lastSuspended) ? this.lastSuspended : suspended[0]);
+    if (state === 'suspended') return (suspended.length > 1 ? `every kernel is suspended (${suspended.join(', ')}); the last: ` : '') + this.kernelReason(last!);
     const s = this.speedup();
     if (s === null) return 'sharding calls above the default thresholds; no sharded call measured yet';
-    return `sharding: recent sharded calls ran at ${round(s, 2)}× of one thread (EWMA over about ${window} calls); below ${this.suspendBelow}× sharding stops`;
+    const sharding = `sharding: recent sharded calls ran at ${round(s, 2)}× of one thread (EWMA over about ${this.window()} calls of each kernel); below ${this.suspendBelow}× a kernel's sharding stops`;
+    return state === 'sharding' ? sharding : `${sharding}. Suspended: ${suspended.join(', ')}; the last: ${this.kernelReason(last!)}`;
+  }
+
+  /** The EWMA's effective window, in calls. */
+  private window(): number {
+    return Math.round(2 / this.weight - 1);
+  }
+
+  private kernelReason(v: KernelVerdict): string {
+    if (v.suspended) {
+      const measured = v.suspendedBy === 'calls' ? `sharded calls ran at ${round(v.suspendedSpeedup, 2)}× of one thread over the last ${this.window()} calls` : `the last probe ran at ${round(v.suspendedSpeedup, 2)}× of one thread`;
+      return (
+        `${measured}: the cores are busy (another process) or these calls are too short for the wake-up and join to pay, ` +
+        `so calls run on the main thread alone, re-probing one call in ${this.probeEvery} (at most every ${v.probeGapMs} ms: ${this.probeAfterMs} ms, doubled by each probe that fails) and sharding again once a probe reaches ${this.resumeAt}×`
+      );
+    }
+    const s = v.speedup();
+    return s === null ? 'sharding; no sharded call judged yet' : `sharding: recent sharded calls ran at ${round(s, 2)}× of one thread; below ${this.suspendBelow}× sharding stops`;
   }
 
   /** A kernel's time per unit of work on one thread: inline calls when there are some, else its main-thread shards. */
   private perUnitMs(kernel: string): number | undefined {
     return this.inlineMsPerUnit.get(kernel) ?? this.shardMsPerUnit.get(kernel);
+  }
+}
+
+/** Whether sharding one kernel (GEMM shape) pays: its speed-up EWMA, suspension and probe schedule. */
+class KernelVerdict {
+  suspended = false;
+  /** The speed-up that suspended it, and whether the EWMA or a probe measured it. */
+  suspendedSpeedup = 0;
+  suspendedBy: 'calls' | 'probe' = 'calls';
+  oneThreadEwma = 0;
+  wallEwma = 0;
+  samples = 0;
+  shardedCalls = 0;
+  probes = 0;
+  eligibleSinceProbe = 0;
+  lastProbeAt = 0;
+  constructor(
+    /** The current least time between probes: probeAfterMs, doubled by each failed probe. */
+    public probeGapMs: number,
+  ) {}
+
+  speedup(): number | null {
+    return this.samples === 0 ? null : this.oneThreadEwma / this.wallEwma;
   }
 }
 
