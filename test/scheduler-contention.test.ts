@@ -310,6 +310,7 @@ describe('ContentionPolicy: each kernel judged on its own', () => {
       policy.recordSharded(call('ivonUpdateFusedAndSample', 0.5), 'shard', 1000);
     }
     expect(policy.isSuspended).toBe(true); // a busy device: every kernel judged stops on its own calls
+    expect(policy.gate('elements', 'adamwUpdate', N, 1000)).toBe('shard'); // gated, never judged: no say in the state
     expect(policy.report(1000).state).toBe('suspended');
     expect(policy.report(1000).reason).toMatch(/^every kernel is suspended \(ivonSample, ivonUpdateFusedAndSample\); the last: sharded calls ran at 0\.5×/);
     // Twenty eligible step calls make its probe due; sampling's own count has not moved.

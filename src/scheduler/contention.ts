@@ -261,9 +261,11 @@ export class ContentionPolicy {
     return this.state() === 'suspended';
   }
 
+  /** Over the kernels judged so far (a kernel only gated, never judged, has no say). */
   private state(): ContentionReport['state'] {
-    const suspended = [...this.verdicts.values()].filter((v) => v.suspended).length;
-    return suspended === 0 ? 'sharding' : suspended === this.verdicts.size ? 'suspended' : 'partly suspended';
+    const judged = [...this.verdicts.values()].filter((v) => v.samples > 0);
+    const suspended = judged.filter((v) => v.suspended).length;
+    return suspended === 0 ? 'sharding' : suspended === judged.length ? 'suspended' : 'partly suspended';
   }
 
   /** The least work a shard of `kernel` must carry at time `now`. */
