@@ -15,10 +15,12 @@
 //    sharded once, and a probe at resumeAt or better resumes sharding.
 //    All of this is per kernel (per GEMM shape), because what a second core buys differs by
 //    kernel on an idle device too: on the 2-core VM a memory-bound 4M-element step gains
-//    1.05–1.4× while sampling, bound by arithmetic, gains 1.9–2×. With one EWMA for the whole
-//    pool, a run of steps near 1.05× suspended the sampling as well (auto sampling at 16M ran at
-//    1.0× of one thread, fixed sharding at 1.97×, in two bench runs). A busy device shows in
-//    every kernel's own calls, so each kernel stops within minSamples of its own.
+//    1.05–1.4× while sampling, bound by arithmetic, gains 1.9–2× (the fixed-sharding rows of
+//    `npm run bench -- --suite workers --backend wasm --sizes 4M,16M --workers 1`). With one EWMA
+//    for the whole pool, a run of steps near 1.05× suspended the sampling as well (the same
+//    suite's auto sampling at 16M ran at 1.0× of one thread, fixed sharding at 1.97×, in two runs
+//    before this change). A busy device shows in every kernel's own calls, so each kernel stops
+//    within minSamples of its own.
 //
 //    The one-thread cost is work × the kernel's time per unit measured on calls of about the same
 //    size (the same power of two: a call in cache costs less per element than one streaming from
@@ -65,10 +67,12 @@ export interface ContentionPolicyOptions {
   /**
    * A kernel's first sharded calls at each power-of-two size that are not judged at all (default
    * 4; may be 0): they pay for touching fresh memory (the undo area grows to the call) and, in a
-   * worker that has not run the kernel yet, for code V8 has not optimised yet. Measured on the
-   * 2-core VM, auto pool, 4M-element IVON steps: the first sharded calls ran at 0.70×, 0.89× and
-   * 0.88× of one thread (the worker's shard 24 and 19 ms), the following at 1.16–1.24× (14 ms);
-   * judged, those three suspended a kernel that pays.
+   * worker that has not run the kernel yet, for code V8 has not optimised yet. On the 2-core VM
+   * (auto pool, 4M-element IVON steps, each judged call traced in a scratch run recorded in issue
+   * 16's notes) the first judged calls ran at 0.70×, 0.89× and 0.88× of one thread (the worker's
+   * shard 24 and 19 ms), the following at 1.16–1.24× (14 ms); judged, those three suspended a
+   * kernel that pays. What it changes is in the workers suite above: the auto step row then runs
+   * at about the fixed row's speed-up instead of being suspended.
    */
   unjudgedFirstCalls?: number;
   /**
